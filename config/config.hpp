@@ -1,0 +1,159 @@
+#pragma once
+// signoff.toml -> plain structs, plus validation that names every problem
+// with its key path (SPEC "Configuration"). Pure: no I/O but reading the file.
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace signoff::conf {
+
+struct person {
+  std::string id;
+  std::string name;  // display name; defaults to id
+  std::vector<std::string> roles;
+  std::string slack, discord, mattermost;  // platform user IDs, '' when absent
+};
+
+struct stage {
+  std::string name;
+  std::vector<std::string> roles;  // any one of these roles may approve (OR)
+  int count = 1;                   // distinct approvers needed
+};
+
+struct approval_class {
+  std::string name;                  // the key in [approval.NAME]
+  std::string channel = "approvals"; // channel name from [channels]
+  std::vector<stage> stages;         // in config order; all must be met (AND)
+};
+
+struct level {
+  std::vector<std::string> notify;            // person ids
+  std::optional<std::chrono::seconds> after;  // absent on the last level
+};
+
+struct route {
+  std::string name;  // the key in [escalation.NAME]
+  std::string channel;
+  std::vector<level> levels;
+};
+
+struct channel {
+  std::string name;  // the key in [channels]
+  std::string slack, discord, mattermost;  // platform channel IDs, '' when absent
+};
+
+struct holding_statement {
+  std::string key, title, severity, channel;
+  int version = 1;
+  std::vector<std::string> approved_by;
+  std::string approved_on;
+  std::string text;
+  std::vector<std::string> placeholders;  // distinct, in order of first use
+};
+
+// A secret is read from a file (`*_file`) or an environment variable (`*_env`).
+struct secret_ref {
+  std::string file;
+  std::string env;
+};
+
+struct slack_section {
+  secret_ref app_token, bot_token;
+  std::string api_base = "https://slack.com/api/";
+  std::string ca_file;
+};
+
+struct discord_section {
+  secret_ref token;
+  std::string application_id, guild_id;
+  std::string api_base = "https://discord.com/api/v10/";
+  std::string ca_file;
+};
+
+struct mattermost_section {
+  std::string url;
+  secret_ref token;
+  std::string trigger = "!signoff";
+  std::string ca_file;
+};
+
+struct rate_limit {
+  int count = 60;
+  std::chrono::seconds window{60};
+};
+
+struct limits_section {
+  std::optional<rate_limit> commands_per_person = rate_limit{};  // nullopt when "off"
+  std::size_t max_text = 4000;  // Unicode code points
+};
+
+struct storage_section {
+  std::string path;
+  std::chrono::milliseconds busy_timeout{5000};  // extra key `busy_timeout`, e.g. "5s", "250ms"
+};
+
+struct config {
+  storage_section storage;
+  std::vector<person> people;  // in file order (the shell's default actor is people[0])
+  // permission name (draft, approve, crisis, audit, admin) -> roles granting it
+  std::map<std::string, std::vector<std::string>> roles;
+  std::vector<approval_class> approval;
+  std::vector<route> escalation;
+  std::vector<channel> channels;
+  std::vector<holding_statement> statements;
+  std::optional<slack_section> slack;
+  std::optional<discord_section> discord;
+  std::optional<mattermost_section> mattermost;
+  std::string http_listen = "127.0.0.1:9470";
+  limits_section limits;
+  std::string sha256;  // SHA-256 hex of the file's bytes (audit `config_sha256`)
+
+  const person* find_person(std::string_view id) const;
+  // `platform` is "slack", "discord" or "mattermost".
+  const person* find_by_platform(std::string_view platform, std::string_view user_id) const;
+  const approval_class* find_class(std::string_view name) const;
+  const route* find_route(std::string_view name) const;
+  const channel* find_channel(std::string_view name) const;
+  const holding_statement* find_statement(std::string_view key) const;
+  // True when one of p's roles is listed under [roles] `permission`.
+  bool has_permission(const person& p, std::string_view permission) const;
+};
+
+struct diagnostic {
+  std::string key;      // key path, e.g. `people[2].roles[0]`, `approval.regulated.stages[1].roles[0]`
+  std::string message;  // what is wrong, e.g. `role "aprover" is held by no person`
+  bool warning = false; // warnings do not make a config invalid
+};
+
+// "<key>: <message>", prefixed "warning: " for warnings.
+std::string format(const diagnostic& d);
+
+struct load_result {
+  std::optional<config> cfg;  // set only when there are no errors (warnings allowed)
+  std::vector<diagnostic> diagnostics;
+  bool ok() const { return cfg.has_value(); }
+};
+
+// Parses and validates. A TOML syntax error is one diagnostic whose key is
+// "<source>:<line>:<column>". Never throws on bad input.
+load_result load_string(std::string_view toml_text, std::string_view source_name = "signoff.toml");
+// Reads the file (diagnostic with key = path when unreadable), then load_string.
+load_result load_file(const std::string& path);
+
+// Holding-statement templates: `{name}` placeholders, name = [A-Za-z0-9_-]+.
+struct template_parse {
+  std::vector<std::string> placeholders;  // distinct, in order of first use
+  std::string error;                      // non-empty when malformed (unmatched brace...)
+};
+template_parse parse_template(std::string_view text);
+// Replaces every `{name}` with values.at(name). Precondition: text parses and
+// every placeholder has a value. Values are inserted verbatim (never re-expanded).
+std::string fill_template(std::string_view text, const std::map<std::string, std::string>& values);
+
+// "60/1m" -> {60, 60s}; "off" -> nullopt in `*off`. Returns false when malformed.
+bool parse_rate(std::string_view s, std::optional<rate_limit>& out);
+
+}  // namespace signoff::conf

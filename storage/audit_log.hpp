@@ -1,0 +1,62 @@
+#pragma once
+// The hash-chained audit log (SPEC "Audit store"): append, hash, query,
+// verify. Operates on an open sql::db; the caller owns transactions.
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bot/core/types.hpp"
+#include "storage/sqlite.hpp"
+
+namespace signoff::audit {
+
+// What a command or timer contributes; seq, ts and hashes are assigned on append.
+struct entry {
+  std::string platform, workspace, channel, actor, action, subject;
+  std::optional<std::int64_t> revision;
+  std::string outcome;  // ok | denied | invalid | error
+  std::string detail;   // a JSON object
+};
+
+struct record : entry {
+  std::int64_t seq = 0;
+  std::string ts, prev_hash, hash;
+};
+
+// SHA-256 hex over seq, ts, platform, workspace, channel, actor, action,
+// subject, revision (decimal or empty), outcome, detail, prev_hash joined by
+// 0x1F — exactly SPEC's definition.
+std::string chain_hash(const record& r);
+
+// Appends one record inside the caller's write transaction: seq = last + 1,
+// ts = max(now, last ts) so ts never decreases, prev_hash = last hash.
+// Bytes below 0x20 in columns other than detail are replaced by '?'.
+record append(sql::db& d, const entry& e, time_point now);
+
+struct filter {
+  std::string subject, actor, action;  // '' = any
+  std::optional<time_point> since, until;  // inclusive bounds on ts
+  std::optional<std::int64_t> limit;       // nullopt = no limit
+  bool newest_first = true;
+};
+
+// Matching records, newest first unless filter.newest_first is false.
+std::vector<record> query(sql::db& d, const filter& f);
+// Streams matching records (order per filter) without holding them all.
+void for_each(sql::db& d, const filter& f, const std::function<void(const record&)>& fn);
+
+struct verify_result {
+  bool ok = true;
+  std::int64_t records = 0;      // rows checked
+  std::int64_t first_bad_seq = 0;  // 0 when ok
+  std::string problem;           // what is wrong at first_bad_seq
+};
+
+// Recomputes the whole chain in seq order: seq must run 1,2,3… without gaps,
+// prev_hash must equal the previous hash (64 zeros for seq 1), hash must match
+// chain_hash, ts must not decrease. Stops at the first bad record.
+verify_result verify(sql::db& d);
+
+}  // namespace signoff::audit

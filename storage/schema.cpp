@@ -1,0 +1,163 @@
+#include "storage/schema.hpp"
+
+#include <string>
+
+namespace signoff::sql {
+namespace {
+
+// Append-only list: never edit a migration that has shipped; add a new one.
+const char* const migrations[] = {
+    // 1: audit log (SPEC "Audit store") and workflow state.
+    R"sql(
+CREATE TABLE audit_log (
+  seq       INTEGER PRIMARY KEY,
+  ts        TEXT NOT NULL,
+  platform  TEXT NOT NULL,
+  workspace TEXT NOT NULL,
+  channel   TEXT NOT NULL,
+  actor     TEXT NOT NULL,
+  action    TEXT NOT NULL,
+  subject   TEXT NOT NULL,
+  revision  INTEGER,
+  outcome   TEXT NOT NULL,
+  detail    TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash      TEXT NOT NULL
+);
+CREATE INDEX audit_log_subject ON audit_log(subject, seq);
+CREATE INDEX audit_log_actor ON audit_log(actor, seq);
+CREATE INDEX audit_log_action ON audit_log(action, seq);
+CREATE INDEX audit_log_ts ON audit_log(ts);
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: UPDATE refused'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: DELETE refused'); END;
+
+CREATE TABLE drafts (
+  id          INTEGER PRIMARY KEY,
+  class       TEXT NOT NULL,
+  status      TEXT NOT NULL CHECK (status IN ('pending','approved','rejected','withdrawn')),
+  current_rev INTEGER NOT NULL,
+  targets     TEXT NOT NULL DEFAULT '',
+  embargo     TEXT,
+  created_by  TEXT NOT NULL,
+  created_at  TEXT NOT NULL,
+  status_by   TEXT NOT NULL,
+  status_at   TEXT NOT NULL,
+  status_note TEXT NOT NULL DEFAULT '',
+  cleared_at  TEXT
+);
+CREATE INDEX drafts_embargo ON drafts(embargo) WHERE status = 'approved' AND cleared_at IS NULL AND embargo IS NOT NULL;
+CREATE TABLE draft_authors (
+  draft_id INTEGER NOT NULL REFERENCES drafts(id),
+  person   TEXT NOT NULL,
+  PRIMARY KEY (draft_id, person)
+) WITHOUT ROWID;
+CREATE TABLE revisions (
+  draft_id    INTEGER NOT NULL REFERENCES drafts(id),
+  rev         INTEGER NOT NULL,
+  text        TEXT NOT NULL,
+  text_sha256 TEXT NOT NULL,
+  author      TEXT NOT NULL,
+  created_at  TEXT NOT NULL,
+  PRIMARY KEY (draft_id, rev)
+);
+CREATE TABLE approvals (
+  draft_id   INTEGER NOT NULL REFERENCES drafts(id),
+  rev        INTEGER NOT NULL,
+  stage      TEXT NOT NULL,
+  person     TEXT NOT NULL,
+  note       TEXT NOT NULL DEFAULT '',
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (draft_id, rev, person)
+);
+CREATE TABLE crises (
+  id         INTEGER PRIMARY KEY,
+  sev        TEXT NOT NULL,
+  title      TEXT NOT NULL,
+  statement  TEXT NOT NULL DEFAULT '',
+  started_by TEXT NOT NULL,
+  started_at TEXT NOT NULL,
+  ended_by   TEXT,
+  ended_at   TEXT,
+  end_note   TEXT
+);
+CREATE UNIQUE INDEX crises_one_active ON crises((1)) WHERE ended_at IS NULL;
+CREATE TABLE escalations (
+  id             INTEGER PRIMARY KEY,
+  route          TEXT NOT NULL,
+  sev            TEXT NOT NULL,
+  summary        TEXT NOT NULL,
+  opened_by      TEXT NOT NULL,
+  opened_at      TEXT NOT NULL,
+  status         TEXT NOT NULL CHECK (status IN ('open','acked','resolved')),
+  level          INTEGER NOT NULL,
+  level_paged_at TEXT NOT NULL,
+  due_at         TEXT,
+  acked_by       TEXT,
+  acked_at       TEXT,
+  resolved_by    TEXT,
+  resolved_at    TEXT,
+  resolve_note   TEXT
+);
+CREATE INDEX escalations_due ON escalations(due_at) WHERE due_at IS NOT NULL;
+CREATE TABLE escalation_notified (
+  escalation_id INTEGER NOT NULL REFERENCES escalations(id),
+  person        TEXT NOT NULL,
+  level         INTEGER NOT NULL,
+  PRIMARY KEY (escalation_id, person)
+) WITHOUT ROWID;
+CREATE TABLE outbox (
+  id               INTEGER PRIMARY KEY,
+  created_at       TEXT NOT NULL,
+  platform         TEXT NOT NULL,
+  channel          TEXT NOT NULL,
+  platform_channel TEXT NOT NULL,
+  kind             TEXT NOT NULL,
+  subject          TEXT NOT NULL,
+  text             TEXT NOT NULL,
+  requested_by     TEXT NOT NULL,
+  status           TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending','sent','failed')),
+  attempts         INTEGER NOT NULL DEFAULT 0,
+  done_at          TEXT,
+  result           TEXT
+);
+CREATE INDEX outbox_pending ON outbox(platform, id) WHERE status = 'pending';
+)sql",
+};
+
+constexpr int n_migrations = static_cast<int>(sizeof migrations / sizeof migrations[0]);
+
+}  // namespace
+
+int schema_version() { return n_migrations; }
+
+void configure_rw(db& d, int busy_timeout_ms) {
+  sqlite3_busy_timeout(d.handle(), busy_timeout_ms);
+  d.exec("PRAGMA journal_mode=WAL");
+  d.exec("PRAGMA synchronous=FULL");
+  d.exec("PRAGMA foreign_keys=ON");
+}
+
+void migrate(db& d) {
+  auto current = [&] {
+    auto s = d.prepare("PRAGMA user_version");
+    s.step();
+    return static_cast<int>(s.i64(0));
+  };
+  int v = current();
+  if (v > n_migrations)
+    throw store_error(SQLITE_ERROR, "database schema version " + std::to_string(v) +
+                                        " is newer than this build (" +
+                                        std::to_string(n_migrations) + ")");
+  while (v < n_migrations) {
+    transaction tx(d);
+    if (current() != v) break;  // another process migrated meanwhile
+    d.exec(migrations[v]);
+    d.exec(("PRAGMA user_version=" + std::to_string(v + 1)).c_str());
+    tx.commit();
+    ++v;
+  }
+}
+
+}  // namespace signoff::sql
