@@ -8,22 +8,11 @@
 #include <vector>
 
 #include "bot/core/types.hpp"
+#include "storage/audit_types.hpp"
 #include "storage/sqlite.hpp"
 
 namespace signoff::audit {
 
-// What a command or timer contributes; seq, ts and hashes are assigned on append.
-struct entry {
-  std::string platform, workspace, channel, actor, action, subject;
-  std::optional<std::int64_t> revision;
-  std::string outcome;  // ok | denied | invalid | error
-  std::string detail;   // a JSON object
-};
-
-struct record : entry {
-  std::int64_t seq = 0;
-  std::string ts, prev_hash, hash;
-};
 
 // SHA-256 hex over seq, ts, platform, workspace, channel, actor, action,
 // subject, revision (decimal or empty), outcome, detail, prev_hash joined by
@@ -35,12 +24,6 @@ std::string chain_hash(const record& r);
 // Bytes below 0x20 in columns other than detail are replaced by '?'.
 record append(sql::db& d, const entry& e, time_point now);
 
-struct filter {
-  std::string subject, actor, action;  // '' = any
-  std::optional<time_point> since, until;  // inclusive bounds on ts
-  std::optional<std::int64_t> limit;       // nullopt = no limit
-  bool newest_first = true;
-};
 
 // Matching records, newest first unless filter.newest_first is false.
 std::vector<record> query(sql::db& d, const filter& f);

@@ -1,0 +1,31 @@
+#pragma once
+// Audit record types, free of SQLite so that handlers can use them.
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "bot/core/types.hpp"
+
+namespace signoff::audit {
+
+// What a command or timer contributes; seq, ts and hashes are assigned on append.
+struct entry {
+  std::string platform, workspace, channel, actor, action, subject;
+  std::optional<std::int64_t> revision;
+  std::string outcome;  // ok | denied | invalid | error
+  std::string detail;   // a JSON object
+};
+
+struct record : entry {
+  std::int64_t seq = 0;
+  std::string ts, prev_hash, hash;
+};
+
+struct filter {
+  std::string subject, actor, action;      // '' = any
+  std::optional<time_point> since, until;  // inclusive bounds on ts
+  std::optional<std::int64_t> limit;       // nullopt = no limit
+  bool newest_first = true;
+};
+
+}  // namespace signoff::audit

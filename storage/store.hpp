@@ -1,0 +1,146 @@
+#pragma once
+// The store interface the workflow rules run against. Free of SQLite so the
+// core library (grammar, handlers) links without it; storage/sqlite_store.hpp
+// implements it. Every method throws sql::store_error-derived
+// std::runtime_error on failure: the executor turns that into one "not
+// recorded" reply and a rolled-back transaction (all-or-nothing is exactly
+// exception semantics, so this is the one place exceptions carry errors).
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bot/core/types.hpp"
+#include "storage/audit_types.hpp"
+
+namespace signoff {
+
+enum class draft_status { pending, approved, rejected, withdrawn };
+std::string_view to_string(draft_status s);
+std::optional<draft_status> draft_status_from(std::string_view s);
+
+struct approval {
+  std::int64_t rev = 0;
+  std::string stage, person, note;
+  time_point at;
+};
+
+struct draft {
+  std::int64_t id = 0;
+  std::string cls;
+  draft_status status = draft_status::pending;
+  std::int64_t rev = 0;             // current revision
+  std::string text;                 // text of the current revision
+  std::string text_sha256;
+  std::vector<std::string> targets;
+  std::optional<time_point> embargo;
+  std::string created_by;
+  time_point created_at;
+  std::string status_by;            // who last changed the status
+  time_point status_at;
+  std::string status_note;          // reject / withdraw reason
+  std::optional<time_point> cleared_at;
+  std::vector<std::string> authors;
+  std::vector<approval> approvals;  // on the current revision
+};
+
+struct new_draft {
+  std::string cls;
+  std::vector<std::string> targets;
+  std::optional<time_point> embargo;
+  std::string author, text, text_sha256;
+};
+
+struct crisis {
+  std::int64_t id = 0;
+  std::string sev, title, statement, started_by;
+  time_point started_at;
+  std::optional<time_point> ended_at;
+  std::string ended_by, end_note;
+};
+
+enum class escalation_status { open, acked, resolved };
+std::string_view to_string(escalation_status s);
+
+struct escalation {
+  std::int64_t id = 0;
+  std::string route, sev, summary, opened_by;
+  time_point opened_at;
+  escalation_status status = escalation_status::open;
+  int level = 1;                 // 1-based level paged last
+  time_point level_paged_at;
+  std::optional<time_point> due_at;  // when the next level fires
+  std::string acked_by, resolved_by, resolve_note;
+  std::optional<time_point> acked_at, resolved_at;
+  std::vector<std::string> notified;  // everyone paged so far, in order
+};
+
+// One delivery of one post to one platform.
+struct outbox_post {
+  std::int64_t id = 0;
+  time_point created_at;
+  std::string platform;          // delivering adapter
+  std::string channel;           // config channel name
+  std::string platform_channel;  // that platform's channel ID
+  std::string kind;              // card | card_update | statement | page | notice
+  std::string subject;           // D-n, E-n, C-n, statement key
+  std::string text;
+  std::string requested_by;      // person whose command caused it ('system' for timers)
+  int attempts = 0;
+};
+
+class store {
+ public:
+  virtual ~store() = default;
+
+  // BEGIN IMMEDIATE / COMMIT / ROLLBACK. Commit returning means durable.
+  virtual void begin() = 0;
+  virtual void commit() = 0;
+  virtual void rollback() noexcept = 0;
+
+  // Drafts
+  virtual std::int64_t create_draft(const new_draft& d, time_point at) = 0;  // revision 1
+  virtual std::optional<draft> get_draft(std::int64_t id) = 0;
+  virtual std::vector<draft> list_drafts(std::optional<draft_status> status) = 0;  // newest first
+  // New revision by `author` (who becomes an author); status becomes pending.
+  virtual std::int64_t add_revision(std::int64_t id, const std::string& text,
+                                    const std::string& text_sha256, const std::string& author,
+                                    time_point at) = 0;
+  virtual void set_draft_status(std::int64_t id, draft_status s, const std::string& by,
+                                const std::string& note, time_point at) = 0;
+  virtual void add_approval(std::int64_t id, const approval& a) = 0;
+  virtual void mark_cleared(std::int64_t id, time_point at) = 0;
+  // Approved, not yet cleared, embargo <= now; oldest embargo first.
+  virtual std::vector<std::int64_t> due_embargoes(time_point now) = 0;
+  virtual std::optional<time_point> next_embargo() = 0;
+
+  // Crises
+  virtual std::optional<crisis> active_crisis() = 0;
+  virtual std::optional<crisis> last_crisis() = 0;
+  virtual std::int64_t start_crisis(const crisis& c) = 0;
+  virtual void end_crisis(std::int64_t id, const std::string& by, const std::string& note,
+                          time_point at) = 0;
+
+  // Escalations
+  virtual std::int64_t open_escalation(const escalation& e) = 0;  // adds e.notified at level 1
+  virtual std::optional<escalation> get_escalation(std::int64_t id) = 0;
+  virtual std::vector<escalation> unresolved_escalations() = 0;  // oldest first
+  virtual void page_level(std::int64_t id, int level, const std::vector<std::string>& people,
+                          time_point at, std::optional<time_point> due) = 0;
+  virtual void ack_escalation(std::int64_t id, const std::string& by, time_point at) = 0;
+  virtual void resolve_escalation(std::int64_t id, const std::string& by, const std::string& note,
+                                  time_point at) = 0;
+  virtual std::vector<std::int64_t> due_escalations(time_point now) = 0;
+  virtual std::optional<time_point> next_escalation_due() = 0;
+
+  // Audit log
+  virtual audit::record append_audit(const audit::entry& e, time_point now) = 0;
+  virtual std::vector<audit::record> query_audit(const audit::filter& f) = 0;
+
+  // Outbox
+  virtual std::int64_t enqueue_post(const outbox_post& p) = 0;
+  virtual std::vector<outbox_post> pending_posts(const std::string& platform, int limit) = 0;
+  virtual void finish_post(std::int64_t id, bool sent, const std::string& result, time_point at) = 0;
+};
+
+}  // namespace signoff
