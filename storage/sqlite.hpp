@@ -10,12 +10,14 @@
 #include <string>
 #include <string_view>
 
+#include "storage/errors.hpp"
+
 namespace signoff::sql {
 
 // Thrown on any SQLite failure. `code` is the extended SQLite result code.
-struct store_error : std::runtime_error {
+struct store_error : storage_failure {
   int code;
-  store_error(int c, const std::string& what) : std::runtime_error(what), code(c) {}
+  store_error(int c, const std::string& what) : storage_failure(what), code(c) {}
 };
 
 class stmt;

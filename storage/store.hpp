@@ -1,8 +1,7 @@
 #pragma once
 // The store interface the workflow rules run against. Free of SQLite so the
 // core library (grammar, handlers) links without it; storage/sqlite_store.hpp
-// implements it. Every method throws sql::store_error-derived
-// std::runtime_error on failure: the executor turns that into one "not
+// implements it. Every method throws storage_failure on failure: the executor turns that into one "not
 // recorded" reply and a rolled-back transaction (all-or-nothing is exactly
 // exception semantics, so this is the one place exceptions carry errors).
 #include <cstdint>
@@ -12,6 +11,7 @@
 
 #include "bot/core/types.hpp"
 #include "storage/audit_types.hpp"
+#include "storage/errors.hpp"
 
 namespace signoff {
 
@@ -110,9 +110,10 @@ class store {
                                 const std::string& note, time_point at) = 0;
   virtual void add_approval(std::int64_t id, const approval& a) = 0;
   virtual void mark_cleared(std::int64_t id, time_point at) = 0;
-  // Approved, not yet cleared, embargo <= now; oldest embargo first.
-  virtual std::vector<std::int64_t> due_embargoes(time_point now) = 0;
-  virtual std::optional<time_point> next_embargo() = 0;
+  // Approved, not yet cleared, embargo <= now; oldest embargo first. With
+  // `crisis_class_only`, only drafts of class "crisis" (a freeze holds the rest).
+  virtual std::vector<std::int64_t> due_embargoes(time_point now, bool crisis_class_only) = 0;
+  virtual std::optional<time_point> next_embargo(bool crisis_class_only) = 0;
 
   // Crises
   virtual std::optional<crisis> active_crisis() = 0;

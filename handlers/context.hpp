@@ -1,0 +1,71 @@
+#pragma once
+// What every workflow handler receives and returns. A handler reads and
+// writes state through `store` inside the executor's transaction and returns
+// its outcome; the executor writes the one audit record, enqueues the posts
+// and commits before any reply leaves.
+#include <boost/json/object.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bot/core/types.hpp"
+#include "config/config.hpp"
+#include "handlers/grammar.hpp"
+#include "storage/store.hpp"
+
+namespace signoff::handlers {
+
+// A post to a config channel name; the executor fans it out to every
+// delivering platform that has an ID for that channel.
+struct post_request {
+  std::string channel, kind, subject, text;
+};
+
+struct result {
+  std::string outcome = "ok";  // ok | denied | invalid | error
+  std::string subject;
+  std::optional<std::int64_t> revision;
+  boost::json::object detail;  // SPEC detail keys that apply (note, reason, error, ...)
+  std::string reply;
+  std::vector<post_request> posts;
+};
+
+struct context {
+  const conf::config& cfg;
+  store& db;
+  time_point now;
+  const conf::person& who;
+};
+
+// Refusals: outcome, detail.error and a reply naming why.
+result denied(std::string why, std::string subject = {});
+result invalid(std::string why, std::string subject = {});
+
+std::string draft_id(std::int64_t n);
+std::string escalation_id(std::int64_t n);
+std::string crisis_id(std::int64_t n);
+
+// Each returns the full result for one parsed command by a known person.
+result handle_draft(const cmd::command& c, context& ctx);       // draft_* verbs
+result handle_decision(const cmd::command& c, context& ctx);    // approve, reject
+result handle_crisis(const cmd::command& c, context& ctx);      // crisis_*, hold_*
+result handle_escalation(const cmd::command& c, context& ctx);  // escalate, ack, resolve, escalations
+result handle_audit(const cmd::command& c, context& ctx);
+// Help for a person (nullptr: not in the config).
+std::string help_text(const conf::config& cfg, const conf::person* who);
+
+// Timer actions (actor `system`), each one audit record's worth.
+struct timer_action {
+  std::string action;  // escalation.level | draft.cleared
+  result res;
+};
+// Fires escalation `id`'s next level if it is still due at `now`.
+std::optional<timer_action> fire_escalation(std::int64_t id, const conf::config& cfg, store& db,
+                                            time_point now);
+// Clears an approved embargoed draft for publication if due and not frozen.
+std::optional<timer_action> clear_embargo(std::int64_t id, const conf::config& cfg, store& db,
+                                          time_point now);
+
+}  // namespace signoff::handlers

@@ -1,0 +1,370 @@
+// Draft approvals (SPEC "Drafts"): new, edit, show, list, withdraw, approve,
+// reject, and the embargo release timer.
+#include <algorithm>
+
+#include "bot/core/text.hpp"
+#include "bot/core/time.hpp"
+#include "handlers/context.hpp"
+
+namespace signoff::handlers {
+namespace {
+
+bool holds_any(const conf::person& p, const std::vector<std::string>& roles) {
+  for (const auto& r : p.roles)
+    if (std::find(roles.begin(), roles.end(), r) != roles.end()) return true;
+  return false;
+}
+
+bool contains(const std::vector<std::string>& v, std::string_view x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+struct stage_state {
+  const conf::stage* stage;
+  std::vector<std::string> approvers;
+  bool met() const { return static_cast<int>(approvers.size()) >= stage->count; }
+};
+
+std::vector<stage_state> progress(const conf::approval_class& cls, const draft& d) {
+  std::vector<stage_state> out;
+  for (const auto& s : cls.stages) {
+    stage_state st{&s, {}};
+    for (const auto& a : d.approvals)
+      if (a.stage == s.name) st.approvers.push_back(a.person);
+    out.push_back(std::move(st));
+  }
+  return out;
+}
+
+std::string needs_text(const std::vector<stage_state>& st) {
+  std::string out;
+  for (const auto& s : st) {
+    if (s.met()) continue;
+    if (!out.empty()) out += ", ";
+    out += s.stage->name + " (" + std::to_string(s.approvers.size()) + "/" +
+           std::to_string(s.stage->count) + ")";
+  }
+  return out.empty() ? "nothing" : out;
+}
+
+std::string join(const std::vector<std::string>& v, std::string_view sep = ", ") {
+  std::string out;
+  for (const auto& s : v) {
+    if (!out.empty()) out += sep;
+    out += s;
+  }
+  return out;
+}
+
+// Who may see a draft: its authors, holders of a role of one of its class's
+// stages, admin, audit.
+bool may_see(const context& ctx, const draft& d) {
+  if (contains(d.authors, ctx.who.id)) return true;
+  if (ctx.cfg.has_permission(ctx.who, "admin") || ctx.cfg.has_permission(ctx.who, "audit"))
+    return true;
+  if (const auto* cls = ctx.cfg.find_class(d.cls))
+    for (const auto& s : cls->stages)
+      if (holds_any(ctx.who, s.roles)) return true;
+  return false;
+}
+
+std::string status_line(const conf::config& cfg, const draft& d) {
+  std::string out = draft_id(d.id) + " r" + std::to_string(d.rev) + " [" +
+                    std::string(to_string(d.status)) + "] class " + d.cls;
+  if (d.status == draft_status::pending) {
+    if (const auto* cls = cfg.find_class(d.cls)) out += ", needs " + needs_text(progress(*cls, d));
+  }
+  if (d.embargo) out += ", embargo " + format_rfc3339_ms(*d.embargo);
+  if (d.cleared_at) out += ", cleared " + format_rfc3339_ms(*d.cleared_at);
+  return out;
+}
+
+// The approval card: what approvers see in the class's channel.
+std::string card_text(const conf::config& cfg, const draft& d, std::string_view headline) {
+  std::string out = std::string(headline) + "\n" + status_line(cfg, d) + "\n";
+  if (!d.targets.empty()) out += "Targets: " + join(d.targets) + "\n";
+  out += "Authors: " + join(d.authors) + "\n";
+  out += "---\n" + d.text + "\n---";
+  if (d.status == draft_status::pending)
+    out += "\n/approve " + draft_id(d.id) + "@" + std::to_string(d.rev) + " [NOTE]  |  /reject " +
+           draft_id(d.id) + "@" + std::to_string(d.rev) + " REASON";
+  return out;
+}
+
+std::string channel_of(const conf::config& cfg, const draft& d) {
+  const auto* cls = cfg.find_class(d.cls);
+  return cls ? cls->channel : std::string("approvals");
+}
+
+result with_card(result r, const conf::config& cfg, const draft& d, std::string_view kind,
+                 std::string_view headline) {
+  r.posts.push_back({channel_of(cfg, d), std::string(kind), draft_id(d.id), card_text(cfg, d, headline)});
+  return r;
+}
+
+result draft_new(const cmd::command& c, context& ctx) {
+  std::string cls_name = c.cls.empty() ? "standard" : c.cls;
+  const auto* cls = ctx.cfg.find_class(cls_name);
+  if (!cls) {
+    std::string known;
+    for (const auto& k : ctx.cfg.approval) known += (known.empty() ? "" : ", ") + k.name;
+    return invalid("unknown approval class '" + cls_name + "' (known: " + known + ")");
+  }
+  if (!ctx.cfg.has_permission(ctx.who, "draft")) return denied("you may not create drafts");
+  new_draft nd{cls_name, c.to, c.embargo, ctx.who.id, c.text, sha256_hex(c.text)};
+  auto id = ctx.db.create_draft(nd, ctx.now);
+  auto d = *ctx.db.get_draft(id);
+  result r;
+  r.subject = draft_id(id);
+  r.revision = 1;
+  r.detail["text_sha256"] = nd.text_sha256;
+  r.detail["class"] = cls_name;
+  if (c.embargo) r.detail["embargo"] = format_rfc3339_ms(*c.embargo);
+  r.reply = draft_id(id) + " created (revision 1, class " + cls_name + "). Needs: " +
+            needs_text(progress(*cls, d)) + ". Approval card sent to #" + cls->channel + ".";
+  return with_card(std::move(r), ctx.cfg, d, "card", "New draft for approval");
+}
+
+result draft_edit(const cmd::command& c, context& ctx) {
+  std::string subj = draft_id(c.id);
+  auto d = ctx.db.get_draft(c.id);
+  if (!d) return invalid("no draft " + subj, subj);
+  if (!ctx.cfg.has_permission(ctx.who, "draft")) return denied("you may not edit drafts", subj);
+  if (!contains(d->authors, ctx.who.id) && !ctx.cfg.has_permission(ctx.who, "admin"))
+    return denied("only an author of " + subj + " or an admin may edit it", subj);
+  if (d->status == draft_status::withdrawn) return invalid(subj + " is withdrawn; a withdrawn draft is final", subj);
+  if (c.text == d->text) return invalid("the text is unchanged from revision " + std::to_string(d->rev), subj);
+  auto sha = sha256_hex(c.text);
+  auto rev = ctx.db.add_revision(c.id, c.text, sha, ctx.who.id, ctx.now);
+  d = ctx.db.get_draft(c.id);
+  result r;
+  r.subject = subj;
+  r.revision = rev;
+  r.detail["text_sha256"] = sha;
+  r.reply = subj + " is now at revision " + std::to_string(rev) +
+            "; every earlier approval is void. Needs: " +
+            (ctx.cfg.find_class(d->cls) ? needs_text(progress(*ctx.cfg.find_class(d->cls), *d)) : "?") + ".";
+  return with_card(std::move(r), ctx.cfg, *d, "card_update", "Draft revised");
+}
+
+result draft_show(const cmd::command& c, context& ctx) {
+  std::string subj = draft_id(c.id);
+  auto d = ctx.db.get_draft(c.id);
+  if (!d) return invalid("no draft " + subj, subj);
+  if (!may_see(ctx, *d)) return denied("you may not see " + subj, subj);
+  result r;
+  r.subject = subj;
+  r.revision = d->rev;
+  std::string out = status_line(ctx.cfg, *d) + "\n";
+  if (!d->targets.empty()) out += "Targets: " + join(d->targets) + "\n";
+  out += "Authors: " + join(d->authors) + "; created by " + d->created_by + " at " +
+         format_rfc3339_ms(d->created_at) + "\n";
+  if (const auto* cls = ctx.cfg.find_class(d->cls)) {
+    for (const auto& s : progress(*cls, *d))
+      out += "Stage " + s.stage->name + ": " + std::to_string(s.approvers.size()) + "/" +
+             std::to_string(s.stage->count) + (s.approvers.empty() ? "" : " (" + join(s.approvers) + ")") +
+             "\n";
+  }
+  if (!d->status_note.empty())
+    out += std::string(d->status == draft_status::rejected ? "Rejection" : "Reason") + " by " +
+           d->status_by + ": " + d->status_note + "\n";
+  out += "Text (sha256 " + d->text_sha256.substr(0, 12) + "…):\n" + d->text;
+  r.reply = std::move(out);
+  return r;
+}
+
+result draft_list(const cmd::command& c, context& ctx) {
+  std::optional<draft_status> filter;
+  if (!c.key.empty()) filter = draft_status_from(c.key);
+  auto all = ctx.db.list_drafts(filter);
+  result r;
+  std::string out;
+  std::size_t shown = 0, visible = 0;
+  for (const auto& d : all) {
+    if (!may_see(ctx, d)) continue;
+    ++visible;
+    if (shown == 50) continue;
+    ++shown;
+    std::string first_line = d.text.substr(0, d.text.find('\n'));
+    if (code_points(first_line) > 60) {
+      std::size_t cut = 0, n = 0;
+      while (cut < first_line.size() && n < 57) {
+        ++cut;
+        while (cut < first_line.size() && (static_cast<unsigned char>(first_line[cut]) & 0xC0u) == 0x80u) ++cut;
+        ++n;
+      }
+      first_line = first_line.substr(0, cut) + "...";
+    }
+    out += status_line(ctx.cfg, d) + ": " + first_line + "\n";
+  }
+  r.detail["count"] = static_cast<std::int64_t>(visible);
+  if (visible == 0) r.reply = "No drafts" + (c.key.empty() ? std::string() : " " + c.key) + " that you may see.";
+  else {
+    if (visible > shown) out += "(" + std::to_string(visible - shown) + " more not shown)\n";
+    out.pop_back();
+    r.reply = std::move(out);
+  }
+  return r;
+}
+
+result draft_withdraw(const cmd::command& c, context& ctx) {
+  std::string subj = draft_id(c.id);
+  auto d = ctx.db.get_draft(c.id);
+  if (!d) return invalid("no draft " + subj, subj);
+  if (!ctx.cfg.has_permission(ctx.who, "draft") && !ctx.cfg.has_permission(ctx.who, "admin"))
+    return denied("you may not withdraw drafts", subj);
+  if (!contains(d->authors, ctx.who.id) && !ctx.cfg.has_permission(ctx.who, "admin"))
+    return denied("only an author of " + subj + " or an admin may withdraw it", subj);
+  if (d->status == draft_status::withdrawn) return invalid(subj + " is already withdrawn", subj);
+  ctx.db.set_draft_status(c.id, draft_status::withdrawn, ctx.who.id, c.text, ctx.now);
+  d = ctx.db.get_draft(c.id);
+  result r;
+  r.subject = subj;
+  r.revision = d->rev;
+  if (!c.text.empty()) r.detail["reason"] = c.text;
+  r.reply = subj + " withdrawn. It is final.";
+  return with_card(std::move(r), ctx.cfg, *d, "card_update", "Draft withdrawn by " + ctx.who.id);
+}
+
+result approve(const cmd::command& c, context& ctx) {
+  std::string subj = draft_id(c.id);
+  auto d = ctx.db.get_draft(c.id);
+  if (!d) return invalid("no draft " + subj, subj);
+  const auto* cls = ctx.cfg.find_class(d->cls);
+  if (!cls) return invalid(subj + "'s class '" + d->cls + "' is no longer in the config", subj);
+  if (!ctx.cfg.has_permission(ctx.who, "approve")) return denied("you may not approve drafts", subj);
+  bool any_stage = false;
+  for (const auto& s : cls->stages) any_stage = any_stage || holds_any(ctx.who, s.roles);
+  if (!any_stage)
+    return denied("none of your roles approves a stage of class " + d->cls, subj);
+  if (contains(d->authors, ctx.who.id)) return denied("an author never approves their own draft", subj);
+  auto st = progress(*cls, *d);
+  const stage_state* target = nullptr;
+  if (d->status == draft_status::pending) {
+    for (const auto& a : d->approvals)
+      if (a.person == ctx.who.id)
+        return denied("you already approved revision " + std::to_string(d->rev) + " (stage " +
+                          a.stage + "); one person never satisfies two stages",
+                      subj);
+    for (const auto& s : st)
+      if (!s.met() && holds_any(ctx.who, s.stage->roles)) {
+        target = &s;
+        break;
+      }
+    if (!target) return denied("the stages you may approve for " + subj + " are already met", subj);
+  }
+  if (d->status != draft_status::pending)
+    return invalid(subj + " is " + std::string(to_string(d->status)) +
+                       (d->status == draft_status::rejected ? "; a revision (/draft edit) reopens it" : ""),
+                   subj);
+  if (c.at_rev && *c.at_rev != d->rev) {
+    auto r = invalid(subj + " is now at revision " + std::to_string(d->rev) + ", not " +
+                         std::to_string(*c.at_rev) + "; review the new text first",
+                     subj);
+    r.revision = *c.at_rev;
+    return r;
+  }
+  if (auto cr = ctx.db.active_crisis(); cr && d->cls != "crisis") {
+    auto r = invalid("content is frozen by crisis " + crisis_id(cr->id) + " (" + cr->title +
+                         "); only class crisis drafts may be approved until it ends",
+                     subj);
+    r.detail["crisis"] = crisis_id(cr->id);
+    r.revision = d->rev;
+    return r;
+  }
+  ctx.db.add_approval(c.id, approval{d->rev, target->stage->name, ctx.who.id, c.text, ctx.now});
+  auto stage_name = target->stage->name;
+  d = ctx.db.get_draft(c.id);
+  st = progress(*cls, *d);
+  bool all_met = std::all_of(st.begin(), st.end(), [](const stage_state& s) { return s.met(); });
+  if (all_met) ctx.db.set_draft_status(c.id, draft_status::approved, ctx.who.id, "", ctx.now);
+  d = ctx.db.get_draft(c.id);
+  result r;
+  r.subject = subj;
+  r.revision = d->rev;
+  r.detail["stage"] = stage_name;
+  if (!c.text.empty()) r.detail["note"] = c.text;
+  if (all_met) {
+    r.detail["approved"] = true;
+    r.reply = subj + " revision " + std::to_string(d->rev) + " approved (stage " + stage_name + "). ";
+    if (d->embargo && *d->embargo > ctx.now)
+      r.reply += "It will be cleared for publication at " + format_rfc3339_ms(*d->embargo) + ".";
+    else if (d->embargo)
+      r.reply += "Its embargo has passed: it is cleared for publication as soon as no freeze holds it.";
+    else
+      r.reply += "Cleared for publication.";
+    return with_card(std::move(r), ctx.cfg, *d, "card_update", "Draft approved");
+  }
+  r.reply = "Approval recorded for " + subj + " revision " + std::to_string(d->rev) + " (stage " +
+            stage_name + "). Still needs: " + needs_text(st) + ".";
+  return with_card(std::move(r), ctx.cfg, *d, "card_update", "Approval by " + ctx.who.id);
+}
+
+result reject(const cmd::command& c, context& ctx) {
+  std::string subj = draft_id(c.id);
+  auto d = ctx.db.get_draft(c.id);
+  if (!d) return invalid("no draft " + subj, subj);
+  const auto* cls = ctx.cfg.find_class(d->cls);
+  if (!cls) return invalid(subj + "'s class '" + d->cls + "' is no longer in the config", subj);
+  if (!ctx.cfg.has_permission(ctx.who, "approve")) return denied("you may not reject drafts", subj);
+  bool any_stage = false;
+  for (const auto& s : cls->stages) any_stage = any_stage || holds_any(ctx.who, s.roles);
+  if (!any_stage) return denied("none of your roles approves a stage of class " + d->cls, subj);
+  if (d->status != draft_status::pending)
+    return invalid(subj + " is " + std::string(to_string(d->status)) + "; only a pending draft can be rejected", subj);
+  if (c.at_rev && *c.at_rev != d->rev) {
+    auto r = invalid(subj + " is now at revision " + std::to_string(d->rev) + ", not " +
+                         std::to_string(*c.at_rev),
+                     subj);
+    r.revision = *c.at_rev;
+    return r;
+  }
+  ctx.db.set_draft_status(c.id, draft_status::rejected, ctx.who.id, c.text, ctx.now);
+  d = ctx.db.get_draft(c.id);
+  result r;
+  r.subject = subj;
+  r.revision = d->rev;
+  r.detail["reason"] = c.text;
+  r.reply = subj + " revision " + std::to_string(d->rev) + " rejected. The authors (" +
+            join(d->authors) + ") can answer with /draft edit " + subj + " TEXT.";
+  return with_card(std::move(r), ctx.cfg, *d, "card_update", "Draft rejected by " + ctx.who.id);
+}
+
+}  // namespace
+
+result handle_draft(const cmd::command& c, context& ctx) {
+  switch (c.v) {
+    case cmd::verb::draft_new: return draft_new(c, ctx);
+    case cmd::verb::draft_edit: return draft_edit(c, ctx);
+    case cmd::verb::draft_show: return draft_show(c, ctx);
+    case cmd::verb::draft_list: return draft_list(c, ctx);
+    case cmd::verb::draft_withdraw: return draft_withdraw(c, ctx);
+    default: return invalid("not a draft command");
+  }
+}
+
+result handle_decision(const cmd::command& c, context& ctx) {
+  return c.v == cmd::verb::approve ? approve(c, ctx) : reject(c, ctx);
+}
+
+std::optional<timer_action> clear_embargo(std::int64_t id, const conf::config& cfg, store& db,
+                                          time_point now) {
+  auto d = db.get_draft(id);
+  if (!d || d->status != draft_status::approved || d->cleared_at || !d->embargo || *d->embargo > now)
+    return std::nullopt;
+  if (db.active_crisis() && d->cls != "crisis") return std::nullopt;  // frozen: waits
+  db.mark_cleared(id, now);
+  d = db.get_draft(id);
+  result r;
+  r.subject = draft_id(id);
+  r.revision = d->rev;
+  r.detail["embargo"] = format_rfc3339_ms(*d->embargo);
+  r.detail["text_sha256"] = d->text_sha256;
+  r.reply = draft_id(id) + " revision " + std::to_string(d->rev) +
+            " is cleared for publication (embargo " + format_rfc3339_ms(*d->embargo) + " passed)" +
+            (d->targets.empty() ? "" : " to " + join(d->targets)) + ".";
+  r.posts.push_back({channel_of(cfg, *d), "notice", draft_id(id), r.reply});
+  return timer_action{"draft.cleared", std::move(r)};
+}
+
+}  // namespace signoff::handlers

@@ -1,0 +1,282 @@
+#include "handlers/executor.hpp"
+
+#include <boost/json/serialize.hpp>
+
+#include <functional>
+
+#include "bot/core/text.hpp"
+#include "bot/core/time.hpp"
+#include "handlers/context.hpp"
+#include "handlers/grammar.hpp"
+
+namespace signoff {
+namespace {
+
+constexpr std::string_view not_recorded_reply =
+    "NOT RECORDED: signoff could not write to its database, so nothing was changed and "
+    "this command did not take effect. Please try again shortly; if it persists, tell an "
+    "operator.";
+
+std::string platform_channel_id(const conf::config& cfg, const std::string& platform,
+                                const std::string& channel) {
+  if (platform == "shell") return channel;  // the terminal shows channel names
+  const auto* ch = cfg.find_channel(channel);
+  if (!ch) return {};
+  if (platform == "slack") return ch->slack;
+  if (platform == "discord") return ch->discord;
+  if (platform == "mattermost") return ch->mattermost;
+  return {};
+}
+
+// Fans each post out to every delivering platform that has an ID for its
+// channel; returns the outbox IDs and names channels no platform can reach.
+void enqueue_posts(const conf::config& cfg, store& db, const std::vector<std::string>& platforms,
+                   const std::vector<handlers::post_request>& posts, const std::string& by,
+                   time_point now, handlers::result& res) {
+  boost::json::array ids, unrouted;
+  for (const auto& p : posts) {
+    bool routed = false;
+    for (const auto& platform : platforms) {
+      auto pc = platform_channel_id(cfg, platform, p.channel);
+      if (pc.empty()) continue;
+      outbox_post op;
+      op.created_at = now;
+      op.platform = platform;
+      op.channel = p.channel;
+      op.platform_channel = pc;
+      op.kind = p.kind;
+      op.subject = p.subject;
+      op.text = p.text;
+      op.requested_by = by;
+      ids.push_back(db.enqueue_post(op));
+      routed = true;
+    }
+    if (!routed) unrouted.push_back(boost::json::value(p.channel));
+  }
+  if (!ids.empty()) res.detail["outbox"] = std::move(ids);
+  if (!unrouted.empty()) {
+    res.reply += "\nWarning: no connected platform has an ID for channel(s)";
+    for (const auto& u : unrouted) res.reply += " #" + std::string(u.as_string());
+    res.reply += "; that post was not sent.";
+    res.detail["unrouted"] = std::move(unrouted);
+  }
+}
+
+}  // namespace
+
+executor::executor(const conf::config& cfg, store& db, std::vector<std::string> delivery_platforms)
+    : cfg_(cfg), db_(db), platforms_(std::move(delivery_platforms)) {}
+
+bool executor::over_limit(const std::string& who, time_point now, std::string& why) {
+  const auto& lim = cfg_.limits.commands_per_person;
+  if (!lim) return false;
+  auto window = std::chrono::duration_cast<std::chrono::milliseconds>(lim->window);
+  auto& q = windows_[who];
+  while (!q.empty() && q.front() <= now - window) q.pop_front();
+  if (q.size() >= static_cast<std::size_t>(lim->count)) {
+    why = "over the command limit of " + std::to_string(lim->count) + " per " +
+          format_age(window) + "; try again in " + format_age(q.front() + window - now);
+    return true;
+  }
+  q.push_back(now);
+  return false;
+}
+
+execution executor::execute(const incoming& in, time_point now) {
+  ++stats_.commands;
+  const std::string actor_name = in.who.audit_name();
+  const conf::person* person = in.who.person.empty() ? nullptr : cfg_.find_person(in.who.person);
+
+  boost::json::object base;
+  const bool utf8 = valid_utf8(in.line);
+  if (utf8) base["raw"] = in.line;
+  else base["raw_hex"] = to_hex(in.line);
+  if (!in.who.platform_user.empty()) base["platform_user"] = in.who.platform_user;
+  if (!in.who.os_user.empty()) base["os_user"] = in.who.os_user;
+  if (!in.who.envelope.empty()) base["envelope"] = in.who.envelope;
+
+  // Steps 1 and 2 of SPEC's outcome order need no database.
+  std::optional<handlers::result> early;
+  std::optional<cmd::command> parsed;
+  std::string action = "command.invalid";
+  if (!utf8) {
+    early = handlers::invalid("the command is not valid UTF-8");
+  } else {
+    auto p = cmd::parse(in.line, now, cmd::limits{cfg_.limits.max_text});
+    if (auto* err = std::get_if<cmd::parse_error>(&p)) {
+      if (err->v) action = std::string(cmd::action_of(*err->v));
+      early = handlers::invalid(err->message);
+      early->reply += err->v ? "\nUsage: " + std::string(cmd::usage_of(*err->v))
+                             : "\nType /signoff help for the commands you may use.";
+    } else {
+      parsed = std::get<cmd::command>(std::move(p));
+      action = std::string(cmd::action_of(parsed->v));
+      std::string why;
+      if (!person && parsed->v != cmd::verb::help)
+        early = handlers::denied("you (" + actor_name +
+                                 ") are not in signoff's config; you may only ask for help");
+      else if (over_limit(actor_name, now, why))
+        early = handlers::denied(why);
+    }
+  }
+
+  execution ex;
+  ex.action = action;
+  auto run_in_transaction = [&](const std::function<handlers::result()>& decide) {
+    db_.begin();
+    try {
+      handlers::result res = decide();
+      enqueue_posts(cfg_, db_, platforms_, res.posts, actor_name, now, res);
+      boost::json::object detail = base;
+      for (auto& kv : res.detail) detail[kv.key()] = kv.value();
+      audit::entry e{in.who.platform, in.who.workspace, in.who.channel, actor_name, action,
+                     res.subject, res.revision, res.outcome, boost::json::serialize(detail)};
+      auto rec = db_.append_audit(e, now);
+      db_.commit();  // durable from here: only now may a reply report it
+      ex.recorded = true;
+      ex.seq = rec.seq;
+      ex.outcome = res.outcome;
+      ex.subject = res.subject;
+      ex.reply = std::move(res.reply);
+    } catch (...) {
+      db_.rollback();
+      throw;
+    }
+  };
+
+  try {
+    run_in_transaction([&]() -> handlers::result {
+      if (early) return *early;
+      if (parsed->v == cmd::verb::help) {
+        handlers::result r;
+        r.reply = handlers::help_text(cfg_, person);
+        return r;
+      }
+      handlers::context ctx{cfg_, db_, now, *person};
+      switch (parsed->v) {
+        case cmd::verb::draft_new: case cmd::verb::draft_edit: case cmd::verb::draft_show:
+        case cmd::verb::draft_list: case cmd::verb::draft_withdraw:
+          return handlers::handle_draft(*parsed, ctx);
+        case cmd::verb::approve: case cmd::verb::reject:
+          return handlers::handle_decision(*parsed, ctx);
+        case cmd::verb::crisis_start: case cmd::verb::crisis_end: case cmd::verb::crisis_status:
+        case cmd::verb::hold_list: case cmd::verb::hold_show: case cmd::verb::hold_issue:
+          return handlers::handle_crisis(*parsed, ctx);
+        case cmd::verb::escalate: case cmd::verb::ack: case cmd::verb::resolve:
+        case cmd::verb::escalations:
+          return handlers::handle_escalation(*parsed, ctx);
+        case cmd::verb::audit: return handlers::handle_audit(*parsed, ctx);
+        case cmd::verb::help: break;
+      }
+      return handlers::invalid("unhandled command");
+    });
+  } catch (const storage_failure&) {
+    ++stats_.not_recorded;
+    ex = execution{};
+    ex.action = action;
+    ex.reply = std::string(not_recorded_reply);
+  } catch (const std::exception& bug) {
+    // A defect in signoff, not in the input: record it as `error` so the
+    // attempt is audited, and tell the user nothing changed.
+    try {
+      run_in_transaction([&] {
+        handlers::result r;
+        r.outcome = "error";
+        r.detail["error"] = std::string("internal error: ") + bug.what();
+        r.reply = "signoff failed while processing this command (internal error); nothing was "
+                  "changed. The failure is recorded; please tell an operator.";
+        return r;
+      });
+    } catch (const std::exception&) {
+      ++stats_.not_recorded;
+      ex = execution{};
+      ex.action = action;
+      ex.reply = std::string(not_recorded_reply);
+    }
+  }
+  return ex;
+}
+
+void executor::record_config(bool reload, const std::string& source, time_point now) {
+  boost::json::object d;
+  d["config_sha256"] = cfg_.sha256;
+  d["source"] = source;
+  d["people"] = static_cast<std::int64_t>(cfg_.people.size());
+  db_.begin();
+  try {
+    db_.append_audit({"system", "", "", "system", reload ? "config.reload" : "config.load", "",
+                      std::nullopt, "ok", boost::json::serialize(d)},
+                     now);
+    db_.commit();
+  } catch (...) {
+    db_.rollback();
+    throw;
+  }
+}
+
+executor::tick_result executor::run_due(time_point now) {
+  tick_result out;
+  auto fire = [&](auto&& action_for) -> bool {
+    db_.begin();
+    try {
+      auto ta = action_for();
+      if (!ta) {
+        db_.rollback();
+        return false;
+      }
+      enqueue_posts(cfg_, db_, platforms_, ta->res.posts, "system", now, ta->res);
+      audit::entry e{"system", "", "", "system", ta->action, ta->res.subject, ta->res.revision,
+                     ta->res.outcome, boost::json::serialize(ta->res.detail)};
+      db_.append_audit(e, now);
+      db_.commit();
+      ++stats_.timer_actions;
+      out.fired.push_back(ta->res.reply);
+      return true;
+    } catch (...) {
+      db_.rollback();
+      throw;
+    }
+  };
+  try {
+    for (auto id : db_.due_escalations(now))
+      fire([&] { return handlers::fire_escalation(id, cfg_, db_, now); });
+    bool frozen = db_.active_crisis().has_value();
+    for (auto id : db_.due_embargoes(now, frozen))
+      fire([&] { return handlers::clear_embargo(id, cfg_, db_, now); });
+  } catch (const std::exception& e) {
+    ++stats_.timer_failures;
+    out.error = e.what();
+  }
+  return out;
+}
+
+std::optional<time_point> executor::next_due() {
+  auto esc = db_.next_escalation_due();
+  auto emb = db_.next_embargo(db_.active_crisis().has_value());
+  if (esc && emb) return std::min(*esc, *emb);
+  return esc ? esc : emb;
+}
+
+void executor::record_delivery(const outbox_post& p, bool sent, const std::string& result,
+                               time_point now) {
+  boost::json::object d;
+  d["outbox"] = p.id;
+  d["kind"] = p.kind;
+  d["channel_name"] = p.channel;
+  d[sent ? "message_id" : "error"] = result;
+  d["attempts"] = p.attempts + 1;
+  db_.begin();
+  try {
+    db_.finish_post(p.id, sent, result, now);
+    db_.append_audit({p.platform, "", p.platform_channel, "system", sent ? "post.sent" : "post.failed",
+                      p.subject, std::nullopt, sent ? "ok" : "error", boost::json::serialize(d)},
+                     now);
+    db_.commit();
+  } catch (...) {
+    db_.rollback();
+    throw;
+  }
+  ++(sent ? stats_.posts_sent : stats_.posts_failed);
+}
+
+}  // namespace signoff

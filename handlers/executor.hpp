@@ -1,0 +1,82 @@
+#pragma once
+// The one path every command and timer action takes: parse, decide the
+// outcome in SPEC's order, run the workflow rule, write exactly one audit
+// record and the outbox posts in the same transaction, commit, and only then
+// produce the reply. Pure of I/O but for the store; adapters call it.
+// Not thread-safe: call from one thread (the adapters' executor).
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bot/core/types.hpp"
+#include "config/config.hpp"
+#include "storage/store.hpp"
+
+namespace signoff {
+
+struct incoming {
+  actor who;
+  std::string line;  // the command line as received (may be invalid UTF-8)
+};
+
+struct execution {
+  std::string reply;
+  std::string outcome;  // ok | denied | invalid | error; '' when not recorded
+  bool recorded = false;
+  std::int64_t seq = 0;  // audit seq when recorded
+  std::string action, subject;
+};
+
+struct executor_stats {
+  std::uint64_t commands = 0;
+  std::uint64_t not_recorded = 0;   // refused because the database could not record
+  std::uint64_t timer_actions = 0;
+  std::uint64_t timer_failures = 0;
+  std::uint64_t posts_sent = 0, posts_failed = 0;
+};
+
+class executor {
+ public:
+  // `delivery_platforms`: the adapters in this process that deliver posts
+  // ("shell", "slack", ...); a post goes to each that has an ID for its channel.
+  executor(const conf::config& cfg, store& db, std::vector<std::string> delivery_platforms);
+
+  // Runs one command. The reply reports success only after the commit.
+  execution execute(const incoming& in, time_point now);
+
+  // Writes the config.load (or config.reload) record. Throws storage_failure.
+  void record_config(bool reload, const std::string& source, time_point now);
+
+  // Fires every due timer action (escalation levels, embargo releases), one
+  // transaction and one audit record each. Returns the replies of what fired
+  // (for the shell's notices). A storage failure stops the round; it is
+  // counted and returned in `error`, and the work stays due for the next round.
+  struct tick_result {
+    std::vector<std::string> fired;
+    std::string error;
+  };
+  tick_result run_due(time_point now);
+
+  // The earliest time a timer action is due (freeze-aware), if any.
+  std::optional<time_point> next_due();
+
+  // Marks an outbox post delivered or failed and records post.sent /
+  // post.failed (actor system) in one transaction. Throws storage_failure.
+  void record_delivery(const outbox_post& p, bool sent, const std::string& result, time_point now);
+
+  const executor_stats& stats() const { return stats_; }
+
+ private:
+  bool over_limit(const std::string& who, time_point now, std::string& why);
+
+  const conf::config& cfg_;
+  store& db_;
+  std::vector<std::string> platforms_;
+  std::map<std::string, std::deque<time_point>> windows_;
+  executor_stats stats_;
+};
+
+}  // namespace signoff

@@ -1,0 +1,404 @@
+#include "storage/sqlite_store.hpp"
+
+#include "bot/core/time.hpp"
+#include "storage/audit_log.hpp"
+#include "storage/schema.hpp"
+
+namespace signoff {
+namespace {
+
+std::string ts(time_point t) { return format_rfc3339_ms(t); }
+
+// Timestamps are written by us in one fixed format; anything else in the
+// column means the database was edited by hand.
+time_point parse_ts(std::string_view s) {
+  auto t = parse_rfc3339(s);
+  if (!t) throw sql::store_error(SQLITE_CORRUPT, "malformed timestamp in database: " + std::string(s));
+  return *t;
+}
+
+std::optional<time_point> opt_ts(const sql::stmt& s, int col) {
+  if (s.is_null(col)) return std::nullopt;
+  return parse_ts(s.view(col));
+}
+
+std::string join_targets(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
+  return out;
+}
+
+std::vector<std::string> split_targets(std::string_view s) {
+  std::vector<std::string> out;
+  while (!s.empty()) {
+    auto c = s.find(',');
+    out.emplace_back(s.substr(0, c));
+    if (c == std::string_view::npos) break;
+    s.remove_prefix(c + 1);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string_view to_string(draft_status s) {
+  switch (s) {
+    case draft_status::pending: return "pending";
+    case draft_status::approved: return "approved";
+    case draft_status::rejected: return "rejected";
+    case draft_status::withdrawn: return "withdrawn";
+  }
+  return "pending";
+}
+
+std::optional<draft_status> draft_status_from(std::string_view s) {
+  for (auto st : {draft_status::pending, draft_status::approved, draft_status::rejected,
+                  draft_status::withdrawn})
+    if (to_string(st) == s) return st;
+  return std::nullopt;
+}
+
+std::string_view to_string(escalation_status s) {
+  switch (s) {
+    case escalation_status::open: return "open";
+    case escalation_status::acked: return "acked";
+    case escalation_status::resolved: return "resolved";
+  }
+  return "open";
+}
+
+sqlite_store::sqlite_store(const std::string& path, options opt)
+    : db_(path, sql::db::options{false, true, opt.vfs}) {
+  sql::configure_rw(db_, opt.busy_timeout_ms);
+  sql::migrate(db_);
+}
+
+void sqlite_store::begin() {
+  db_.exec("BEGIN IMMEDIATE");
+}
+void sqlite_store::commit() {
+  db_.exec("COMMIT");
+}
+void sqlite_store::rollback() noexcept {
+  if (!sqlite3_get_autocommit(db_.handle()))
+    sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+// ---- drafts -------------------------------------------------------------
+
+std::int64_t sqlite_store::create_draft(const new_draft& d, time_point at) {
+  auto s = db_.prepare(
+      "INSERT INTO drafts (class, status, current_rev, targets, embargo, created_by, created_at, "
+      "status_by, status_at) VALUES (?, 'pending', 1, ?, ?, ?, ?, ?, ?)");
+  std::optional<std::string> emb;
+  if (d.embargo) emb = ts(*d.embargo);
+  s.bind(1, d.cls).bind(2, join_targets(d.targets)).bind(3, emb).bind(4, d.author);
+  s.bind(5, ts(at)).bind(6, d.author).bind(7, ts(at));
+  s.run();
+  auto id = db_.last_insert_rowid();
+  db_.prepare("INSERT INTO revisions (draft_id, rev, text, text_sha256, author, created_at) VALUES (?, 1, ?, ?, ?, ?)")
+      .bind(1, id).bind(2, d.text).bind(3, d.text_sha256).bind(4, d.author).bind(5, ts(at)).run();
+  db_.prepare("INSERT INTO draft_authors (draft_id, person) VALUES (?, ?)").bind(1, id).bind(2, d.author).run();
+  return id;
+}
+
+static constexpr const char* draft_columns =
+    "SELECT d.id, d.class, d.status, d.current_rev, d.targets, d.embargo, d.created_by, d.created_at, "
+    "d.status_by, d.status_at, d.status_note, d.cleared_at, r.text, r.text_sha256 FROM drafts d "
+    "JOIN revisions r ON r.draft_id = d.id AND r.rev = d.current_rev ";
+
+std::vector<draft> sqlite_store::load_drafts(sql::stmt& s) {
+  std::vector<draft> out;
+  while (s.step()) {
+    draft d;
+    d.id = s.i64(0);
+    d.cls = s.text(1);
+    d.status = draft_status_from(s.view(2)).value_or(draft_status::pending);
+    d.rev = s.i64(3);
+    d.targets = split_targets(s.view(4));
+    d.embargo = opt_ts(s, 5);
+    d.created_by = s.text(6);
+    d.created_at = parse_ts(s.view(7));
+    d.status_by = s.text(8);
+    d.status_at = parse_ts(s.view(9));
+    d.status_note = s.text(10);
+    d.cleared_at = opt_ts(s, 11);
+    d.text = s.text(12);
+    d.text_sha256 = s.text(13);
+    out.push_back(std::move(d));
+  }
+  auto authors = db_.prepare("SELECT person FROM draft_authors WHERE draft_id = ? ORDER BY rowid");
+  auto approvals = db_.prepare(
+      "SELECT rev, stage, person, note, created_at FROM approvals WHERE draft_id = ? AND rev = ? "
+      "ORDER BY created_at, person");
+  for (auto& d : out) {
+    authors.reset();
+    authors.bind(1, d.id);
+    while (authors.step()) d.authors.push_back(authors.text(0));
+    approvals.reset();
+    approvals.bind(1, d.id).bind(2, d.rev);
+    while (approvals.step())
+      d.approvals.push_back(approval{approvals.i64(0), approvals.text(1), approvals.text(2),
+                                     approvals.text(3), parse_ts(approvals.view(4))});
+  }
+  return out;
+}
+
+std::optional<draft> sqlite_store::get_draft(std::int64_t id) {
+  auto s = db_.prepare(std::string(draft_columns) + "WHERE d.id = ?");
+  s.bind(1, id);
+  auto v = load_drafts(s);
+  if (v.empty()) return std::nullopt;
+  return std::move(v.front());
+}
+
+std::vector<draft> sqlite_store::list_drafts(std::optional<draft_status> status) {
+  auto s = db_.prepare(std::string(draft_columns) +
+                       (status ? "WHERE d.status = ? ORDER BY d.id DESC" : "ORDER BY d.id DESC"));
+  if (status) s.bind(1, to_string(*status));
+  return load_drafts(s);
+}
+
+std::int64_t sqlite_store::add_revision(std::int64_t id, const std::string& text, const std::string& sha,
+                                        const std::string& author, time_point at) {
+  auto cur = db_.prepare("SELECT current_rev FROM drafts WHERE id = ?");
+  cur.bind(1, id);
+  if (!cur.step()) throw sql::store_error(SQLITE_NOTFOUND, "draft vanished");
+  auto rev = cur.i64(0) + 1;
+  db_.prepare("INSERT INTO revisions (draft_id, rev, text, text_sha256, author, created_at) VALUES (?, ?, ?, ?, ?, ?)")
+      .bind(1, id).bind(2, rev).bind(3, text).bind(4, sha).bind(5, author).bind(6, ts(at)).run();
+  db_.prepare("UPDATE drafts SET current_rev = ?, status = 'pending', status_by = ?, status_at = ?, "
+              "status_note = '', cleared_at = NULL WHERE id = ?")
+      .bind(1, rev).bind(2, author).bind(3, ts(at)).bind(4, id).run();
+  db_.prepare("INSERT OR IGNORE INTO draft_authors (draft_id, person) VALUES (?, ?)").bind(1, id).bind(2, author).run();
+  return rev;
+}
+
+void sqlite_store::set_draft_status(std::int64_t id, draft_status st, const std::string& by,
+                                    const std::string& note, time_point at) {
+  db_.prepare("UPDATE drafts SET status = ?, status_by = ?, status_note = ?, status_at = ? WHERE id = ?")
+      .bind(1, to_string(st)).bind(2, by).bind(3, note).bind(4, ts(at)).bind(5, id).run();
+}
+
+void sqlite_store::add_approval(std::int64_t id, const approval& a) {
+  db_.prepare("INSERT INTO approvals (draft_id, rev, stage, person, note, created_at) VALUES (?, ?, ?, ?, ?, ?)")
+      .bind(1, id).bind(2, a.rev).bind(3, a.stage).bind(4, a.person).bind(5, a.note).bind(6, ts(a.at)).run();
+}
+
+void sqlite_store::mark_cleared(std::int64_t id, time_point at) {
+  db_.prepare("UPDATE drafts SET cleared_at = ? WHERE id = ? AND cleared_at IS NULL").bind(1, ts(at)).bind(2, id).run();
+}
+
+std::vector<std::int64_t> sqlite_store::due_embargoes(time_point now, bool crisis_class_only) {
+  auto s = db_.prepare(std::string(
+      "SELECT id FROM drafts WHERE status = 'approved' AND cleared_at IS NULL AND embargo IS NOT NULL "
+      "AND embargo <= ?") + (crisis_class_only ? " AND class = 'crisis'" : "") + " ORDER BY embargo, id");
+  s.bind(1, ts(now));
+  std::vector<std::int64_t> out;
+  while (s.step()) out.push_back(s.i64(0));
+  return out;
+}
+
+std::optional<time_point> sqlite_store::next_embargo(bool crisis_class_only) {
+  auto s = db_.prepare(std::string(
+      "SELECT min(embargo) FROM drafts WHERE status = 'approved' AND cleared_at IS NULL AND embargo IS NOT NULL") +
+      (crisis_class_only ? " AND class = 'crisis'" : ""));
+  s.step();
+  return opt_ts(s, 0);
+}
+
+// ---- crises -------------------------------------------------------------
+
+static constexpr const char* crisis_columns =
+    "SELECT id, sev, title, statement, started_by, started_at, ended_by, ended_at, end_note FROM crises ";
+
+crisis sqlite_store::load_crisis(sql::stmt& s) {
+  crisis c;
+  c.id = s.i64(0);
+  c.sev = s.text(1);
+  c.title = s.text(2);
+  c.statement = s.text(3);
+  c.started_by = s.text(4);
+  c.started_at = parse_ts(s.view(5));
+  c.ended_by = s.text(6);
+  c.ended_at = opt_ts(s, 7);
+  c.end_note = s.text(8);
+  return c;
+}
+
+std::optional<crisis> sqlite_store::active_crisis() {
+  auto s = db_.prepare(std::string(crisis_columns) + "WHERE ended_at IS NULL ORDER BY id DESC LIMIT 1");
+  if (!s.step()) return std::nullopt;
+  return load_crisis(s);
+}
+
+std::optional<crisis> sqlite_store::last_crisis() {
+  auto s = db_.prepare(std::string(crisis_columns) + "ORDER BY id DESC LIMIT 1");
+  if (!s.step()) return std::nullopt;
+  return load_crisis(s);
+}
+
+std::int64_t sqlite_store::start_crisis(const crisis& c) {
+  db_.prepare("INSERT INTO crises (sev, title, statement, started_by, started_at) VALUES (?, ?, ?, ?, ?)")
+      .bind(1, c.sev).bind(2, c.title).bind(3, c.statement).bind(4, c.started_by).bind(5, ts(c.started_at)).run();
+  return db_.last_insert_rowid();
+}
+
+void sqlite_store::end_crisis(std::int64_t id, const std::string& by, const std::string& note, time_point at) {
+  db_.prepare("UPDATE crises SET ended_by = ?, ended_at = ?, end_note = ? WHERE id = ?")
+      .bind(1, by).bind(2, ts(at)).bind(3, note).bind(4, id).run();
+}
+
+// ---- escalations ----------------------------------------------------------
+
+static constexpr const char* escalation_columns =
+    "SELECT id, route, sev, summary, opened_by, opened_at, status, level, level_paged_at, due_at, "
+    "acked_by, acked_at, resolved_by, resolved_at, resolve_note FROM escalations ";
+
+escalation sqlite_store::load_escalation(sql::stmt& s) {
+  escalation e;
+  e.id = s.i64(0);
+  e.route = s.text(1);
+  e.sev = s.text(2);
+  e.summary = s.text(3);
+  e.opened_by = s.text(4);
+  e.opened_at = parse_ts(s.view(5));
+  auto st = s.view(6);
+  e.status = st == "acked" ? escalation_status::acked
+             : st == "resolved" ? escalation_status::resolved : escalation_status::open;
+  e.level = static_cast<int>(s.i64(7));
+  e.level_paged_at = parse_ts(s.view(8));
+  e.due_at = opt_ts(s, 9);
+  e.acked_by = s.text(10);
+  e.acked_at = opt_ts(s, 11);
+  e.resolved_by = s.text(12);
+  e.resolved_at = opt_ts(s, 13);
+  e.resolve_note = s.text(14);
+  return e;
+}
+
+std::int64_t sqlite_store::open_escalation(const escalation& e) {
+  std::optional<std::string> due;
+  if (e.due_at) due = ts(*e.due_at);
+  db_.prepare("INSERT INTO escalations (route, sev, summary, opened_by, opened_at, status, level, "
+              "level_paged_at, due_at) VALUES (?, ?, ?, ?, ?, 'open', 1, ?, ?)")
+      .bind(1, e.route).bind(2, e.sev).bind(3, e.summary).bind(4, e.opened_by).bind(5, ts(e.opened_at))
+      .bind(6, ts(e.level_paged_at)).bind(7, due).run();
+  auto id = db_.last_insert_rowid();
+  auto ins = db_.prepare("INSERT OR IGNORE INTO escalation_notified (escalation_id, person, level) VALUES (?, ?, 1)");
+  for (const auto& p : e.notified) {
+    ins.reset();
+    ins.bind(1, id).bind(2, p).run();
+  }
+  return id;
+}
+
+std::optional<escalation> sqlite_store::get_escalation(std::int64_t id) {
+  auto s = db_.prepare(std::string(escalation_columns) + "WHERE id = ?");
+  s.bind(1, id);
+  if (!s.step()) return std::nullopt;
+  auto e = load_escalation(s);
+  auto n = db_.prepare("SELECT person FROM escalation_notified WHERE escalation_id = ? ORDER BY level, person");
+  n.bind(1, id);
+  while (n.step()) e.notified.push_back(n.text(0));
+  return e;
+}
+
+std::vector<escalation> sqlite_store::unresolved_escalations() {
+  std::vector<std::int64_t> ids;
+  auto s = db_.prepare("SELECT id FROM escalations WHERE status != 'resolved' ORDER BY id");
+  while (s.step()) ids.push_back(s.i64(0));
+  std::vector<escalation> out;
+  for (auto id : ids)
+    if (auto e = get_escalation(id)) out.push_back(std::move(*e));
+  return out;
+}
+
+void sqlite_store::page_level(std::int64_t id, int level, const std::vector<std::string>& people,
+                              time_point at, std::optional<time_point> due) {
+  std::optional<std::string> d;
+  if (due) d = ts(*due);
+  db_.prepare("UPDATE escalations SET level = ?, level_paged_at = ?, due_at = ? WHERE id = ?")
+      .bind(1, static_cast<std::int64_t>(level)).bind(2, ts(at)).bind(3, d).bind(4, id).run();
+  auto ins = db_.prepare("INSERT OR IGNORE INTO escalation_notified (escalation_id, person, level) VALUES (?, ?, ?)");
+  for (const auto& p : people) {
+    ins.reset();
+    ins.bind(1, id).bind(2, p).bind(3, static_cast<std::int64_t>(level)).run();
+  }
+}
+
+void sqlite_store::ack_escalation(std::int64_t id, const std::string& by, time_point at) {
+  db_.prepare("UPDATE escalations SET status = 'acked', acked_by = ?, acked_at = ?, due_at = NULL WHERE id = ?")
+      .bind(1, by).bind(2, ts(at)).bind(3, id).run();
+}
+
+void sqlite_store::resolve_escalation(std::int64_t id, const std::string& by, const std::string& note,
+                                      time_point at) {
+  db_.prepare("UPDATE escalations SET status = 'resolved', resolved_by = ?, resolved_at = ?, "
+              "resolve_note = ?, due_at = NULL WHERE id = ?")
+      .bind(1, by).bind(2, ts(at)).bind(3, note).bind(4, id).run();
+}
+
+std::vector<std::int64_t> sqlite_store::due_escalations(time_point now) {
+  auto s = db_.prepare("SELECT id FROM escalations WHERE status = 'open' AND due_at IS NOT NULL AND due_at <= ? ORDER BY due_at, id");
+  s.bind(1, ts(now));
+  std::vector<std::int64_t> out;
+  while (s.step()) out.push_back(s.i64(0));
+  return out;
+}
+
+std::optional<time_point> sqlite_store::next_escalation_due() {
+  auto s = db_.prepare("SELECT min(due_at) FROM escalations WHERE status = 'open' AND due_at IS NOT NULL");
+  s.step();
+  return opt_ts(s, 0);
+}
+
+// ---- audit ----------------------------------------------------------------
+
+audit::record sqlite_store::append_audit(const audit::entry& e, time_point now) {
+  return audit::append(db_, e, now);
+}
+
+std::vector<audit::record> sqlite_store::query_audit(const audit::filter& f) {
+  return audit::query(db_, f);
+}
+
+// ---- outbox ---------------------------------------------------------------
+
+std::int64_t sqlite_store::enqueue_post(const outbox_post& p) {
+  db_.prepare("INSERT INTO outbox (created_at, platform, channel, platform_channel, kind, subject, text, "
+              "requested_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+      .bind(1, ts(p.created_at)).bind(2, p.platform).bind(3, p.channel).bind(4, p.platform_channel)
+      .bind(5, p.kind).bind(6, p.subject).bind(7, p.text).bind(8, p.requested_by).run();
+  return db_.last_insert_rowid();
+}
+
+std::vector<outbox_post> sqlite_store::pending_posts(const std::string& platform, int limit) {
+  auto s = db_.prepare("SELECT id, created_at, platform, channel, platform_channel, kind, subject, text, "
+                       "requested_by, attempts FROM outbox WHERE platform = ? AND status = 'pending' "
+                       "ORDER BY id LIMIT ?");
+  s.bind(1, platform).bind(2, static_cast<std::int64_t>(limit));
+  std::vector<outbox_post> out;
+  while (s.step()) {
+    outbox_post p;
+    p.id = s.i64(0);
+    p.created_at = parse_ts(s.view(1));
+    p.platform = s.text(2);
+    p.channel = s.text(3);
+    p.platform_channel = s.text(4);
+    p.kind = s.text(5);
+    p.subject = s.text(6);
+    p.text = s.text(7);
+    p.requested_by = s.text(8);
+    p.attempts = static_cast<int>(s.i64(9));
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+void sqlite_store::finish_post(std::int64_t id, bool sent, const std::string& result, time_point at) {
+  db_.prepare("UPDATE outbox SET status = ?, attempts = attempts + 1, done_at = ?, result = ? WHERE id = ?")
+      .bind(1, sent ? "sent" : "failed").bind(2, ts(at)).bind(3, result).bind(4, id).run();
+}
+
+}  // namespace signoff

@@ -1,0 +1,71 @@
+#pragma once
+// The SQLite implementation of `store`: WAL, synchronous=FULL, one
+// connection, used from one thread.
+#include <memory>
+#include <string>
+
+#include "storage/sqlite.hpp"
+#include "storage/store.hpp"
+
+namespace signoff {
+
+class sqlite_store final : public store {
+ public:
+  struct options {
+    int busy_timeout_ms = 5000;
+    const char* vfs = nullptr;  // tests inject faults through a shim VFS
+  };
+  // Opens (creating if needed) and migrates. Throws storage_failure.
+  sqlite_store(const std::string& path, options opt);
+  explicit sqlite_store(const std::string& path) : sqlite_store(path, options{}) {}
+
+  sql::db& raw() { return db_; }
+
+  void begin() override;
+  void commit() override;
+  void rollback() noexcept override;
+
+  std::int64_t create_draft(const new_draft& d, time_point at) override;
+  std::optional<draft> get_draft(std::int64_t id) override;
+  std::vector<draft> list_drafts(std::optional<draft_status> status) override;
+  std::int64_t add_revision(std::int64_t id, const std::string& text, const std::string& sha,
+                            const std::string& author, time_point at) override;
+  void set_draft_status(std::int64_t id, draft_status s, const std::string& by,
+                        const std::string& note, time_point at) override;
+  void add_approval(std::int64_t id, const approval& a) override;
+  void mark_cleared(std::int64_t id, time_point at) override;
+  std::vector<std::int64_t> due_embargoes(time_point now, bool crisis_class_only) override;
+  std::optional<time_point> next_embargo(bool crisis_class_only) override;
+
+  std::optional<crisis> active_crisis() override;
+  std::optional<crisis> last_crisis() override;
+  std::int64_t start_crisis(const crisis& c) override;
+  void end_crisis(std::int64_t id, const std::string& by, const std::string& note, time_point at) override;
+
+  std::int64_t open_escalation(const escalation& e) override;
+  std::optional<escalation> get_escalation(std::int64_t id) override;
+  std::vector<escalation> unresolved_escalations() override;
+  void page_level(std::int64_t id, int level, const std::vector<std::string>& people, time_point at,
+                  std::optional<time_point> due) override;
+  void ack_escalation(std::int64_t id, const std::string& by, time_point at) override;
+  void resolve_escalation(std::int64_t id, const std::string& by, const std::string& note,
+                          time_point at) override;
+  std::vector<std::int64_t> due_escalations(time_point now) override;
+  std::optional<time_point> next_escalation_due() override;
+
+  audit::record append_audit(const audit::entry& e, time_point now) override;
+  std::vector<audit::record> query_audit(const audit::filter& f) override;
+
+  std::int64_t enqueue_post(const outbox_post& p) override;
+  std::vector<outbox_post> pending_posts(const std::string& platform, int limit) override;
+  void finish_post(std::int64_t id, bool sent, const std::string& result, time_point at) override;
+
+ private:
+  std::vector<draft> load_drafts(sql::stmt& s);
+  escalation load_escalation(sql::stmt& s);
+  crisis load_crisis(sql::stmt& s);
+
+  sql::db db_;
+};
+
+}  // namespace signoff
