@@ -2,33 +2,88 @@
 #include <openssl/evp.h>
 
 #include <array>
-#include <memory>
+#include <charconv>
+#include <stdexcept>
 
 #include "bot/core/text.hpp"
 #include "bot/core/time.hpp"
+#include "storage/audit_hash.hpp"
 #include "storage/audit_log.hpp"
 
 namespace signoff::audit {
 
-std::string chain_hash(const record& r) {
-  static constexpr char sep = '\x1f';
-  std::string buf;
-  buf.reserve(256 + r.detail.size());
-  buf += std::to_string(r.seq);
-  for (const std::string* f : {&r.ts, &r.platform, &r.workspace, &r.channel, &r.actor, &r.action,
-                               &r.subject}) {
-    buf += sep;
-    buf += *f;
+namespace detail {
+
+chain_hasher::chain_hasher()
+    : md_(EVP_MD_fetch(nullptr, "SHA256", nullptr)), ctx_(EVP_MD_CTX_new()) {
+  if (!md_ || !ctx_) {
+    EVP_MD_free(md_);
+    EVP_MD_CTX_free(ctx_);
+    throw std::runtime_error("SHA-256 unavailable");
   }
-  buf += sep;
-  if (r.revision) buf += std::to_string(*r.revision);
-  buf += sep;
-  buf += r.outcome;
-  buf += sep;
-  buf += r.detail;
-  buf += sep;
-  buf += r.prev_hash;
-  return sha256_hex(buf);
+  buf_.reserve(1024);
+}
+
+chain_hasher::~chain_hasher() {
+  EVP_MD_CTX_free(ctx_);
+  EVP_MD_free(md_);
+}
+
+void chain_hasher::append_preimage(std::string& out, const hash_input& in) {
+  static constexpr char sep = '\x1f';
+  char num[24];
+  auto put_int = [&](std::int64_t v) {
+    auto res = std::to_chars(num, num + sizeof num, v);
+    out.append(num, res.ptr);
+  };
+  put_int(in.seq);
+  for (std::string_view f : {in.ts, in.platform, in.workspace, in.channel, in.actor, in.action,
+                             in.subject}) {
+    out += sep;
+    out += f;
+  }
+  out += sep;
+  if (in.revision) put_int(*in.revision);
+  for (std::string_view f : {in.outcome, in.detail, in.prev_hash}) {
+    out += sep;
+    out += f;
+  }
+}
+
+hex_digest chain_hasher::sha256(std::string_view bytes) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
+  unsigned int len = 0;
+  if (EVP_DigestInit_ex2(ctx_, md_, nullptr) != 1 ||
+      EVP_DigestUpdate(ctx_, bytes.data(), bytes.size()) != 1 ||
+      EVP_DigestFinal_ex(ctx_, md.data(), &len) != 1 || len != 32)
+    throw std::runtime_error("SHA-256 failed");
+  hex_digest hex;
+  for (std::size_t i = 0; i < 32; ++i) {
+    hex[2 * i] = digits[md[i] >> 4];
+    hex[2 * i + 1] = digits[md[i] & 0xF];
+  }
+  return hex;
+}
+
+}  // namespace detail
+
+std::string chain_hash(const record& r) {
+  // One hasher per thread: append runs on whichever thread owns the store.
+  thread_local detail::chain_hasher hasher;
+  auto hex = hasher({.seq = r.seq,
+                     .ts = r.ts,
+                     .platform = r.platform,
+                     .workspace = r.workspace,
+                     .channel = r.channel,
+                     .actor = r.actor,
+                     .action = r.action,
+                     .subject = r.subject,
+                     .revision = r.revision,
+                     .outcome = r.outcome,
+                     .detail = r.detail,
+                     .prev_hash = r.prev_hash});
+  return std::string(hex.data(), hex.size());
 }
 
 record append(sql::db& d, const entry& e, time_point now) {

@@ -32,14 +32,22 @@ void for_each(sql::db& d, const filter& f, const std::function<void(const record
 
 struct verify_result {
   bool ok = true;
-  std::int64_t records = 0;      // rows checked
+  std::int64_t records = 0;      // rows checked (through the first bad one)
   std::int64_t first_bad_seq = 0;  // 0 when ok
   std::string problem;           // what is wrong at first_bad_seq
+  std::string last_hash;         // when ok: hash of the last record ('' when empty)
 };
 
 // Recomputes the whole chain in seq order: seq must run 1,2,3… without gaps,
 // prev_hash must equal the previous hash (64 zeros for seq 1), hash must match
-// chain_hash, ts must not decrease. Stops at the first bad record.
+// chain_hash, ts must not decrease (and be `YYYY-MM-DDTHH:MM:SS.mmmZ`), and no
+// column but detail may hold bytes below 0x20 (that keeps the 0x1F join
+// unambiguous). Stops at the first bad record. Reads in one transaction, so
+// appends by another connection meanwhile are not seen half-way.
+//
+// Limit: records cut off the END leave a shorter chain that is still valid,
+// so verify cannot see them; compare `last_hash` and `records` with a copy
+// kept elsewhere (signed checkpoints are planned to close this gap).
 verify_result verify(sql::db& d);
 
 }  // namespace signoff::audit

@@ -1,0 +1,313 @@
+#include "bot/app/audit_cli.hpp"
+
+#include <boost/json.hpp>
+
+#include <charconv>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <ostream>
+#include <set>
+#include <stdexcept>
+#include <string_view>
+
+#include <fmt/format.h>
+
+#include "bot/core/text.hpp"
+#include "bot/core/time.hpp"
+#include "storage/audit_log.hpp"
+#include "storage/sqlite.hpp"
+
+namespace signoff::app {
+namespace {
+
+constexpr std::string_view usage_text =
+    "usage: signoff audit query  --db FILE [--subject S] [--actor P] [--action A] [--since T]\n"
+    "                            [--until T] [--limit N] [--format table|csv|json]\n"
+    "       signoff audit verify --db FILE\n"
+    "       signoff audit export --db FILE --format jsonl|csv [--since T]\n"
+    "T is an RFC 3339 time (2026-11-22T14:03:07Z) or a duration back from now (30s, 15m, 2h, 7d).\n"
+    "query lists newest first (table by default); export streams every column, oldest first.\n"
+    "The database is opened read-only and never created.\n";
+
+struct usage_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+using option_map = std::map<std::string, std::string, std::less<>>;
+
+// `--name value` or `--name=value`; each option at most once, so a script
+// that passes `--subject` twice gets an error, not a silently narrower query.
+option_map parse_options(const std::vector<std::string>& args, const std::set<std::string_view>& allowed) {
+  option_map opts;
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    std::string_view a = args[i];
+    if (!a.starts_with("--")) throw usage_error("unexpected argument '" + without_controls(a) + "'");
+    std::string name, value;
+    if (auto eq = a.find('='); eq != std::string_view::npos) {
+      name = a.substr(2, eq - 2);
+      value = a.substr(eq + 1);
+    } else {
+      name = a.substr(2);
+      if (!allowed.contains(name)) throw usage_error("unknown option --" + without_controls(name));
+      if (i + 1 >= args.size()) throw usage_error("--" + name + " needs a value");
+      value = args[++i];
+    }
+    if (!allowed.contains(name)) throw usage_error("unknown option --" + without_controls(name));
+    if (!opts.emplace(name, value).second) throw usage_error("--" + name + " given twice");
+  }
+  return opts;
+}
+
+std::string get(const option_map& o, std::string_view name) {
+  auto it = o.find(name);
+  return it == o.end() ? std::string() : it->second;
+}
+
+std::string require(const option_map& o, std::string_view name) {
+  auto it = o.find(name);
+  if (it == o.end() || it->second.empty()) throw usage_error("--" + std::string(name) + " is required");
+  return it->second;
+}
+
+std::optional<time_point> time_option(const option_map& o, std::string_view name, time_point now) {
+  auto it = o.find(name);
+  if (it == o.end()) return std::nullopt;
+  if (auto t = parse_time_or_ago(it->second, now)) return t;
+  throw usage_error("--" + std::string(name) +
+                    ": expected an RFC 3339 time or a duration like 7d, got '" +
+                    without_controls(it->second) + "'");
+}
+
+// SQLite would create a missing file (or open an empty temporary database
+// for ""), and an auditor's typo must not leave a stray database behind: a
+// path that does not exist is refused before SQLite sees it. `file:` URIs go
+// to SQLite, whose read-only flag still forbids creating anything.
+std::unique_ptr<sql::db> open_read_only(const std::string& path) {
+  if (!path.starts_with("file:")) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec))
+      throw sql::store_error(SQLITE_CANTOPEN, "no database file at " + without_controls(path));
+  }
+  auto d = std::make_unique<sql::db>(path, sql::db::options{.read_only = true, .create = false});
+  // The bot may be checkpointing; wait for it rather than fail at once.
+  sqlite3_busy_timeout(d->handle(), 5000);
+  return d;
+}
+
+// --- output formats: one function per format, shared by query and export ---
+
+constexpr const char* csv_header =
+    "seq,ts,platform,workspace,channel,actor,action,subject,revision,outcome,detail,prev_hash,hash";
+
+// RFC 4180: quote a field holding a comma, quote, CR or LF; double quotes.
+void put_csv_field(std::ostream& out, std::string_view f) {
+  if (f.find_first_of(",\"\r\n") == std::string_view::npos) {
+    out << f;
+    return;
+  }
+  out << '"';
+  for (char c : f) {
+    if (c == '"') out << '"';
+    out << c;
+  }
+  out << '"';
+}
+
+void put_csv_row(std::ostream& out, const audit::record& r) {
+  out << r.seq;
+  for (const std::string* f : {&r.ts, &r.platform, &r.workspace, &r.channel, &r.actor, &r.action,
+                               &r.subject}) {
+    out << ',';
+    put_csv_field(out, *f);
+  }
+  out << ',';
+  if (r.revision) out << *r.revision;
+  for (const std::string* f : {&r.outcome, &r.detail, &r.prev_hash, &r.hash}) {
+    out << ',';
+    put_csv_field(out, *f);
+  }
+  out << "\r\n";  // RFC 4180 line break
+}
+
+// Every column; `detail` as the JSON object it holds, or as a string when it
+// does not parse as one. CSV keeps detail's exact bytes (for recomputing
+// hashes); JSON is for reading it.
+boost::json::object to_json(const audit::record& r) {
+  boost::json::object o;
+  o["seq"] = r.seq;
+  o["ts"] = r.ts;
+  o["platform"] = r.platform;
+  o["workspace"] = r.workspace;
+  o["channel"] = r.channel;
+  o["actor"] = r.actor;
+  o["action"] = r.action;
+  o["subject"] = r.subject;
+  if (r.revision)
+    o["revision"] = *r.revision;
+  else
+    o["revision"] = nullptr;
+  o["outcome"] = r.outcome;
+  boost::json::error_code ec;
+  boost::json::value detail = boost::json::parse(r.detail, ec);
+  if (!ec && detail.is_object())
+    o["detail"] = std::move(detail);
+  else
+    o["detail"] = r.detail;
+  o["prev_hash"] = r.prev_hash;
+  o["hash"] = r.hash;
+  return o;
+}
+
+// Columns for a person reading a terminal; hashes and workspace/channel are
+// in csv/json. Control bytes (a tampered row could hold terminal escapes)
+// are shown as '?'.
+void put_table(std::ostream& out, const std::vector<audit::record>& rows) {
+  if (rows.empty()) {
+    out << "no matching records\n";
+    return;
+  }
+  constexpr std::size_t n_cols = 9;
+  const std::array<std::string, n_cols> head = {"seq",     "ts",       "platform",
+                                                "actor",   "action",   "subject",
+                                                "revision", "outcome", "detail"};
+  std::vector<std::array<std::string, n_cols>> cells;
+  cells.reserve(rows.size());
+  std::array<std::size_t, n_cols> width{};
+  for (std::size_t c = 0; c < n_cols; ++c) width[c] = head[c].size();
+  for (const auto& r : rows) {
+    auto& row = cells.emplace_back(std::array<std::string, n_cols>{
+        std::to_string(r.seq), without_controls(r.ts), without_controls(r.platform),
+        without_controls(r.actor), without_controls(r.action), without_controls(r.subject),
+        r.revision ? std::to_string(*r.revision) : std::string("-"),
+        without_controls(r.outcome), without_controls(r.detail)});
+    for (std::size_t c = 0; c < n_cols; ++c) width[c] = std::max(width[c], code_points(row[c]));
+  }
+  auto put_row = [&](const std::array<std::string, n_cols>& row) {
+    for (std::size_t c = 0; c < n_cols; ++c) {
+      out << row[c];
+      if (c + 1 < n_cols) out << std::string(width[c] - code_points(row[c]) + 2, ' ');
+    }
+    out << '\n';
+  };
+  put_row(head);
+  for (const auto& row : cells) put_row(row);
+}
+
+// --- subcommands ---
+
+int cmd_query(const option_map& o, std::ostream& out, time_point now) {
+  audit::filter f;
+  f.subject = get(o, "subject");
+  f.actor = get(o, "actor");
+  f.action = get(o, "action");
+  f.since = time_option(o, "since", now);
+  f.until = time_option(o, "until", now);
+  if (auto it = o.find("limit"); it != o.end()) {
+    std::int64_t n = 0;
+    const auto& s = it->second;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+    if (ec != std::errc{} || p != s.data() + s.size() || n <= 0)
+      throw usage_error("--limit: expected a positive integer");
+    f.limit = n;
+  }
+  std::string format = o.contains("format") ? get(o, "format") : "table";
+  if (format != "table" && format != "csv" && format != "json")
+    throw usage_error("--format: expected table, csv or json");
+  const std::string path = require(o, "db");
+
+  auto db = open_read_only(path);
+  auto& d = *db;
+  if (format == "table") {
+    put_table(out, audit::query(d, f));
+  } else if (format == "csv") {
+    out << csv_header << "\r\n";
+    audit::for_each(d, f, [&](const audit::record& r) { put_csv_row(out, r); });
+  } else {
+    // One array, one record per line: valid JSON that still greps well.
+    const char* sep = "[\n";
+    audit::for_each(d, f, [&](const audit::record& r) {
+      out << sep << boost::json::serialize(to_json(r));
+      sep = ",\n";
+    });
+    out << (std::string_view(sep) == "[\n" ? "[]\n" : "\n]\n");
+  }
+  return 0;
+}
+
+int cmd_export(const option_map& o, std::ostream& out, time_point now) {
+  const std::string format = require(o, "format");
+  if (format != "jsonl" && format != "csv") throw usage_error("--format: expected jsonl or csv");
+  audit::filter f;
+  f.since = time_option(o, "since", now);
+  f.newest_first = false;
+  const std::string path = require(o, "db");
+
+  auto db = open_read_only(path);
+  auto& d = *db;
+  if (format == "csv") {
+    out << csv_header << "\r\n";
+    audit::for_each(d, f, [&](const audit::record& r) { put_csv_row(out, r); });
+  } else {
+    audit::for_each(d, f, [&](const audit::record& r) {
+      out << boost::json::serialize(to_json(r)) << '\n';
+    });
+  }
+  out.flush();
+  return 0;
+}
+
+int cmd_verify(const option_map& o, std::ostream& out, std::ostream& err) {
+  const std::string path = require(o, "db");
+  auto db = open_read_only(path);
+  auto& d = *db;
+  const auto start = std::chrono::steady_clock::now();
+  const auto res = audit::verify(d);
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double rate = secs > 0 ? static_cast<double>(res.records) / secs : 0.0;
+  if (!res.ok) {
+    out << fmt::format("audit verify: {} records read in {:.3f} s ({:.0f} records/s)\n",
+                       res.records, secs, rate);
+    err << fmt::format("audit verify: FAILED at seq {}: {}\n", res.first_bad_seq, res.problem);
+    return 1;
+  }
+  out << fmt::format("audit verify: OK, {} records checked in {:.3f} s ({:.0f} records/s)\n",
+                     res.records, secs, rate);
+  if (res.records > 0) out << fmt::format("last record: seq {}, hash {}\n", res.records, res.last_hash);
+  // A plain chain cannot see records cut off its end: say so, and give the
+  // auditor the head to compare with a copy kept elsewhere.
+  out << "note: records removed from the end of the log leave a valid shorter chain; compare the "
+         "last seq and hash with an independent copy\n";
+  return 0;
+}
+
+}  // namespace
+
+int run_audit_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  const std::string_view sub = args.empty() ? std::string_view() : std::string_view(args[0]);
+  if (sub == "--help" || sub == "-h" || sub == "help") {
+    out << usage_text;
+    return 0;
+  }
+  try {
+    const auto now = std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
+    if (sub == "query")
+      return cmd_query(parse_options(args, {"db", "subject", "actor", "action", "since", "until",
+                                            "limit", "format"}),
+                       out, now);
+    if (sub == "verify") return cmd_verify(parse_options(args, {"db"}), out, err);
+    if (sub == "export") return cmd_export(parse_options(args, {"db", "format", "since"}), out, now);
+    throw usage_error(sub.empty() ? "missing subcommand"
+                                  : "unknown subcommand '" + without_controls(sub) + "'");
+  } catch (const usage_error& e) {
+    err << "signoff audit: " << e.what() << '\n' << usage_text;
+    return 2;
+  } catch (const std::exception& e) {
+    // store_error (cannot open, not a signoff database, I/O error) and the rest.
+    err << "signoff audit: " << e.what() << '\n';
+    return 2;
+  }
+}
+
+}  // namespace signoff::app
