@@ -1,4 +1,6 @@
 // /audit (auditors and admins) and help (what the actor may use).
+#include <boost/json/parse.hpp>
+
 #include "bot/core/time.hpp"
 #include "handlers/context.hpp"
 

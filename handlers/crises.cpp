@@ -125,7 +125,7 @@ std::optional<result> check_values(const conf::holding_statement& s, const cmd::
 std::string preview(const conf::holding_statement& s, std::map<std::string, std::string> values,
                     const std::vector<std::string>& missing) {
   for (const auto& m : missing) values[m] = "{" + m + "}";
-  return fill_template(s.text, values);
+  return conf::fill_template(s.text, values);
 }
 
 result hold_show(const cmd::command& c, context& ctx) {
@@ -173,7 +173,7 @@ result hold_issue(const cmd::command& c, context& ctx) {
     return invalid("missing value(s) for " + m + ". Give them as /hold issue " + s->key + example,
                    s->key);
   }
-  std::string text = fill_template(s->text, values);
+  std::string text = conf::fill_template(s->text, values);
   result r;
   r.subject = s->key;
   r.detail["statement_version"] = s->version;

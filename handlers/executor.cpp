@@ -170,10 +170,11 @@ execution executor::execute(const incoming& in, time_point now) {
       }
       return handlers::invalid("unhandled command");
     });
-  } catch (const storage_failure&) {
+  } catch (const storage_failure& e) {
     ++stats_.not_recorded;
     ex = execution{};
     ex.action = action;
+    ex.error = e.what();
     ex.reply = std::string(not_recorded_reply);
   } catch (const std::exception& bug) {
     // A defect in signoff, not in the input: record it as `error` so the
@@ -187,10 +188,11 @@ execution executor::execute(const incoming& in, time_point now) {
                   "changed. The failure is recorded; please tell an operator.";
         return r;
       });
-    } catch (const std::exception&) {
+    } catch (const std::exception& e) {
       ++stats_.not_recorded;
       ex = execution{};
       ex.action = action;
+      ex.error = e.what();
       ex.reply = std::string(not_recorded_reply);
     }
   }

@@ -28,6 +28,7 @@ struct execution {
   bool recorded = false;
   std::int64_t seq = 0;  // audit seq when recorded
   std::string action, subject;
+  std::string error;  // when not recorded: the storage failure, for the operator's log
 };
 
 struct executor_stats {

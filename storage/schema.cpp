@@ -52,7 +52,7 @@ CREATE TABLE draft_authors (
   draft_id INTEGER NOT NULL REFERENCES drafts(id),
   person   TEXT NOT NULL,
   PRIMARY KEY (draft_id, person)
-) WITHOUT ROWID;
+);
 CREATE TABLE revisions (
   draft_id    INTEGER NOT NULL REFERENCES drafts(id),
   rev         INTEGER NOT NULL,

@@ -87,7 +87,7 @@ int run_cli(const std::vector<std::string>& args) {
   }
   if (cmd == "audit") {
     std::vector<std::string> rest(args.begin() + 1, args.end());
-    return run_audit_cli(rest, std::cout, std::cerr);
+    return app::run_audit_cli(rest, std::cout, std::cerr);
   }
   std::vector<std::pair<std::string, std::string>> f;
   std::string problem;

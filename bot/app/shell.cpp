@@ -116,6 +116,8 @@ class shell_session {
     in.who.person = cfg_.find_person(person) ? person : std::string();
     in.line = cmd;
     auto ex = exec_.execute(in, now_ms());
+    if (!ex.recorded)
+      err("signoff shell: " + ex.action + " not recorded, database error: " + ex.error + "\n");
     out(ex.reply + "\n");
     housekeeping();
     prompt();
