@@ -1,0 +1,178 @@
+// The command grammar: every verb, its malformed variants, and the rules of
+// options, free text, quoting and times (SPEC "Commands").
+#include <catch2/catch.hpp>
+
+#include "bot/core/time.hpp"
+#include "handlers/grammar.hpp"
+
+using namespace signoff;
+using namespace signoff::cmd;
+
+namespace {
+
+const time_point now = *parse_rfc3339("2026-11-22T12:00:00Z");
+
+command ok(std::string_view line, std::size_t max_text = 4000) {
+  auto r = parse(line, now, limits{max_text});
+  if (auto* e = std::get_if<parse_error>(&r)) FAIL("unexpected parse error for '" << line << "': " << e->message);
+  return std::get<command>(r);
+}
+
+parse_error bad(std::string_view line, std::size_t max_text = 4000) {
+  auto r = parse(line, now, limits{max_text});
+  if (std::holds_alternative<command>(r)) FAIL("'" << line << "' parsed but should not");
+  return std::get<parse_error>(r);
+}
+
+}  // namespace
+
+TEST_CASE("draft new takes options first and the rest verbatim", "[grammar]") {
+  auto c = ok("/draft new --to linkedin,x --class regulated --embargo 2026-12-01T09:00:00Z  Hello,   world --not-an-option");
+  CHECK(c.v == verb::draft_new);
+  CHECK(c.to == std::vector<std::string>{"linkedin", "x"});
+  CHECK(c.cls == "regulated");
+  CHECK(format_rfc3339_ms(*c.embargo) == "2026-12-01T09:00:00.000Z");
+  CHECK(c.text == "Hello,   world --not-an-option");
+}
+
+TEST_CASE("a lone -- ends the options so text may start with --", "[grammar]") {
+  auto c = ok("/draft new --to x -- --launch day");
+  CHECK(c.text == "--launch day");
+  CHECK(c.to == std::vector<std::string>{"x"});
+}
+
+TEST_CASE("embargo with an offset is normalised to UTC; without a zone it is refused", "[grammar]") {
+  auto c = ok("/draft new --embargo 2026-12-01T10:00:00+01:00 text");
+  CHECK(format_rfc3339_ms(*c.embargo) == "2026-12-01T09:00:00.000Z");
+  auto e = bad("/draft new --embargo 2026-12-01T09:00:00 text");
+  CHECK(e.v == verb::draft_new);
+  CHECK_THAT(e.message, Catch::Contains("RFC 3339"));
+  CHECK_THAT(bad("/draft new --embargo 2020-01-01T00:00:00Z text").message, Catch::Contains("in the past"));
+  CHECK_THAT(bad("/draft new --embargo tomorrow text").message, Catch::Contains("tomorrow"));
+}
+
+TEST_CASE("/signoff VERB is the same command and the slash is optional", "[grammar]") {
+  CHECK(ok("/signoff approve D-3 fine").v == verb::approve);
+  CHECK(ok("approve D-3").id == 3);
+  CHECK(ok("/signoff help").v == verb::help);
+  CHECK(ok("/help").v == verb::help);
+}
+
+TEST_CASE("approve and reject take D-n and D-n@R", "[grammar]") {
+  auto c = ok("/approve D-12@3 looks good to me");
+  CHECK(c.id == 12);
+  CHECK(c.at_rev == 3);
+  CHECK(c.text == "looks good to me");
+  auto d = ok("/approve d-7");
+  CHECK(d.id == 7);
+  CHECK_FALSE(d.at_rev);
+  CHECK(d.text.empty());
+  CHECK(ok("/reject D-2@1 tone is off").text == "tone is off");
+  CHECK_THAT(bad("/approve X-1").message, Catch::Contains("not a draft ID"));
+  CHECK_THAT(bad("/approve D-0").message, Catch::Contains("not a draft ID"));
+  CHECK_THAT(bad("/approve D-1@").message, Catch::Contains("not a draft ID"));
+  CHECK_THAT(bad("/approve").message, Catch::Contains("missing draft ID"));
+  CHECK_THAT(bad("/draft show D-1@2").message, Catch::Contains("not a draft ID"));
+}
+
+TEST_CASE("reject needs a reason; edit needs text", "[grammar]") {
+  auto e = bad("/reject D-1");
+  CHECK(e.v == verb::reject);
+  CHECK_THAT(e.message, Catch::Contains("missing reason"));
+  CHECK_THAT(bad("/reject D-1@2   ").message, Catch::Contains("missing reason"));
+  CHECK_THAT(bad("/draft edit D-1").message, Catch::Contains("missing text"));
+  CHECK_THAT(bad("/draft new --to x").message, Catch::Contains("missing text"));
+}
+
+TEST_CASE("unknown verbs, sub-verbs and options are named", "[grammar]") {
+  auto e = bad("/publish D-1");
+  CHECK_FALSE(e.v);
+  CHECK_THAT(e.message, Catch::Contains("unknown command 'publish'"));
+  CHECK_FALSE(bad("/draft frobnicate").v);
+  CHECK_THAT(bad("/draft").message, Catch::Contains("subcommand"));
+  auto o = bad("/draft new --colour red text");
+  CHECK(o.v == verb::draft_new);
+  CHECK_THAT(o.message, Catch::Contains("--colour"));
+  CHECK_THAT(bad("/draft new --to").message, Catch::Contains("needs a value"));
+  CHECK_THAT(bad("/draft new --to a --to b text").message, Catch::Contains("twice"));
+  CHECK_THAT(bad("/crisis status now").message, Catch::Contains("unexpected 'now'"));
+  CHECK_FALSE(bad("").v);
+}
+
+TEST_CASE("crisis start needs a severity and a title", "[grammar]") {
+  auto c = ok("/crisis start sev1 Payment outage in EU");
+  CHECK(c.key == "sev1");
+  CHECK(c.text == "Payment outage in EU");
+  CHECK_THAT(bad("/crisis start sev4 x").message, Catch::Contains("sev4"));
+  CHECK_THAT(bad("/crisis start sev2").message, Catch::Contains("missing title"));
+  CHECK(ok("/crisis end all clear").text == "all clear");
+  CHECK(ok("/crisis end").text.empty());
+}
+
+TEST_CASE("hold show/issue take NAME=VALUE with double-quoted values", "[grammar]") {
+  auto c = ok(R"(/hold issue data-breach system="customer portal" next_update=16:00 quote="say \"hi\"")");
+  CHECK(c.v == verb::hold_issue);
+  CHECK(c.key == "data-breach");
+  REQUIRE(c.values.size() == 3);
+  CHECK(c.values[0] == std::pair<std::string, std::string>{"system", "customer portal"});
+  CHECK(c.values[1].second == "16:00");
+  CHECK(c.values[2].second == "say \"hi\"");
+  CHECK_THAT(bad("/hold issue data-breach system").message, Catch::Contains("NAME=VALUE"));
+  CHECK_THAT(bad(R"(/hold issue k a="unterminated)").message, Catch::Contains("quote"));
+  CHECK_THAT(bad("/hold issue k a=1 a=2").message, Catch::Contains("twice"));
+  CHECK_THAT(bad("/hold issue").message, Catch::Contains("missing statement key"));
+  CHECK(ok("/hold show product-recall").values.empty());
+}
+
+TEST_CASE("escalate: route, then --sev, then a summary", "[grammar]") {
+  auto c = ok("/escalate legal --sev sev2 Regulator called");
+  CHECK(c.key == "legal");
+  CHECK(c.sev == "sev2");
+  CHECK(c.text == "Regulator called");
+  CHECK(ok("/escalate --sev sev1 pr Reporter asking").key == "pr");
+  CHECK(ok("/escalate pr Reporter asking").sev.empty());
+  CHECK_THAT(bad("/escalate pr --sev high x").message, Catch::Contains("--sev 'high'"));
+  CHECK_THAT(bad("/escalate pr").message, Catch::Contains("missing summary"));
+  CHECK(ok("/ack E-4").id == 4);
+  CHECK_THAT(bad("/ack D-4").message, Catch::Contains("escalation ID"));
+  CHECK(ok("/resolve E-4 false alarm").text == "false alarm");
+}
+
+TEST_CASE("audit filters accept RFC 3339 times and durations back from now", "[grammar]") {
+  auto c = ok("/audit D-1 --actor bob --action draft.approve --since 7d --until 2026-11-22T11:00:00Z --limit 5");
+  CHECK(c.key == "D-1");
+  CHECK(c.actor == "bob");
+  CHECK(c.action == "draft.approve");
+  CHECK(format_rfc3339_ms(*c.since) == "2026-11-15T12:00:00.000Z");
+  CHECK(format_rfc3339_ms(*c.until) == "2026-11-22T11:00:00.000Z");
+  CHECK(c.limit == 5);
+  CHECK(ok("/audit --actor bob").key.empty());
+  CHECK_THAT(bad("/audit --limit 0").message, Catch::Contains("--limit"));
+  CHECK_THAT(bad("/audit --since yesterday").message, Catch::Contains("--since"));
+}
+
+TEST_CASE("draft list takes an optional state", "[grammar]") {
+  CHECK(ok("/draft list").key.empty());
+  CHECK(ok("/draft list rejected").key == "rejected");
+  CHECK_THAT(bad("/draft list done").message, Catch::Contains("'done'"));
+}
+
+TEST_CASE("max_text counts code points, not bytes", "[grammar]") {
+  // 10 code points, 30 bytes.
+  std::string ten = "ééééééééé\xE2\x82\xAC";
+  CHECK(ok("/draft new " + ten, 10).text == ten);
+  auto e = bad("/draft new " + ten + "x", 10);
+  CHECK_THAT(e.message, Catch::Contains("longer than 10"));
+  CHECK_THAT(bad("/reject D-1 " + std::string(11, 'r'), 10).message, Catch::Contains("reason"));
+  CHECK_THAT(bad("/hold issue k a=" + std::string(11, 'v'), 10).message, Catch::Contains("value a"));
+}
+
+TEST_CASE("every verb has an action and a usage", "[grammar]") {
+  for (auto v : all_verbs()) {
+    CHECK_FALSE(action_of(v).empty());
+    CHECK(usage_of(v).substr(0, 1) == "/");
+  }
+  CHECK(action_of(verb::escalate) == "escalation.open");
+  CHECK(action_of(verb::escalations) == "escalation.list");
+  CHECK(action_of(verb::audit) == "audit.query");
+}

@@ -1,0 +1,517 @@
+// Workflow rules (SPEC "Commands", "Who may do what", outcome order), run
+// through the executor against an in-memory SQLite store with a fake clock.
+#include <catch2/catch.hpp>
+
+#include <boost/json/parse.hpp>
+
+#include "bot/core/text.hpp"
+#include "bot/core/time.hpp"
+#include "handlers/executor.hpp"
+#include "storage/audit_log.hpp"
+#include "storage/sqlite_store.hpp"
+
+using namespace signoff;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr const char* team_toml = R"(
+[storage]
+path = ":memory:"
+
+[[people]]
+id = "alice"
+roles = ["drafter"]
+[[people]]
+id = "bob"
+roles = ["approver"]
+[[people]]
+id = "carol"
+roles = ["approver"]
+[[people]]
+id = "dave"
+roles = ["legal"]
+[[people]]
+id = "erin"
+roles = ["compliance"]
+[[people]]
+id = "kim"
+roles = ["legal", "compliance"]
+[[people]]
+id = "frank"
+roles = ["crisis-lead"]
+[[people]]
+id = "grace"
+roles = ["crisis-lead"]
+[[people]]
+id = "heidi"
+roles = ["auditor"]
+[[people]]
+id = "ivan"
+roles = ["admin"]
+[[people]]
+id = "olga"
+roles = ["board"]
+
+[roles]
+draft   = ["drafter", "approver", "admin"]
+approve = ["approver", "legal", "compliance", "crisis-lead", "board"]
+crisis  = ["crisis-lead"]
+audit   = ["auditor", "admin"]
+admin   = ["admin"]
+
+[approval.standard]
+stages = [{ name = "comms", roles = ["approver"], count = 1 }]
+
+[approval.regulated]
+stages = [{ name = "legal", roles = ["legal"], count = 1 },
+          { name = "compliance", roles = ["compliance"], count = 1 }]
+
+[approval.board]
+stages = [{ name = "board", roles = ["board", "approver"], count = 2 }]
+
+[approval.crisis]
+stages = [{ name = "lead", roles = ["crisis-lead"], count = 1 }]
+
+[escalation.legal]
+channel = "escalations"
+levels = [{ notify = ["dave"], after = "15m" },
+          { notify = ["erin", "kim"], after = "30m" },
+          { notify = ["ivan"] }]
+
+[channels]
+approvals = { slack = "C0APPROVALS" }
+statements = { slack = "C0COMMS" }
+escalations = { slack = "C0ESC" }
+
+[[holding_statement]]
+key = "data-breach"
+title = "Data security incident"
+severity = "sev1"
+channel = "statements"
+version = 3
+approved_by = ["legal:dave"]
+approved_on = "2026-10-01"
+text = "We are aware of an incident affecting {system}. Update by {next_update}."
+
+[limits]
+commands_per_person = "off"
+max_text = 200
+)";
+
+conf::config load(std::string toml) {
+  auto r = conf::load_string(toml);
+  for (const auto& d : r.diagnostics) INFO(conf::format(d));
+  REQUIRE(r.ok());
+  return *r.cfg;
+}
+
+struct bot {
+  conf::config cfg;
+  sqlite_store db{":memory:"};
+  executor ex;
+  time_point now = *parse_rfc3339("2026-11-22T12:00:00Z");
+
+  explicit bot(std::string toml = team_toml) : cfg(load(std::move(toml))), ex(cfg, db, {"slack"}) {}
+
+  execution run(const std::string& who, const std::string& line) {
+    incoming in;
+    in.who.platform = "slack";
+    in.who.workspace = "T1";
+    in.who.channel = "C0APPROVALS";
+    in.who.platform_user = "U-" + who;
+    in.who.person = cfg.find_person(who) ? who : "";
+    in.who.envelope = "env-" + std::to_string(++n_);
+    in.line = line;
+    return ex.execute(in, now);
+  }
+  // The last audit record.
+  audit::record last() {
+    audit::filter f;
+    f.limit = 1;
+    auto v = db.query_audit(f);
+    REQUIRE(v.size() == 1);
+    return v.front();
+  }
+  boost::json::object last_detail() { return boost::json::parse(last().detail).as_object(); }
+  std::int64_t count(const std::string& sql) {
+    auto s = db.raw().prepare(sql);
+    s.step();
+    return s.i64(0);
+  }
+  draft get(std::int64_t id) { return *db.get_draft(id); }
+
+ private:
+  int n_ = 0;
+};
+
+void expect(const execution& e, const std::string& outcome) {
+  INFO(e.reply);
+  REQUIRE(e.recorded);
+  CHECK(e.outcome == outcome);
+}
+
+}  // namespace
+
+TEST_CASE("a standard draft is approved by one comms approver", "[drafts]") {
+  bot b;
+  auto e = b.run("alice", "/draft new --to linkedin Launch day!");
+  expect(e, "ok");
+  CHECK(e.subject == "D-1");
+  CHECK(b.last().action == "draft.new");
+  CHECK(b.last().revision == 1);
+  CHECK(b.last_detail().at("text_sha256").as_string() == sha256_hex("Launch day!"));
+  expect(b.run("bob", "/approve D-1 fine"), "ok");
+  CHECK(b.get(1).status == draft_status::approved);
+  CHECK(b.last_detail().at("note").as_string() == "fine");
+  // An approved draft refuses more approvals and rejections as invalid (state).
+  expect(b.run("carol", "/approve D-1"), "invalid");
+  expect(b.run("carol", "/reject D-1 too late"), "invalid");
+}
+
+TEST_CASE("an author never approves their own draft", "[drafts]") {
+  bot b;
+  expect(b.run("bob", "/draft new my own post"), "ok");
+  auto e = b.run("bob", "/approve D-1");
+  expect(e, "denied");
+  CHECK_THAT(e.reply, Catch::Contains("own draft"));
+  CHECK(b.get(1).status == draft_status::pending);
+  // Whoever writes a revision becomes an author too.
+  expect(b.run("alice", "/draft new text"), "ok");
+  expect(b.run("carol", "/draft edit D-2 better text"), "denied");  // not an author, not admin
+  expect(b.run("ivan", "/draft edit D-2 better text"), "ok");      // admin
+  CHECK(b.get(2).authors == std::vector<std::string>{"alice", "ivan"});
+}
+
+TEST_CASE("regulated content needs legal AND compliance, in any order", "[drafts]") {
+  bot b;
+  expect(b.run("alice", "/draft new --class regulated Rates change"), "ok");
+  expect(b.run("erin", "/approve D-1"), "ok");
+  CHECK(b.get(1).status == draft_status::pending);
+  CHECK(b.last_detail().at("stage").as_string() == "compliance");
+  expect(b.run("bob", "/approve D-1"), "denied");  // approver, but no regulated stage role
+  expect(b.run("dave", "/approve D-1"), "ok");
+  CHECK(b.get(1).status == draft_status::approved);
+}
+
+TEST_CASE("one person never satisfies two stages of the same revision", "[drafts]") {
+  bot b;
+  expect(b.run("alice", "/draft new --class regulated Rates change"), "ok");
+  expect(b.run("kim", "/approve D-1"), "ok");
+  CHECK(b.last_detail().at("stage").as_string() == "legal");  // first unmet stage in config order
+  auto e = b.run("kim", "/approve D-1");
+  expect(e, "denied");
+  CHECK_THAT(e.reply, Catch::Contains("two stages"));
+  expect(b.run("erin", "/approve D-1"), "ok");
+  CHECK(b.get(1).status == draft_status::approved);
+}
+
+TEST_CASE("a stage with count 2 needs two different approvers", "[drafts]") {
+  bot b;
+  expect(b.run("alice", "/draft new --class board Annual report"), "ok");
+  expect(b.run("olga", "/approve D-1"), "ok");
+  expect(b.run("olga", "/approve D-1"), "denied");
+  CHECK(b.get(1).status == draft_status::pending);
+  expect(b.run("bob", "/approve D-1"), "ok");
+  CHECK(b.get(1).status == draft_status::approved);
+}
+
+TEST_CASE("an edit voids approvals and a stale @R is refused", "[drafts]") {
+  bot b;
+  expect(b.run("alice", "/draft new --class regulated v1"), "ok");
+  expect(b.run("dave", "/approve D-1@1"), "ok");
+  expect(b.run("alice", "/draft edit D-1 v2"), "ok");
+  CHECK(b.last().revision == 2);
+  auto d = b.get(1);
+  CHECK(d.rev == 2);
+  CHECK(d.approvals.empty());
+  auto stale = b.run("erin", "/approve D-1@1");
+  expect(stale, "invalid");
+  CHECK_THAT(stale.reply, Catch::Contains("revision 2"));
+  CHECK(b.last().revision == 1);
+  // dave's approval of r1 no longer counts: r2 needs both stages again.
+  expect(b.run("erin", "/approve D-1@2"), "ok");
+  CHECK(b.get(1).status == draft_status::pending);
+  expect(b.run("dave", "/approve D-1@2"), "ok");
+  CHECK(b.get(1).status == draft_status::approved);
+  // An unchanged text is not a revision.
+  expect(b.run("alice", "/draft edit D-1 v2"), "invalid");
+}
+
+TEST_CASE("a rejection is answered by a revision; withdrawn is final", "[drafts]") {
+  bot b;
+  expect(b.run("alice", "/draft new v1"), "ok");
+  auto r = b.run("bob", "/reject D-1 tone is off");
+  expect(r, "ok");
+  CHECK(b.get(1).status == draft_status::rejected);
+  CHECK(b.last_detail().at("reason").as_string() == "tone is off");
+  expect(b.run("bob", "/approve D-1"), "invalid");
+  expect(b.run("alice", "/draft edit D-1 v2"), "ok");
+  CHECK(b.get(1).status == draft_status::pending);
+  expect(b.run("bob", "/draft withdraw D-1"), "denied");  // not an author
+  expect(b.run("alice", "/draft withdraw D-1 campaign cancelled"), "ok");
+  CHECK(b.last_detail().at("reason").as_string() == "campaign cancelled");
+  expect(b.run("alice", "/draft edit D-1 v3"), "invalid");
+  expect(b.run("bob", "/approve D-1"), "invalid");
+  expect(b.run("alice", "/draft withdraw D-1"), "invalid");
+  expect(b.run("alice", "/draft new v1 again"), "ok");
+  expect(b.run("ivan", "/draft withdraw D-2"), "ok");  // admin withdraws someone else's draft
+}
+
+TEST_CASE("reject needs a role of a stage of the draft's class", "[drafts]") {
+  bot b;
+  expect(b.run("alice", "/draft new --class regulated text"), "ok");
+  expect(b.run("bob", "/reject D-1 no"), "denied");
+  expect(b.run("heidi", "/reject D-1 no"), "denied");
+  expect(b.run("erin", "/reject D-1 wording"), "ok");
+}
+
+TEST_CASE("draft show and list only reveal drafts the actor may see", "[drafts]") {
+  bot b;
+  expect(b.run("alice", "/draft new --class regulated secret merger"), "ok");
+  expect(b.run("alice", "/draft new public post"), "ok");
+  expect(b.run("bob", "/draft show D-1"), "denied");  // no regulated stage role
+  auto shown = b.run("dave", "/draft show D-1");
+  expect(shown, "ok");
+  CHECK_THAT(shown.reply, Catch::Contains("secret merger"));
+  expect(b.run("heidi", "/draft show D-1"), "ok");  // audit
+  auto list = b.run("bob", "/draft list");
+  expect(list, "ok");
+  CHECK_THAT(list.reply, Catch::Contains("D-2"));
+  CHECK_THAT(list.reply, !Catch::Contains("D-1 "));
+  CHECK(b.last_detail().at("count").as_int64() == 1);
+  expect(b.run("alice", "/draft show D-9"), "invalid");
+  CHECK(b.last_detail().at("error").as_string() == "no draft D-9");
+}
+
+TEST_CASE("a crisis freezes non-crisis approvals and is refused twice", "[crisis]") {
+  bot b;
+  expect(b.run("alice", "/draft new ordinary post"), "ok");
+  expect(b.run("alice", "/crisis start sev1 outage"), "denied");
+  auto s = b.run("frank", "/crisis start sev1 Payment outage");
+  expect(s, "ok");
+  CHECK(s.subject == "C-1");
+  expect(b.run("grace", "/crisis start sev2 another"), "invalid");
+  auto frozen = b.run("bob", "/approve D-1");
+  expect(frozen, "invalid");
+  CHECK_THAT(frozen.reply, Catch::Contains("frozen"));
+  CHECK(b.last_detail().at("crisis").as_string() == "C-1");
+  CHECK(b.get(1).status == draft_status::pending);
+  expect(b.run("alice", "/draft new --class crisis We are investigating."), "ok");
+  expect(b.run("grace", "/approve D-2"), "ok");
+  CHECK(b.get(2).status == draft_status::approved);
+  auto st = b.run("alice", "/crisis status");
+  expect(st, "ok");
+  CHECK_THAT(st.reply, Catch::Contains("Payment outage"));
+  expect(b.run("frank", "/crisis end resolved"), "ok");
+  expect(b.run("frank", "/crisis end"), "invalid");
+  expect(b.run("bob", "/approve D-1"), "ok");
+}
+
+TEST_CASE("hold issue fills placeholders, posts, and starts a crisis once", "[crisis][hold]") {
+  bot b;
+  auto missing = b.run("frank", "/hold issue data-breach system=portal");
+  expect(missing, "invalid");
+  CHECK_THAT(missing.reply, Catch::Contains("next_update"));
+  CHECK(b.count("SELECT count(*) FROM outbox") == 0);
+  expect(b.run("frank", "/hold issue data-breach system=portal colour=red next_update=16:00"), "invalid");
+  expect(b.run("alice", "/hold issue data-breach system=portal next_update=16:00"), "denied");
+  expect(b.run("frank", "/hold issue no-such-key"), "invalid");
+  auto ok = b.run("frank", R"(/hold issue data-breach system="customer portal" next_update="16:00 UTC")");
+  expect(ok, "ok");
+  const std::string text = "We are aware of an incident affecting customer portal. Update by 16:00 UTC.";
+  auto d = b.last_detail();
+  CHECK(d.at("statement_version").as_int64() == 3);
+  CHECK(d.at("text_sha256").as_string() == sha256_hex(text));
+  CHECK(d.at("crisis").as_string() == "C-1");
+  CHECK(b.last().subject == "data-breach");
+  auto posts = b.db.pending_posts("slack", 10);
+  REQUIRE(posts.size() == 1);
+  CHECK(posts[0].text == text);
+  CHECK(posts[0].platform_channel == "C0COMMS");
+  // One command, one record: the crisis it started is in that record, not another.
+  CHECK(b.count("SELECT count(*) FROM audit_log WHERE action = 'crisis.start'") == 0);
+  CHECK(b.count("SELECT count(*) FROM crises WHERE ended_at IS NULL AND sev = 'sev1'") == 1);
+  expect(b.run("grace", "/hold issue data-breach system=app next_update=17:00"), "ok");
+  CHECK(b.last_detail().at("crisis").as_string() == "C-1");
+  CHECK(b.count("SELECT count(*) FROM crises") == 1);
+  auto preview = b.run("alice", "/hold show data-breach system=X");
+  expect(preview, "ok");
+  CHECK_THAT(preview.reply, Catch::Contains("affecting X") && Catch::Contains("next_update"));
+}
+
+TEST_CASE("escalations page level 1, re-escalate when due, stop on ack", "[escalation]") {
+  bot b;
+  auto o = b.run("alice", "/escalate legal --sev sev2 Regulator called");
+  expect(o, "ok");
+  CHECK(o.subject == "E-1");
+  CHECK(b.db.next_escalation_due() == b.now + 15min);
+  CHECK(b.ex.next_due() == b.now + 15min);
+  expect(b.run("erin", "/ack E-1"), "denied");  // not paged yet
+  b.now += 14min;
+  CHECK(b.ex.run_due(b.now).fired.empty());
+  b.now += 1min;
+  auto t = b.ex.run_due(b.now);
+  REQUIRE(t.fired.size() == 1);
+  auto rec = b.last();
+  CHECK(rec.action == "escalation.level");
+  CHECK(rec.actor == "system");
+  CHECK(rec.platform == "system");
+  CHECK(boost::json::parse(rec.detail).at("level").as_int64() == 2);
+  CHECK(b.db.get_escalation(1)->due_at == b.now + 30min);
+  expect(b.run("erin", "/ack E-1"), "ok");
+  CHECK_FALSE(b.ex.next_due());
+  b.now += 2h;
+  CHECK(b.ex.run_due(b.now).fired.empty());
+  expect(b.run("kim", "/ack E-1"), "invalid");  // already acknowledged
+  expect(b.run("bob", "/resolve E-1"), "denied");
+  expect(b.run("alice", "/resolve E-1 handled"), "ok");  // the opener
+  expect(b.run("alice", "/resolve E-1"), "invalid");
+  expect(b.run("alice", "/ack E-7"), "invalid");
+  expect(b.run("alice", "/escalate nowhere x"), "invalid");
+}
+
+TEST_CASE("after a long outage only one level fires per due time", "[escalation][scheduler]") {
+  bot b;
+  expect(b.run("alice", "/escalate legal everything is down"), "ok");
+  b.now += 10h;  // far past both level timers, as after a restart
+  auto t = b.ex.run_due(b.now);
+  CHECK(t.fired.size() == 1);
+  CHECK(b.db.get_escalation(1)->level == 2);
+  // Level 2's `after` counts from when it was paged (now), not from the open.
+  CHECK(b.ex.next_due() == b.now + 30min);
+  b.now += 30min;
+  b.ex.run_due(b.now);
+  auto e = *b.db.get_escalation(1);
+  CHECK(e.level == 3);
+  CHECK_FALSE(e.due_at);  // the last level has no `after`
+  CHECK(e.notified == std::vector<std::string>{"dave", "erin", "kim", "ivan"});
+  expect(b.run("ivan", "/ack E-1"), "ok");
+  auto list = b.run("alice", "/escalations");
+  CHECK_THAT(list.reply, Catch::Contains("acked by ivan"));
+}
+
+TEST_CASE("embargoed drafts are cleared once, after the embargo and any freeze", "[scheduler][drafts]") {
+  bot b;
+  expect(b.run("alice", "/draft new --embargo 2026-11-22T13:00:00Z Quarterly numbers"), "ok");
+  expect(b.run("bob", "/approve D-1"), "ok");
+  CHECK(b.ex.next_due() == *parse_rfc3339("2026-11-22T13:00:00Z"));
+  b.now += 59min;
+  CHECK(b.ex.run_due(b.now).fired.empty());
+  expect(b.run("frank", "/crisis start sev2 Rumours"), "ok");
+  b.now += 2min;
+  CHECK(b.ex.run_due(b.now).fired.empty());  // frozen: waits
+  CHECK_FALSE(b.ex.next_due());              // and no busy loop while frozen
+  expect(b.run("frank", "/crisis end"), "ok");
+  auto t = b.ex.run_due(b.now);
+  REQUIRE(t.fired.size() == 1);
+  CHECK_THAT(t.fired[0], Catch::Contains("cleared for publication"));
+  CHECK(b.last().action == "draft.cleared");
+  CHECK(b.last().revision == 1);
+  CHECK(b.ex.run_due(b.now + 1h).fired.empty());  // recorded once
+  CHECK(b.count("SELECT count(*) FROM audit_log WHERE action = 'draft.cleared'") == 1);
+}
+
+TEST_CASE("outcome order: parse, then actor, then subject, then permission, then state", "[outcome]") {
+  bot b;
+  // 1 before 2: an unknown actor's malformed line is invalid.
+  expect(b.run("mallory", "/reject D-1"), "invalid");
+  CHECK(b.last().action == "draft.reject");
+  CHECK(b.last().actor == "unknown:U-mallory");
+  // 2 before 3: an unknown actor approving a missing draft is denied.
+  expect(b.run("mallory", "/approve D-9"), "denied");
+  // 3 before 4: a non-approver approving a missing draft is invalid.
+  expect(b.run("alice", "/approve D-9"), "invalid");
+  // 4 before 5: a non-approver approving a withdrawn draft is denied.
+  expect(b.run("alice", "/draft new x"), "ok");
+  expect(b.run("alice", "/draft withdraw D-1"), "ok");
+  expect(b.run("heidi", "/approve D-1"), "denied");
+  // Unknown verbs are command.invalid; unknown actors may ask for help.
+  expect(b.run("alice", "/launch"), "invalid");
+  CHECK(b.last().action == "command.invalid");
+  auto h = b.run("mallory", "/signoff help");
+  expect(h, "ok");
+  CHECK_THAT(h.reply, Catch::Contains("not in signoff's config"));
+}
+
+TEST_CASE("help lists only what the actor may use", "[help]") {
+  bot b;
+  auto alice = b.run("alice", "/help").reply;
+  CHECK_THAT(alice, Catch::Contains("/draft new") && !Catch::Contains("/approve") &&
+                        !Catch::Contains("/audit") && !Catch::Contains("/hold issue"));
+  auto heidi = b.run("heidi", "/help").reply;
+  CHECK_THAT(heidi, Catch::Contains("/audit") && !Catch::Contains("/draft new"));
+  auto frank = b.run("frank", "/help").reply;
+  CHECK_THAT(frank, Catch::Contains("/hold issue") && Catch::Contains("/crisis start"));
+}
+
+TEST_CASE("audit queries are for auditors and admins, newest first", "[audit]") {
+  bot b;
+  expect(b.run("alice", "/draft new x"), "ok");
+  expect(b.run("bob", "/approve D-1 ok"), "ok");
+  expect(b.run("alice", "/audit D-1"), "denied");
+  auto q = b.run("heidi", "/audit D-1");
+  expect(q, "ok");
+  auto approve_at = q.reply.find("draft.approve");
+  auto new_at = q.reply.find("draft.new");
+  REQUIRE(approve_at != std::string::npos);
+  REQUIRE(new_at != std::string::npos);
+  CHECK(approve_at < new_at);
+  CHECK(b.last_detail().at("count").as_int64() == 2);
+  expect(b.run("ivan", "/audit --actor bob --action draft.approve --limit 1"), "ok");
+  CHECK(b.last_detail().at("count").as_int64() == 1);
+}
+
+TEST_CASE("every command makes exactly one record, carrying the delivery's identity", "[audit]") {
+  bot b;
+  auto before = b.count("SELECT count(*) FROM audit_log");
+  for (const char* line : {"/draft new a", "/approve D-1", "/nonsense", "/draft show D-1",
+                           "/escalations", "/crisis status", "/hold list"})
+    b.run("bob", line);
+  CHECK(b.count("SELECT count(*) FROM audit_log") - before == 7);
+  auto d = b.last_detail();
+  CHECK(d.at("raw").as_string() == "/hold list");
+  CHECK(d.at("platform_user").as_string() == "U-bob");
+  CHECK(d.at("envelope").as_string() == "env-7");
+  auto r = b.last();
+  CHECK(r.workspace == "T1");
+  CHECK(r.channel == "C0APPROVALS");
+  CHECK(audit::verify(b.db.raw()).ok);
+}
+
+TEST_CASE("invalid UTF-8 is recorded as raw_hex, never as raw", "[audit][outcome]") {
+  bot b;
+  auto e = b.run("alice", "/draft new caf\xC3");
+  expect(e, "invalid");
+  CHECK(b.last().action == "command.invalid");
+  auto d = b.last_detail();
+  CHECK_FALSE(d.contains("raw"));
+  CHECK(d.at("raw_hex").as_string() == "2f6472616674206e657720636166c3");
+}
+
+TEST_CASE("the per-person command limit denies and then recovers", "[limits]") {
+  std::string toml = team_toml;
+  toml.replace(toml.find("\"off\""), 5, "\"3/1m\"");
+  bot b(toml);
+  for (int i = 0; i < 3; ++i) expect(b.run("alice", "/crisis status"), "ok");
+  auto e = b.run("alice", "/crisis status");
+  expect(e, "denied");
+  CHECK_THAT(e.reply, Catch::Contains("command limit"));
+  expect(b.run("bob", "/crisis status"), "ok");  // per person
+  b.now += 61s;
+  expect(b.run("alice", "/crisis status"), "ok");
+}
+
+TEST_CASE("posts fan out only to platforms with an ID for the channel", "[outbox]") {
+  bot b;
+  expect(b.run("alice", "/draft new hello"), "ok");
+  auto posts = b.db.pending_posts("slack", 10);
+  REQUIRE(posts.size() == 1);
+  CHECK(posts[0].platform_channel == "C0APPROVALS");
+  CHECK(posts[0].kind == "card");
+  b.ex.record_delivery(posts[0], true, "1700000000.000100", b.now);
+  CHECK(b.last().action == "post.sent");
+  CHECK(b.last().actor == "system");
+  CHECK(b.last_detail().at("message_id").as_string() == "1700000000.000100");
+  CHECK(b.db.pending_posts("slack", 10).empty());
+}
