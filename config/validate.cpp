@@ -143,7 +143,8 @@ void check_unused(const config& c, const std::set<std::string>& used, diags& d) 
   for (std::size_t i = 0; i < c.people.size(); ++i) {
     const auto& roles = c.people[i].roles;
     for (std::size_t j = 0; j < roles.size(); ++j)
-      if (!roles[j].empty() && !used.count(roles[j]))
+      // A malformed name was already reported as an error: no typo hint on top.
+      if (!roles[j].empty() && !has_space_or_control(roles[j]) && !used.count(roles[j]))
         warning(d, at(at("people", i) + ".roles", j),
                 "role " + quote(roles[j]) + " is used by nothing in the config (typo?)");
   }

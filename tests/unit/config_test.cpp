@@ -1,0 +1,647 @@
+// signoff.toml loading and validation (SPEC "Configuration"), holding
+// statement templates and rate limits.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "bot/core/text.hpp"
+#include "config/config.hpp"
+
+#ifndef SIGNOFF_SOURCE_DIR
+#define SIGNOFF_SOURCE_DIR "."
+#endif
+
+using namespace signoff::conf;
+using namespace std::chrono_literals;
+
+namespace {
+
+// The smallest valid config: every role held and used, the default channel
+// and the `standard` class present. Tests derive broken variants from it.
+const std::string base = R"(
+[storage]
+path = "/tmp/signoff-test.db"
+
+[[people]]
+id = "alice"
+roles = ["drafter"]
+slack = "U01ALICE"
+
+[[people]]
+id = "bob"
+name = "Bob Martins"
+roles = ["approver"]
+slack = "U01BOB"
+discord = "1002"
+
+[roles]
+draft = ["drafter"]
+approve = ["approver"]
+
+[approval.standard]
+stages = [{ name = "comms", roles = ["approver"] }]
+
+[channels]
+approvals = { slack = "C01APPROVALS" }
+)";
+
+// `base` with the first occurrence of `from` replaced by `to`.
+std::string with(const std::string& from, const std::string& to, std::string text = base) {
+  auto pos = text.find(from);
+  REQUIRE(pos != std::string::npos);
+  return text.replace(pos, from.size(), to);
+}
+
+std::vector<std::string> lines(const load_result& r) {
+  std::vector<std::string> out;
+  for (const auto& d : r.diagnostics) out.push_back(format(d));
+  return out;
+}
+
+std::size_t error_count(const load_result& r) {
+  return static_cast<std::size_t>(
+      std::count_if(r.diagnostics.begin(), r.diagnostics.end(), [](const diagnostic& d) { return !d.warning; }));
+}
+
+// The one error at `key`, whose message must contain `part`.
+void require_error(const load_result& r, const std::string& key, const std::string& part = "") {
+  INFO("diagnostics:\n" << [&] {
+    std::string all;
+    for (const auto& l : lines(r)) all += "  " + l + "\n";
+    return all;
+  }());
+  CHECK_FALSE(r.ok());
+  auto hits = std::count_if(r.diagnostics.begin(), r.diagnostics.end(), [&](const diagnostic& d) {
+    return !d.warning && d.key == key && d.message.find(part) != std::string::npos;
+  });
+  CHECK(hits == 1);
+}
+
+const std::string example_path = std::string(SIGNOFF_SOURCE_DIR) + "/config/signoff.example.toml";
+
+}  // namespace
+
+TEST_CASE("the example config loads with no errors and no warnings", "[config]") {
+  auto r = load_file(example_path);
+  INFO(example_path);
+  for (const auto& l : lines(r)) UNSCOPED_INFO(l);
+  REQUIRE(r.diagnostics.empty());
+  REQUIRE(r.ok());
+  const config& c = *r.cfg;
+
+  CHECK(c.storage.path == "/var/lib/signoff/signoff.db");
+  REQUIRE(c.people.size() >= 10);
+  CHECK(c.people[0].id == "alice");  // the shell's default actor is a drafter
+  CHECK(c.has_permission(c.people[0], "draft"));
+  for (const char* id : {"bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy"})
+    CHECK(c.find_person(id) != nullptr);
+
+  REQUIRE(c.approval.size() == 3);
+  CHECK(c.approval[0].name == "standard");  // file order, not alphabetical
+  CHECK(c.approval[1].name == "regulated");
+  CHECK(c.approval[2].name == "crisis");
+  REQUIRE(c.approval[1].stages.size() == 2);
+  CHECK(c.approval[1].stages[0].name == "legal");
+  CHECK(c.approval[1].stages[1].name == "compliance");
+
+  const route* legal = c.find_route("legal");
+  REQUIRE(legal != nullptr);
+  REQUIRE(legal->levels.size() == 3);
+  CHECK(legal->levels[0].notify == std::vector<std::string>{"dave"});
+  CHECK(legal->levels[0].after == std::chrono::seconds{15min});
+  CHECK(legal->levels[1].after == std::chrono::seconds{30min});
+  CHECK_FALSE(legal->levels[2].after.has_value());
+  const route* pr = c.find_route("pr");
+  REQUIRE(pr != nullptr);
+  CHECK(pr->levels[0].notify == std::vector<std::string>{"bob", "carol"});
+
+  for (const char* name : {"approvals", "statements", "escalations", "audit"}) CHECK(c.find_channel(name));
+
+  const holding_statement* breach = c.find_statement("data-breach");
+  REQUIRE(breach != nullptr);
+  CHECK(breach->severity == "sev1");
+  CHECK(breach->placeholders == std::vector<std::string>{"system", "next_update"});
+  const holding_statement* departure = c.find_statement("executive-departure");
+  REQUIRE(departure != nullptr);
+  CHECK(departure->severity == "sev2");
+  CHECK(departure->placeholders == std::vector<std::string>{"name", "role", "effective_date"});
+  const holding_statement* recall = c.find_statement("product-recall");
+  REQUIRE(recall != nullptr);
+  CHECK(recall->placeholders == std::vector<std::string>{"product", "batch", "contact"});
+
+  // Platform sections ship commented out, so the shell runs without secrets.
+  CHECK_FALSE(c.slack.has_value());
+  CHECK_FALSE(c.discord.has_value());
+  CHECK_FALSE(c.mattermost.has_value());
+  CHECK(c.http_listen == "127.0.0.1:9470");
+  REQUIRE(c.limits.commands_per_person.has_value());
+  CHECK(c.limits.commands_per_person->count == 60);
+  CHECK(c.limits.max_text == 4000);
+}
+
+TEST_CASE("a minimal config loads and gets the SPEC defaults", "[config]") {
+  auto r = load_string(base);
+  for (const auto& l : lines(r)) UNSCOPED_INFO(l);
+  REQUIRE(r.diagnostics.empty());
+  const config& c = *r.cfg;
+  CHECK(c.people[0].name == "alice");  // name defaults to id
+  CHECK(c.people[1].name == "Bob Martins");
+  CHECK(c.approval[0].channel == "approvals");
+  CHECK(c.approval[0].stages[0].count == 1);
+  CHECK(c.http_listen == "127.0.0.1:9470");
+  REQUIRE(c.limits.commands_per_person.has_value());
+  CHECK(c.limits.commands_per_person->count == 60);
+  CHECK(c.limits.commands_per_person->window == 60s);
+  CHECK(c.limits.max_text == 4000);
+  CHECK(c.storage.busy_timeout == 5000ms);
+  // Every permission is in the map, granted or not.
+  for (const char* perm : {"draft", "approve", "crisis", "audit", "admin"}) CHECK(c.roles.count(perm) == 1);
+}
+
+TEST_CASE("approval classes and routes keep file order", "[config]") {
+  auto r = load_string(with("[approval.standard]", R"([approval.zeta]
+stages = [{ name = "z", roles = ["approver"] }]
+[escalation.zulu]
+channel = "approvals"
+levels = [{ notify = ["bob"] }]
+[escalation.alpha]
+channel = "approvals"
+levels = [{ notify = ["bob"] }]
+[approval.standard])"));
+  REQUIRE(r.ok());
+  REQUIRE(r.cfg->approval.size() == 2);
+  CHECK(r.cfg->approval[0].name == "zeta");
+  CHECK(r.cfg->approval[1].name == "standard");
+  REQUIRE(r.cfg->escalation.size() == 2);
+  CHECK(r.cfg->escalation[0].name == "zulu");
+  CHECK(r.cfg->escalation[1].name == "alpha");
+}
+
+TEST_CASE("unknown keys are named with their path", "[config]") {
+  SECTION("in a person") {
+    require_error(load_string(with("slack = \"U01ALICE\"", "slack = \"U01ALICE\"\nrolez = [\"x\"]")),
+                  "people[0].rolez", "unknown key");
+  }
+  SECTION("at the top level") { require_error(load_string("bogus = 1\n" + base), "bogus", "unknown key"); }
+  SECTION("a permission other than the five in [roles]") {
+    require_error(load_string(with("draft = [\"drafter\"]", "draft = [\"drafter\"]\nsuperuser = [\"approver\"]")),
+                  "roles.superuser", "unknown key");
+  }
+  SECTION("in a stage") {
+    require_error(load_string(with("roles = [\"approver\"] }", "roles = [\"approver\"], quorum = 2 }")),
+                  "approval.standard.stages[0].quorum", "unknown key");
+  }
+  SECTION("in a channel") {
+    require_error(load_string(with("{ slack = \"C01APPROVALS\" }", "{ slack = \"C01APPROVALS\", teams = \"T\" }")),
+                  "channels.approvals.teams", "unknown key");
+  }
+}
+
+TEST_CASE("wrong types are named with their path", "[config]") {
+  require_error(load_string(base + "[limits]\nmax_text = \"4000\"\n"), "limits.max_text", "expected an integer");
+  require_error(load_string(with("path = \"/tmp/signoff-test.db\"", "path = 5")), "storage.path",
+                "expected a string");
+  require_error(load_string(with("roles = [\"drafter\"]", "roles = [\"drafter\", 3]")), "people[0].roles[1]",
+                "expected a string");
+  require_error(load_string(with("approve = [\"approver\"]", "approve = \"approver\"")), "roles.approve",
+                "expected an array");
+  require_error(load_string(with("\"approver\"] }", "\"approver\"], count = 1.5 }")),
+                "approval.standard.stages[0].count", "expected an integer");
+}
+
+TEST_CASE("missing required keys are named with their path", "[config]") {
+  require_error(load_string(with("id = \"bob\"", "")), "people[1].id", "missing");
+  require_error(load_string(with("path = \"/tmp/signoff-test.db\"", "")), "storage.path", "missing");
+  require_error(load_string(with("[storage]\npath = \"/tmp/signoff-test.db\"", "")), "storage", "missing");
+  require_error(load_string(base + R"(
+[[holding_statement]]
+key = "k"
+title = "T"
+severity = "sev1"
+channel = "approvals"
+)"),
+                "holding_statement[0].text", "missing");
+  require_error(load_string(with("stages = [{ name = \"comms\", roles = [\"approver\"] }]", "")),
+                "approval.standard.stages", "missing");
+}
+
+TEST_CASE("a role in [roles] that no person holds is an error", "[config]") {
+  require_error(load_string(with("approve = [\"approver\"]", "approve = [\"approver\", \"legal\"]")),
+                "roles.approve[1]", "role \"legal\" is held by no person");
+}
+
+TEST_CASE("a stage role that no person holds is an error", "[config]") {
+  auto r = load_string(with("approve = [\"approver\"]", "approve = [\"approver\", \"legal\", \"compliance\"]\n" +
+                                                            std::string("[approval.regulated]\n") +
+                                                            "stages = [{ name = \"legal\", roles = [\"approver\"] },\n"
+                                                            "          { name = \"compliance\", roles = [\"compliance\"] }]"));
+  require_error(r, "approval.regulated.stages[1].roles[0]", "could never be met");
+}
+
+TEST_CASE("a stage role missing from [roles] approve is an error", "[config]") {
+  auto r = load_string(with("stages = [{ name = \"comms\", roles = [\"approver\"] }]",
+                            "stages = [{ name = \"comms\", roles = [\"drafter\"] }]"));
+  require_error(r, "approval.standard.stages[0].roles[0]", "not in [roles] approve");
+}
+
+TEST_CASE("a stage needing more approvers than exist is an error", "[config]") {
+  require_error(load_string(with("roles = [\"approver\"] }", "roles = [\"approver\"], count = 2 }")),
+                "approval.standard.stages[0].count", "could never be met");
+  require_error(load_string(with("roles = [\"approver\"] }", "roles = [\"approver\"], count = 0 }")),
+                "approval.standard.stages[0].count", "at least 1");
+}
+
+TEST_CASE("escalation levels: people, durations and the last level", "[config]") {
+  auto route = [](const std::string& levels) {
+    return load_string(base + "[escalation.legal]\nchannel = \"approvals\"\nlevels = " + levels + "\n");
+  };
+  SECTION("a well-formed route loads") {
+    auto r = route(R"([{ notify = ["bob"], after = "15m" }, { notify = ["alice"] }])");
+    REQUIRE(r.ok());
+    CHECK(r.cfg->escalation[0].levels[0].after == std::chrono::seconds{900});
+  }
+  SECTION("a person not in [[people]]") {
+    require_error(route(R"([{ notify = ["bob", "zed"], after = "15m" }, { notify = ["alice"] }])"),
+                  "escalation.legal.levels[0].notify[1]", "\"zed\"");
+  }
+  SECTION("a malformed duration") {
+    require_error(route(R"([{ notify = ["bob"], after = "15 min" }, { notify = ["alice"] }])"),
+                  "escalation.legal.levels[0].after", "malformed duration \"15 min\"");
+    // `ms` is for internal settings only.
+    require_error(route(R"([{ notify = ["bob"], after = "500ms" }, { notify = ["alice"] }])"),
+                  "escalation.legal.levels[0].after", "malformed duration");
+  }
+  SECTION("every level but the last needs after") {
+    require_error(route(R"([{ notify = ["bob"] }, { notify = ["alice"] }])"), "escalation.legal.levels[0].after",
+                  "missing");
+  }
+  SECTION("the last level has no after") {
+    require_error(route(R"([{ notify = ["bob"], after = "15m" }, { notify = ["alice"], after = "1h" }])"),
+                  "escalation.legal.levels[1].after", "last level");
+  }
+  SECTION("a route needs levels") {
+    require_error(route("[]"), "escalation.legal.levels", "must not be empty");
+  }
+}
+
+TEST_CASE("storage.busy_timeout admits ms, other durations do not", "[config]") {
+  auto ok = load_string(with("path = \"/tmp/signoff-test.db\"", "path = \"x.db\"\nbusy_timeout = \"250ms\""));
+  REQUIRE(ok.ok());
+  CHECK(ok.cfg->storage.busy_timeout == 250ms);
+  require_error(load_string(with("path = \"/tmp/signoff-test.db\"", "path = \"x.db\"\nbusy_timeout = \"soon\"")),
+                "storage.busy_timeout", "\"soon\"");
+}
+
+TEST_CASE("channel names must exist in [channels]", "[config]") {
+  SECTION("an approval class channel") {
+    require_error(load_string(with("[approval.standard]", "[approval.standard]\nchannel = \"nowhere\"")),
+                  "approval.standard.channel", "\"nowhere\"");
+  }
+  SECTION("the default approval channel when a class relies on it") {
+    require_error(load_string(with("approvals = { slack = \"C01APPROVALS\" }", "other = { slack = \"C01\" }")),
+                  "approval.standard.channel", "\"approvals\"");
+  }
+  SECTION("an escalation channel") {
+    require_error(load_string(base + "[escalation.pr]\nchannel = \"pr-room\"\nlevels = [{ notify = [\"bob\"] }]\n"),
+                  "escalation.pr.channel", "\"pr-room\"");
+  }
+  SECTION("a holding statement channel") {
+    require_error(load_string(base + R"(
+[[holding_statement]]
+key = "k"
+title = "T"
+severity = "sev1"
+channel = "statements"
+text = "x"
+)"),
+                  "holding_statement[0].channel", "\"statements\"");
+  }
+}
+
+TEST_CASE("duplicates: person ids, platform IDs, statement keys", "[config]") {
+  SECTION("person id") {
+    require_error(load_string(base + "[[people]]\nid = \"alice\"\nroles = [\"drafter\"]\n"), "people[2].id",
+                  "duplicate person id \"alice\"");
+  }
+  SECTION("slack id") {
+    require_error(load_string(base + "[[people]]\nid = \"carol\"\nroles = [\"approver\"]\nslack = \"U01BOB\"\n"),
+                  "people[2].slack", "\"U01BOB\"");
+  }
+  SECTION("discord id") {
+    require_error(load_string(base + "[[people]]\nid = \"carol\"\nroles = [\"approver\"]\ndiscord = \"1002\"\n"),
+                  "people[2].discord", "\"1002\"");
+  }
+  SECTION("holding statement key") {
+    std::string hs = "\n[[holding_statement]]\nkey = \"k\"\ntitle = \"T\"\nseverity = \"sev2\"\n"
+                     "channel = \"approvals\"\ntext = \"x\"\n";
+    require_error(load_string(base + hs + hs), "holding_statement[1].key", "duplicate key \"k\"");
+  }
+  SECTION("channel platform IDs may repeat") {
+    auto r = load_string(base + "also = { slack = \"C01APPROVALS\" }\n");
+    CHECK(r.ok());
+    CHECK(r.diagnostics.empty());
+  }
+}
+
+TEST_CASE("holding statements: severity, template, version, date", "[config]") {
+  auto statement = [](const std::string& body) {
+    return load_string(base + "\n[[holding_statement]]\nkey = \"ok\"\ntitle = \"T\"\nseverity = \"sev1\"\n"
+                              "channel = \"approvals\"\ntext = \"fine\"\n"
+                              "\n[[holding_statement]]\nkey = \"k\"\ntitle = \"T\"\nchannel = \"approvals\"\n" +
+                       body);
+  };
+  require_error(statement("severity = \"sev4\"\ntext = \"x\"\n"), "holding_statement[1].severity", "\"sev4\"");
+  require_error(statement("severity = \"sev1\"\ntext = \"Affecting {system.\"\n"), "holding_statement[1].text",
+                "unmatched \"{\"");
+  require_error(statement("severity = \"sev1\"\ntext = \"Affecting {sys tem}\"\n"), "holding_statement[1].text",
+                "\"sys tem\"");
+  require_error(statement("severity = \"sev1\"\ntext = \"x\"\nversion = 0\n"), "holding_statement[1].version",
+                "at least 1");
+  require_error(statement("severity = \"sev1\"\ntext = \"x\"\napproved_on = \"yesterday\"\n"),
+                "holding_statement[1].approved_on", "\"yesterday\"");
+
+  SECTION("a valid statement keeps its text verbatim") {
+    auto r = statement("severity = \"sev3\"\nversion = 4\napproved_by = [\"legal:dave\"]\n"
+                       "approved_on = 2026-10-01\ntext = \"\"\"\n  Line {a}\n\n{b} and {a}.\n\"\"\"\n");
+    REQUIRE(r.ok());
+    const holding_statement& s = r.cfg->statements[1];
+    CHECK(s.text == "  Line {a}\n\n{b} and {a}.\n");  // toml++ trims only the newline after """
+    CHECK(s.placeholders == std::vector<std::string>{"a", "b"});
+    CHECK(s.version == 4);
+    CHECK(s.approved_on == "2026-10-01");
+    CHECK(s.approved_by == std::vector<std::string>{"legal:dave"});
+  }
+}
+
+TEST_CASE("platform secrets come from *_file or *_env only", "[config]") {
+  SECTION("slack needs one of each pair") {
+    require_error(load_string(base + "[slack]\nbot_token_env = \"SLACK_BOT\"\n"), "slack.app_token_file",
+                  "missing (or app_token_env)");
+    require_error(load_string(base + "[slack]\napp_token_env = \"SLACK_APP\"\n"), "slack.bot_token_file",
+                  "missing (or bot_token_env)");
+    require_error(load_string(base + "[slack]\napp_token_env = \"A\"\napp_token_file = \"/f\"\nbot_token_env = \"B\"\n"),
+                  "slack.app_token_file", "not both");
+  }
+  SECTION("a complete slack section loads") {
+    auto r = load_string(base + "[slack]\napp_token_file = \"/run/a\"\nbot_token_env = \"SLACK_BOT\"\n");
+    REQUIRE(r.ok());
+    CHECK(r.cfg->slack->app_token.file == "/run/a");
+    CHECK(r.cfg->slack->bot_token.env == "SLACK_BOT");
+    CHECK(r.cfg->slack->api_base == "https://slack.com/api/");
+  }
+  SECTION("a literal token is refused without echoing it") {
+    for (const char* key : {"token", "bot_token", "app_token"}) {
+      auto r = load_string(base + "[slack]\napp_token_env = \"A\"\nbot_token_env = \"B\"\n" + key +
+                           " = \"xoxb-TOPSECRET\"\n");
+      require_error(r, std::string("slack.") + key, "secrets never live in the config file: use");
+      for (const auto& l : lines(r)) CHECK(l.find("TOPSECRET") == std::string::npos);
+    }
+    require_error(load_string(base + "[discord]\ntoken = \"abc\"\napplication_id = \"1\"\n"), "discord.token",
+                  "use token_file or token_env");
+    require_error(load_string(base + "[mattermost]\nurl = \"https://chat.example.com\"\ntoken = \"abc\"\n"),
+                  "mattermost.token", "use token_file or token_env");
+  }
+  SECTION("discord and mattermost need a token reference") {
+    require_error(load_string(base + "[discord]\napplication_id = \"1\"\n"), "discord.token_file",
+                  "missing (or token_env)");
+    require_error(load_string(base + "[mattermost]\nurl = \"https://chat.example.com\"\n"), "mattermost.token_file",
+                  "missing (or token_env)");
+    require_error(load_string(base + "[discord]\ntoken_env = \"MY TOKEN\"\napplication_id = \"1\"\n"),
+                  "discord.token_env", "environment variable");
+  }
+  SECTION("URLs are https, or http on loopback only") {
+    require_error(load_string(base + "[mattermost]\nurl = \"http://chat.example.com\"\ntoken_env = \"T\"\n"),
+                  "mattermost.url", "loopback");
+    require_error(load_string(base + "[discord]\ntoken_env = \"T\"\napplication_id = \"1\"\napi_base = \"ftp://x\"\n"),
+                  "discord.api_base", "https://");
+    require_error(load_string(base + "[slack]\napp_token_env = \"A\"\nbot_token_env = \"B\"\n"
+                                     "api_base = \"http://127.0.0.1.evil.com/api/\"\n"),
+                  "slack.api_base", "loopback");
+    for (const char* url : {"http://127.0.0.1:8065", "http://localhost", "http://[::1]:8065/", "https://chat.example.com"}) {
+      auto r = load_string(base + "[mattermost]\nurl = \"" + url + "\"\ntoken_env = \"T\"\n");
+      INFO(url);
+      CHECK(r.ok());
+    }
+    auto r = load_string(base + "[mattermost]\nurl = \"https://chat.example.com\"\ntoken_env = \"T\"\n");
+    REQUIRE(r.ok());
+    CHECK(r.cfg->mattermost->trigger == "!signoff");
+  }
+}
+
+TEST_CASE("person ids and role names are single words", "[config]") {
+  require_error(load_string(with("id = \"bob\"", "id = \"bob smith\"")), "people[1].id", "spaces");
+  require_error(load_string(with("id = \"bob\"", "id = \"\"")), "people[1].id", "must not be empty");
+  require_error(load_string(with("id = \"bob\"", "id = \"system\"")), "people[1].id", "reserved");
+  require_error(load_string(with("id = \"bob\"", "id = \"unknown:U1\"")), "people[1].id", "unknown:");
+  require_error(load_string(with("id = \"bob\"", "id = \"bob\\tx\"")), "people[1].id", "control");
+  require_error(load_string(with("roles = [\"drafter\"]", "roles = [\"drafter\", \"\"]")), "people[0].roles[1]",
+                "must not be empty");
+  require_error(load_string(with("draft = [\"drafter\"]", "draft = [\"drafter\", \"a b\"]")), "roles.draft[1]",
+                "spaces");
+}
+
+TEST_CASE("limits: rate and max_text", "[config]") {
+  require_error(load_string(base + "[limits]\ncommands_per_person = \"60 per minute\"\n"),
+                "limits.commands_per_person", "\"60 per minute\"");
+  require_error(load_string(base + "[limits]\nmax_text = 0\n"), "limits.max_text", "at least 1");
+  auto off = load_string(base + "[limits]\ncommands_per_person = \"off\"\nmax_text = 280\n");
+  REQUIRE(off.ok());
+  CHECK_FALSE(off.cfg->limits.commands_per_person.has_value());
+  CHECK(off.cfg->limits.max_text == 280);
+}
+
+TEST_CASE("http.listen is HOST:PORT", "[config]") {
+  require_error(load_string(base + "[http]\nlisten = \"9470\"\n"), "http.listen", "\"9470\"");
+  auto r = load_string(base + "[http]\nlisten = \"[::1]:9470\"\n");
+  REQUIRE(r.ok());
+  CHECK(r.cfg->http_listen == "[::1]:9470");
+}
+
+TEST_CASE("warnings do not make a config invalid", "[config]") {
+  SECTION("a role used by nothing") {
+    auto r = load_string(with("roles = [\"drafter\"]", "roles = [\"drafter\", \"aprover\"]"));
+    REQUIRE(r.ok());
+    REQUIRE(r.diagnostics.size() == 1);
+    CHECK(r.diagnostics[0].warning);
+    CHECK(format(r.diagnostics[0]) ==
+          "warning: people[0].roles[1]: role \"aprover\" is used by nothing in the config (typo?)");
+  }
+  SECTION("no standard approval class") {
+    auto r = load_string(with("[approval.standard]", "[approval.normal]"));
+    REQUIRE(r.ok());
+    REQUIRE(r.diagnostics.size() == 1);
+    CHECK(r.diagnostics[0].warning);
+    CHECK(r.diagnostics[0].key == "approval");
+    CHECK(r.diagnostics[0].message.find("\"standard\"") != std::string::npos);
+  }
+}
+
+TEST_CASE("every problem is reported at once", "[config]") {
+  std::string text = base;
+  text = with("roles = [\"drafter\"]", "roles = [\"drafter\"]\nrolez = 1", text);           // 1 unknown key
+  text = with("slack = \"U01BOB\"", "slack = \"U01ALICE\"", text);                         // 2 duplicate slack id
+  text = with("[approval.standard]", "[approval.standard]\nchannel = \"nowhere\"", text);  // 3 unknown channel
+  text += "[limits]\nmax_text = \"big\"\n";                                                // 4 wrong type
+  text += "[escalation.legal]\nchannel = \"approvals\"\nlevels = [{ notify = [\"zed\"] }]\n";  // 5 unknown person
+  auto r = load_string(text);
+  for (const auto& l : lines(r)) UNSCOPED_INFO(l);
+  CHECK_FALSE(r.ok());
+  CHECK(r.diagnostics.size() == 5);
+  CHECK(error_count(r) == 5);
+  std::vector<std::string> keys;
+  for (const auto& d : r.diagnostics) keys.push_back(d.key);
+  std::sort(keys.begin(), keys.end());
+  CHECK(keys == std::vector<std::string>{"approval.standard.channel", "escalation.legal.levels[0].notify[0]",
+                                         "limits.max_text", "people[0].rolez", "people[1].slack"});
+}
+
+TEST_CASE("a TOML syntax error is one diagnostic with line and column", "[config]") {
+  auto r = load_string("[storage]\npath = \"x\"\nmax = = 2\n", "site.toml");
+  CHECK_FALSE(r.ok());
+  REQUIRE(r.diagnostics.size() == 1);
+  CHECK(r.diagnostics[0].key == "site.toml:3:7");
+  CHECK_FALSE(r.diagnostics[0].message.empty());
+  CHECK_FALSE(r.diagnostics[0].warning);
+
+  auto dup = load_string(base + "[storage]\npath = \"y\"\n");
+  REQUIRE(dup.diagnostics.size() == 1);
+  CHECK(dup.diagnostics[0].key.starts_with("signoff.toml:"));
+}
+
+TEST_CASE("load_file reports an unreadable file by its path", "[config]") {
+  auto r = load_file("/nonexistent/signoff.toml");
+  CHECK_FALSE(r.ok());
+  REQUIRE(r.diagnostics.size() == 1);
+  CHECK(r.diagnostics[0].key == "/nonexistent/signoff.toml");
+}
+
+TEST_CASE("config sha256 is the SHA-256 of the exact bytes", "[config]") {
+  auto a = load_string(base);
+  auto b = load_string(base + "# a comment changes the bytes\n");
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  CHECK(a.cfg->sha256 == signoff::sha256_hex(base));
+  CHECK(a.cfg->sha256.size() == 64);
+  CHECK(a.cfg->sha256 != b.cfg->sha256);
+
+  std::ifstream in(example_path, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto file = load_file(example_path);
+  REQUIRE(file.ok());
+  CHECK(file.cfg->sha256 == signoff::sha256_hex(bytes));
+}
+
+TEST_CASE("lookups and permissions", "[config]") {
+  auto r = load_file(example_path);
+  REQUIRE(r.ok());
+  const config& c = *r.cfg;
+
+  REQUIRE(c.find_person("bob") != nullptr);
+  CHECK(c.find_person("bob")->id == "bob");
+  CHECK(c.find_person("mallory") == nullptr);
+  CHECK(c.find_person("") == nullptr);
+
+  const person* alice = c.find_by_platform("slack", "U01ALICE");
+  REQUIRE(alice != nullptr);
+  CHECK(alice->id == "alice");
+  CHECK(c.find_by_platform("discord", "U01ALICE") == nullptr);
+  CHECK(c.find_by_platform("teams", "U01ALICE") == nullptr);
+  CHECK(c.find_by_platform("discord", "") == nullptr);  // dave has no discord id: never matches ""
+
+  CHECK(c.find_class("regulated") != nullptr);
+  CHECK(c.find_class("Regulated") == nullptr);
+  CHECK(c.find_route("pr") != nullptr);
+  CHECK(c.find_route("ops") == nullptr);
+  CHECK(c.find_channel("statements") != nullptr);
+  CHECK(c.find_channel("random") == nullptr);
+  CHECK(c.find_statement("product-recall") != nullptr);
+  CHECK(c.find_statement("alien-invasion") == nullptr);
+
+  auto can = [&](const char* id, const char* perm) { return c.has_permission(*c.find_person(id), perm); };
+  CHECK(can("alice", "draft"));
+  CHECK_FALSE(can("alice", "approve"));
+  CHECK(can("bob", "draft"));
+  CHECK(can("bob", "approve"));
+  CHECK(can("dave", "approve"));
+  CHECK_FALSE(can("dave", "crisis"));
+  CHECK(can("frank", "crisis"));
+  CHECK(can("heidi", "audit"));
+  CHECK_FALSE(can("heidi", "draft"));
+  CHECK(can("ivan", "admin"));
+  CHECK(can("ivan", "audit"));
+  CHECK_FALSE(can("ivan", "superpowers"));
+}
+
+TEST_CASE("format prefixes warnings", "[config]") {
+  CHECK(format({"people[2].roles[0]", "role \"x\" is held by no person", false}) ==
+        "people[2].roles[0]: role \"x\" is held by no person");
+  CHECK(format({"approval", "no class", true}) == "warning: approval: no class");
+}
+
+TEST_CASE("parse_template finds placeholders and rejects malformed braces", "[template]") {
+  auto ok = parse_template("{a} and {b-2} and {a} and {C_3}");
+  CHECK(ok.error.empty());
+  CHECK(ok.placeholders == std::vector<std::string>{"a", "b-2", "C_3"});
+
+  auto none = parse_template("no placeholders here");
+  CHECK(none.error.empty());
+  CHECK(none.placeholders.empty());
+  CHECK(parse_template("").error.empty());
+
+  auto open = parse_template("update by {next_update");
+  CHECK(open.error.find("unmatched \"{\"") != std::string::npos);
+  CHECK(open.error.find("column 11") != std::string::npos);
+
+  auto close = parse_template("line one\nsee } here");
+  CHECK(close.error.find("unmatched \"}\"") != std::string::npos);
+  CHECK(close.error.find("line 2, column 5") != std::string::npos);
+
+  CHECK(parse_template("empty {} here").error.find("empty placeholder") != std::string::npos);
+  CHECK(parse_template("bad {na.me}").error.find("\"na.me\"") != std::string::npos);
+  CHECK(parse_template("bad { name }").error.find("\" name \"") != std::string::npos);
+  CHECK(parse_template("nested {{name}}").error.find("unmatched \"{\"") != std::string::npos);
+  CHECK(parse_template("{a{b}").error.find("unmatched \"{\"") != std::string::npos);
+  CHECK_FALSE(parse_template("{café}").error.empty());
+  // Columns count code points, as an editor shows them.
+  CHECK(parse_template("é}").error.find("column 2") != std::string::npos);
+}
+
+TEST_CASE("fill_template inserts values verbatim", "[template]") {
+  std::map<std::string, std::string> values{{"system", "{payments}"}, {"next_update", "14:00 UTC"}};
+  CHECK(fill_template("Incident on {system}; update by {next_update}. Again: {system}.", values) ==
+        "Incident on {payments}; update by 14:00 UTC. Again: {payments}.");
+  // A value that looks like a placeholder is never expanded again.
+  CHECK(fill_template("{a}{b}", {{"a", "{b}"}, {"b", "B"}}) == "{b}B");
+  CHECK(fill_template("plain text\n", {}) == "plain text\n");
+  CHECK(fill_template("{x}", {{"x", ""}}).empty());
+  CHECK(fill_template("ünïcode {x}!", {{"x", "ça va"}}) == "ünïcode ça va!");
+  CHECK_THROWS_AS(fill_template("{missing}", {}), std::out_of_range);
+}
+
+TEST_CASE("parse_rate", "[config]") {
+  std::optional<rate_limit> r;
+  REQUIRE(parse_rate("60/1m", r));
+  REQUIRE(r.has_value());
+  CHECK(r->count == 60);
+  CHECK(r->window == 60s);
+  REQUIRE(parse_rate("5/30s", r));
+  CHECK(r->count == 5);
+  CHECK(r->window == 30s);
+  REQUIRE(parse_rate("1000/1d", r));
+  CHECK(r->window == std::chrono::seconds{86400});
+  REQUIRE(parse_rate("off", r));
+  CHECK_FALSE(r.has_value());
+
+  for (const char* bad : {"", "60", "/1m", "60/", "0/1m", "-1/1m", "+5/1m", "60/1ms", "60/1x", "x/1m", " 60/1m",
+                          "60/1m ", "60 / 1m", "OFF", "9999999999/1m"}) {
+    std::optional<rate_limit> out = rate_limit{7, 7s};
+    INFO(bad);
+    CHECK_FALSE(parse_rate(bad, out));
+    REQUIRE(out.has_value());  // left untouched on failure
+    CHECK(out->count == 7);
+  }
+}
