@@ -56,7 +56,8 @@ std::set<std::string> check_roles(const config& c, diags& d) {
 
   for (const auto& [perm, roles] : c.roles)
     for (std::size_t j = 0; j < roles.size(); ++j) {
-      if (roles[j].empty()) continue;
+      // Empty or malformed names were reported by the loader already.
+      if (roles[j].empty() || has_space_or_control(roles[j])) continue;
       used.insert(roles[j]);
       if (!held.count(roles[j]))
         error(d, at(join("roles", perm), j), "role " + quote(roles[j]) + " is held by no person");
@@ -79,7 +80,7 @@ std::set<std::string> check_roles(const config& c, diags& d) {
           if (!r.empty() && contains(s.roles, r)) approvers.insert(p.id);
       for (std::size_t j = 0; j < s.roles.size(); ++j) {
         const std::string& r = s.roles[j];
-        if (r.empty()) continue;
+        if (r.empty() || has_space_or_control(r)) continue;
         used.insert(r);
         std::string key = at(path + ".roles", j);
         if (!held.count(r))
