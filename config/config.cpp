@@ -43,6 +43,15 @@ std::string key_part(std::string_view key) {
   return bare ? std::string(key) : quote(key);
 }
 
+std::string join(std::string_view path, std::string_view key) {
+  std::string k = key_part(key);
+  return path.empty() ? k : std::string(path) + "." + k;
+}
+
+std::string at(std::string_view path, std::size_t i) {
+  return std::string(path) + "[" + std::to_string(i) + "]";
+}
+
 namespace {
 bool is_space_or_control(char32_t c) noexcept {
   if (c <= 0x20 || c == 0x7F || (c >= 0x80 && c <= 0x9F)) return true;

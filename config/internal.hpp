@@ -16,6 +16,10 @@ std::string quote(std::string_view s);
 // (`regulated`), quoted otherwise (`"a b"`).
 std::string key_part(std::string_view key);
 
+// Key path pieces: `path.key` (just `key` at the top) and `path[i]`.
+std::string join(std::string_view path, std::string_view key);
+std::string at(std::string_view path, std::size_t i);
+
 // True when `s` holds a space, another Unicode white space or a control
 // character: such names cannot be typed as one word of a command.
 bool has_space_or_control(std::string_view s) noexcept;

@@ -23,6 +23,8 @@
 namespace signoff::conf {
 namespace {
 
+using detail::at;
+using detail::join;
 using detail::quote;
 using diags = std::vector<diagnostic>;
 // Called for each string value read, with its key path, to check its format.
@@ -33,15 +35,6 @@ const char* const permissions[] = {"draft", "approve", "crisis", "audit", "admin
 
 void error(diags& d, std::string key, std::string message) {
   d.push_back({std::move(key), std::move(message), false});
-}
-
-std::string join(std::string_view path, std::string_view key) {
-  std::string k = detail::key_part(key);
-  return path.empty() ? k : std::string(path) + "." + k;
-}
-
-std::string at(std::string_view path, std::size_t i) {
-  return std::string(path) + "[" + std::to_string(i) + "]";
 }
 
 std::string malformed_duration(std::string_view s) {

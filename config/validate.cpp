@@ -21,10 +21,6 @@ void warning(diags& d, std::string key, std::string message) {
   d.push_back({std::move(key), std::move(message), true});
 }
 
-std::string at(std::string_view path, std::size_t i) {
-  return std::string(path) + "[" + std::to_string(i) + "]";
-}
-
 bool contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
@@ -60,10 +56,11 @@ std::set<std::string> check_roles(const config& c, diags& d) {
 
   for (const auto& [perm, roles] : c.roles)
     for (std::size_t j = 0; j < roles.size(); ++j) {
-      if (roles[j].empty()) continue;
+      // Empty or malformed names were reported by the loader already.
+      if (roles[j].empty() || has_space_or_control(roles[j])) continue;
       used.insert(roles[j]);
       if (!held.count(roles[j]))
-        error(d, at("roles." + key_part(perm), j), "role " + quote(roles[j]) + " is held by no person");
+        error(d, at(join("roles", perm), j), "role " + quote(roles[j]) + " is held by no person");
     }
 
   static const std::vector<std::string> none;
@@ -73,7 +70,7 @@ std::set<std::string> check_roles(const config& c, diags& d) {
     std::set<std::string> stage_names;
     for (std::size_t k = 0; k < ac.stages.size(); ++k) {
       const stage& s = ac.stages[k];
-      std::string path = at("approval." + key_part(ac.name) + ".stages", k);
+      std::string path = at(join("approval", ac.name) + ".stages", k);
       if (!s.name.empty() && !stage_names.insert(s.name).second)
         error(d, path + ".name", "duplicate stage name " + quote(s.name) + " in this class");
       // People who could approve this stage: its count must be reachable.
@@ -83,7 +80,7 @@ std::set<std::string> check_roles(const config& c, diags& d) {
           if (!r.empty() && contains(s.roles, r)) approvers.insert(p.id);
       for (std::size_t j = 0; j < s.roles.size(); ++j) {
         const std::string& r = s.roles[j];
-        if (r.empty()) continue;
+        if (r.empty() || has_space_or_control(r)) continue;
         used.insert(r);
         std::string key = at(path + ".roles", j);
         if (!held.count(r))
@@ -105,7 +102,7 @@ void check_escalation(const config& c, diags& d) {
   for (const route& r : c.escalation)
     for (std::size_t i = 0; i < r.levels.size(); ++i) {
       const auto& notify = r.levels[i].notify;
-      std::string path = at("escalation." + key_part(r.name) + ".levels", i) + ".notify";
+      std::string path = at(join("escalation", r.name) + ".levels", i) + ".notify";
       for (std::size_t j = 0; j < notify.size(); ++j)
         if (!notify[j].empty() && c.find_person(notify[j]) == nullptr)
           error(d, at(path, j), "no person " + quote(notify[j]) + " in [[people]]");
@@ -119,9 +116,9 @@ void check_channel_refs(const config& c, diags& d) {
   };
   for (const approval_class& ac : c.approval)
     // The channel may be the implicit default: say so, or the key puzzles.
-    check("approval." + key_part(ac.name) + ".channel", ac.channel,
+    check(join("approval", ac.name) + ".channel", ac.channel,
           ac.channel == "approvals" ? " (the default for approval classes)" : "");
-  for (const route& r : c.escalation) check("escalation." + key_part(r.name) + ".channel", r.channel, "");
+  for (const route& r : c.escalation) check(join("escalation", r.name) + ".channel", r.channel, "");
   for (std::size_t i = 0; i < c.statements.size(); ++i)
     check(at("holding_statement", i) + ".channel", c.statements[i].channel, "");
 }

@@ -81,7 +81,21 @@ void require_error(const load_result& r, const std::string& key, const std::stri
   CHECK(hits == 1);
 }
 
-const std::string example_path = std::string(SIGNOFF_SOURCE_DIR) + "/config/signoff.example.toml";
+// CMake defines SIGNOFF_SOURCE_DIR for the integration tests only, and ctest
+// runs unit tests from the build directory: fall back on this file's own
+// (absolute, under CMake) path to find the source tree.
+std::string find_example() {
+  const std::string rel = "/config/signoff.example.toml";
+  std::string here = __FILE__;
+  const std::string self = "tests/unit/config_test.cpp";
+  std::string candidates[] = {SIGNOFF_SOURCE_DIR + rel,
+                              here.ends_with(self) ? here.substr(0, here.size() - self.size()) + "." + rel : ""};
+  for (const auto& c : candidates)
+    if (!c.empty() && std::ifstream(c)) return c;
+  return candidates[0];
+}
+
+const std::string example_path = find_example();
 
 }  // namespace
 
