@@ -1,0 +1,972 @@
+// The audit chain (SPEC "Audit store"): append, the append-only triggers,
+// verify against tampering, query filters, the `signoff audit` CLI, and
+// storage faults injected through the faulty VFS.
+#include <catch2/catch.hpp>
+#include <openssl/evp.h>
+#include <stdlib.h>
+
+#include <boost/json.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "bot/app/audit_cli.hpp"
+#include "bot/core/time.hpp"
+#include "storage/audit_log.hpp"
+#include "storage/schema.hpp"
+#include "storage/sqlite.hpp"
+#include "support/faulty_vfs.hpp"
+
+namespace {
+
+using namespace signoff;
+namespace fs = std::filesystem;
+using std::chrono::milliseconds;
+using std::chrono::minutes;
+
+struct temp_dir {
+  fs::path path;
+  temp_dir() {
+    std::string t = (fs::temp_directory_path() / "signoff-audit-test-XXXXXX").string();
+    if (!mkdtemp(t.data())) throw std::runtime_error("mkdtemp failed");
+    path = t;
+  }
+  ~temp_dir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  temp_dir(const temp_dir&) = delete;
+  temp_dir& operator=(const temp_dir&) = delete;
+  std::string file(const char* name) const { return (path / name).string(); }
+};
+
+// A store as the bot opens it: WAL, synchronous=FULL, migrated.
+std::unique_ptr<sql::db> open_store(const std::string& path, const char* vfs = nullptr,
+                                    int busy_ms = 1000) {
+  auto d = std::make_unique<sql::db>(path, sql::db::options{.vfs = vfs});
+  sql::configure_rw(*d, busy_ms);
+  sql::migrate(*d);
+  return d;
+}
+
+time_point at(std::string_view rfc3339) {
+  auto t = parse_rfc3339(rfc3339);
+  if (!t) throw std::runtime_error("bad test time");
+  return *t;
+}
+
+const time_point t0 = at("2026-11-22T10:00:00.000Z");
+
+audit::entry make_entry(std::string actor, std::string action, std::string subject,
+                        std::optional<std::int64_t> revision,
+                        std::string detail = R"({"raw":"/test"})") {
+  audit::entry e;
+  e.platform = "slack";
+  e.workspace = "T01";
+  e.channel = "C01";
+  e.actor = std::move(actor);
+  e.action = std::move(action);
+  e.subject = std::move(subject);
+  e.revision = revision;
+  e.outcome = "ok";
+  e.detail = std::move(detail);
+  return e;
+}
+
+// SPEC's hash, computed here on its own (not through chain_hash): the 12
+// fields joined by 0x1F, SHA-256 through OpenSSL's EVP, lowercase hex.
+std::string spec_hash(const std::vector<std::string>& fields) {
+  REQUIRE(fields.size() == 12);
+  std::string pre;
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    if (i) pre.push_back('\x1f');
+    pre += fields[i];
+  }
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  REQUIRE(ctx != nullptr);
+  const bool ok = EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) == 1 &&
+                  EVP_DigestUpdate(ctx, pre.data(), pre.size()) == 1 &&
+                  EVP_DigestFinal_ex(ctx, md, &len) == 1;
+  EVP_MD_CTX_free(ctx);
+  REQUIRE(ok);
+  REQUIRE(len == 32);
+  std::string hex;
+  char byte[3];
+  for (unsigned int i = 0; i < len; ++i) {
+    std::snprintf(byte, sizeof byte, "%02x", md[i]);
+    hex += byte;
+  }
+  return hex;
+}
+
+// All 13 columns of every row as SQLite's text (NULL revision -> '').
+std::vector<std::vector<std::string>> raw_rows(sql::db& d) {
+  auto s = d.prepare(
+      "SELECT seq, ts, platform, workspace, channel, actor, action, subject, revision, outcome, "
+      "detail, prev_hash, hash FROM audit_log ORDER BY seq");
+  std::vector<std::vector<std::string>> rows;
+  while (s.step()) {
+    auto& r = rows.emplace_back();
+    for (int i = 0; i < 13; ++i) r.push_back(s.text(i));
+  }
+  return rows;
+}
+
+std::vector<std::string> hashed_fields(const std::vector<std::string>& row) {
+  return {row.begin(), row.begin() + 12};
+}
+
+// Inserts a row as a forger would (INSERT is allowed; only UPDATE/DELETE are
+// refused). `fields` are the 12 hashed fields; the hash is SPEC's unless given.
+void insert_raw(sql::db& d, const std::vector<std::string>& fields,
+                std::optional<std::string> hash = std::nullopt) {
+  auto s = d.prepare(
+      "INSERT INTO audit_log (seq, ts, platform, workspace, channel, actor, action, subject, "
+      "revision, outcome, detail, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  s.bind(1, static_cast<std::int64_t>(std::stoll(fields[0])));
+  for (int i = 1; i <= 7; ++i) s.bind(i + 1, fields[static_cast<std::size_t>(i)]);
+  if (fields[8].empty())
+    s.bind(9, std::nullopt);
+  else
+    s.bind(9, static_cast<std::int64_t>(std::stoll(fields[8])));
+  s.bind(10, fields[9]).bind(11, fields[10]).bind(12, fields[11]);
+  s.bind(13, hash ? *hash : spec_hash(fields));
+  s.run();
+}
+
+// n records, one a minute from t0, cycling through a few subjects.
+void fill(sql::db& d, int n) {
+  sql::transaction tx(d);
+  for (int i = 1; i <= n; ++i) {
+    audit::append(d,
+                  make_entry(i % 2 ? "alice" : "bob", i % 3 ? "draft.approve" : "draft.new",
+                             "D-" + std::to_string(i % 7), i % 4 ? std::optional<std::int64_t>(i % 5)
+                                                                 : std::nullopt),
+                  t0 + minutes{i});
+  }
+  tx.commit();
+}
+
+int error_code_of(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const sql::store_error& e) {
+    return e.code;
+  }
+  return 0;
+}
+
+std::int64_t count(sql::db& d, const char* table) {
+  auto s = d.prepare(std::string("SELECT count(*) FROM ") + table);
+  s.step();
+  return s.i64(0);
+}
+
+struct cli_result {
+  int code;
+  std::string out, err;
+};
+
+cli_result run_cli(const std::vector<std::string>& args) {
+  std::ostringstream out, err;
+  int code = app::run_audit_cli(args, out, err);
+  return {code, out.str(), err.str()};
+}
+
+// RFC 4180, as a spreadsheet would read it.
+std::vector<std::vector<std::string>> parse_csv(std::string_view s) {
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> row;
+  std::string field;
+  bool quoted = false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < s.size() && s[i + 1] == '"') {
+        field += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        field += c;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      row.push_back(std::exchange(field, {}));
+    } else if (c == '\r' && i + 1 < s.size() && s[i + 1] == '\n') {
+      row.push_back(std::exchange(field, {}));
+      rows.push_back(std::exchange(row, {}));
+      ++i;
+    } else {
+      field += c;
+    }
+  }
+  if (!field.empty() || !row.empty()) {
+    row.push_back(field);
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+std::vector<std::string> lines_of(const std::string& s) {
+  std::vector<std::string> out;
+  std::istringstream in(s);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+std::vector<std::int64_t> seqs(const std::vector<audit::record>& rs) {
+  std::vector<std::int64_t> out;
+  for (const auto& r : rs) out.push_back(r.seq);
+  return out;
+}
+
+// Clears injected faults however a test ends: they are process-wide.
+struct fault_guard {
+  fault_guard() { test::faults().clear(); }
+  ~fault_guard() { test::faults().clear(); }
+};
+
+}  // namespace
+
+// ---------------------------------------------------------------- append ---
+
+TEST_CASE("append builds a hash chain that SPEC's definition recomputes", "[audit][chain]") {
+  temp_dir t;
+  auto d = open_store(t.file("a.db"));
+  // JSON-escaped control characters in detail (SPEC: only detail may carry
+  // them, escaped), non-ASCII text, a NULL revision.
+  const std::string tricky_detail =
+      R"({"raw":"/approve D-1 line1\nline2\ttab \u001f unit sep \u0000","note":"Zoë \"q\""})";
+  std::vector<audit::record> appended;
+  {
+    sql::transaction tx(*d);
+    appended.push_back(audit::append(*d, make_entry("alice", "draft.new", "D-1", 1), t0));
+    appended.push_back(
+        audit::append(*d, make_entry("bob", "draft.approve", "D-1", 1, tricky_detail), t0 + milliseconds{1}));
+    appended.push_back(
+        audit::append(*d, make_entry("system", "escalation.level", "E-1", std::nullopt), t0 + minutes{1}));
+    tx.commit();
+  }
+
+  const auto rows = raw_rows(*d);
+  REQUIRE(rows.size() == 3);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    CAPTURE(i);
+    CHECK(rows[i][0] == std::to_string(i + 1));
+    CHECK(rows[i][11] == (i == 0 ? std::string(64, '0') : rows[i - 1][12]));
+    CHECK(rows[i][12] == spec_hash(hashed_fields(rows[i])));
+    CHECK(rows[i][12] == appended[i].hash);
+    CHECK(appended[i].seq == static_cast<std::int64_t>(i + 1));
+  }
+  CHECK(rows[1][10] == tricky_detail);
+  CHECK(rows[2][8].empty());  // NULL revision hashes as the empty string
+  CHECK(rows[0][1] == "2026-11-22T10:00:00.000Z");
+  CHECK(rows[1][1] == "2026-11-22T10:00:00.001Z");
+  CHECK(audit::verify(*d).ok);
+}
+
+TEST_CASE("append keeps ts strictly formatted and never decreasing", "[audit][chain]") {
+  temp_dir t;
+  auto d = open_store(t.file("a.db"));
+  const std::regex strict(R"(^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$)");
+  // The clock steps back 10 s (NTP), then moves on.
+  const time_point nows[] = {t0 + milliseconds{123}, t0 - std::chrono::seconds{10},
+                             t0 + milliseconds{124}, at("2027-01-01T00:00:00Z")};
+  for (auto now : nows) audit::append(*d, make_entry("alice", "help", "", std::nullopt), now);
+  const auto rows = raw_rows(*d);
+  REQUIRE(rows.size() == 4);
+  for (const auto& r : rows) CHECK(std::regex_match(r[1], strict));
+  CHECK(rows[0][1] == "2026-11-22T10:00:00.123Z");
+  CHECK(rows[1][1] == "2026-11-22T10:00:00.123Z");  // held, not moved back
+  CHECK(rows[2][1] == "2026-11-22T10:00:00.124Z");
+  CHECK(rows[3][1] == "2027-01-01T00:00:00.000Z");
+  for (std::size_t i = 1; i < rows.size(); ++i) CHECK(rows[i - 1][1] <= rows[i][1]);
+  CHECK(audit::verify(*d).ok);
+}
+
+TEST_CASE("append replaces control bytes outside detail", "[audit][chain]") {
+  temp_dir t;
+  auto d = open_store(t.file("a.db"));
+  auto e = make_entry("unknown:U1\x1f" "evil", "command.invalid", "D-1\n", std::nullopt,
+                      R"({"raw":"x"})");
+  e.channel = "C\x1b[31m";
+  auto r = audit::append(*d, e, t0);
+  CHECK(r.actor == "unknown:U1?evil");
+  CHECK(r.subject == "D-1?");
+  CHECK(r.channel == "C?[31m");
+  const auto rows = raw_rows(*d);
+  CHECK(rows[0][12] == spec_hash(hashed_fields(rows[0])));
+  CHECK(audit::verify(*d).ok);
+}
+
+TEST_CASE("audit_log refuses UPDATE and DELETE", "[audit]") {
+  temp_dir t;
+  auto d = open_store(t.file("a.db"));
+  fill(*d, 3);
+  CHECK_THROWS_WITH(d->exec("UPDATE audit_log SET actor = 'mallory' WHERE seq = 2"),
+                    Catch::Contains("append-only"));
+  CHECK_THROWS_WITH(d->exec("DELETE FROM audit_log WHERE seq = 3"), Catch::Contains("append-only"));
+  CHECK_THROWS_WITH(d->exec("DELETE FROM audit_log"), Catch::Contains("append-only"));
+  CHECK(count(*d, "audit_log") == 3);
+  CHECK(raw_rows(*d)[1][5] == "bob");
+}
+
+// ---------------------------------------------------------------- verify ---
+
+TEST_CASE("verify passes on a good chain and on an empty log", "[audit][chain]") {
+  temp_dir t;
+  auto d = open_store(t.file("a.db"));
+  auto empty = audit::verify(*d);
+  CHECK(empty.ok);
+  CHECK(empty.records == 0);
+  CHECK(empty.first_bad_seq == 0);
+  CHECK(empty.last_hash.empty());
+
+  fill(*d, 1200);  // more than one hashing batch
+  auto res = audit::verify(*d);
+  CHECK(res.ok);
+  CHECK(res.records == 1200);
+  CHECK(res.first_bad_seq == 0);
+  CHECK(res.problem.empty());
+  CHECK(res.last_hash == raw_rows(*d).back()[12]);
+}
+
+TEST_CASE("verify names the record whose field was altered", "[audit][chain]") {
+  struct tamper {
+    const char* set;      // SQL assignment applied to seq 3
+    const char* problem;  // expected in verify's problem
+  };
+  // Seq 3 of fill(): actor alice, action draft.new, subject D-3, revision 3.
+  const tamper cases[] = {
+      {"ts = '2026-11-22T10:03:00.500Z'", "hash does not match"},
+      {"ts = '2026-11-22 10:03:00'", "ts is not of the form"},
+      {"platform = 'discord'", "hash does not match"},
+      {"workspace = 'T99'", "hash does not match"},
+      {"channel = 'C99'", "hash does not match"},
+      {"actor = 'mallory'", "hash does not match"},
+      {"action = 'draft.reject'", "hash does not match"},
+      {"subject = 'D-99'", "hash does not match"},
+      {"revision = 4", "hash does not match"},
+      {"revision = NULL", "hash does not match"},
+      {"revision = 3.5", "revision is neither NULL nor an integer"},
+      {"outcome = 'denied'", "hash does not match"},
+      {"detail = '{\"raw\":\"forged\"}'", "hash does not match"},
+      {"prev_hash = '" "0000000000000000000000000000000000000000000000000000000000000000" "'",
+       "prev_hash does not match the hash of seq 2"},
+      {"hash = '" "1111111111111111111111111111111111111111111111111111111111111111" "'",
+       "hash does not match"},
+      {"actor = 'ali' || char(31) || 'ce'", "control byte in actor"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.set);
+    temp_dir t;
+    auto d = open_store(t.file("a.db"));
+    fill(*d, 5);
+    d->exec("DROP TRIGGER audit_log_no_update");
+    d->exec((std::string("UPDATE audit_log SET ") + c.set + " WHERE seq = 3").c_str());
+    auto res = audit::verify(*d);
+    CHECK_FALSE(res.ok);
+    CHECK(res.first_bad_seq == 3);
+    CHECK(res.records == 3);
+    CHECK_THAT(res.problem, Catch::Contains(c.problem));
+  }
+}
+
+TEST_CASE("verify catches a removed middle row", "[audit][chain]") {
+  temp_dir t;
+  auto d = open_store(t.file("a.db"));
+  fill(*d, 5);
+  d->exec("DROP TRIGGER audit_log_no_delete");
+  d->exec("DELETE FROM audit_log WHERE seq = 3");
+  auto res = audit::verify(*d);
+  CHECK_FALSE(res.ok);
+  CHECK(res.first_bad_seq == 4);
+  CHECK_THAT(res.problem, Catch::Contains("seq gap: expected 3"));
+}
+
+TEST_CASE("verify catches a reordered pair", "[audit][chain]") {
+  temp_dir t;
+  auto d = open_store(t.file("a.db"));
+  fill(*d, 5);
+  d->exec("DROP TRIGGER audit_log_no_update");
+  SECTION("seq values swapped") {
+    d->exec("UPDATE audit_log SET seq = -1 WHERE seq = 2");
+    d->exec("UPDATE audit_log SET seq = 2 WHERE seq = 3");
+    d->exec("UPDATE audit_log SET seq = 3 WHERE seq = -1");
+  }
+  SECTION("contents swapped under fixed seq") {
+    const char* cols = "ts, platform, workspace, channel, actor, action, subject, revision, "
+                       "outcome, detail, prev_hash, hash";
+    d->exec((std::string("CREATE TEMP TABLE saved AS SELECT seq, ") + cols +
+             " FROM audit_log WHERE seq IN (2, 3)")
+                .c_str());
+    for (auto [to, from] : {std::pair{2, 3}, std::pair{3, 2}}) {
+      std::string sql = "UPDATE audit_log SET (";
+      sql += cols;
+      sql += ") = (SELECT ";
+      sql += cols;
+      sql += " FROM saved WHERE seq = " + std::to_string(from) + ") WHERE seq = " + std::to_string(to);
+      d->exec(sql.c_str());
+    }
+  }
+  auto res = audit::verify(*d);
+  CHECK_FALSE(res.ok);
+  CHECK(res.first_bad_seq == 2);
+}
+
+TEST_CASE("verify catches forged records appended at the end", "[audit][chain]") {
+  temp_dir t;
+  auto d = open_store(t.file("a.db"));
+  fill(*d, 5);
+  const auto last = raw_rows(*d).back();
+  // A self-consistent record (its own hash is right) after seq 5.
+  std::vector<std::string> forged = {"6",  "2026-11-22T11:00:00.000Z", "slack", "T01", "C01",
+                                     "mallory", "draft.approve", "D-1", "1", "ok",
+                                     R"({"raw":"/approve D-1"})", last[12]};
+  std::string problem;
+  SECTION("wrong prev_hash") {
+    forged[11] = std::string(64, 'a');
+    problem = "prev_hash does not match the hash of seq 5";
+  }
+  SECTION("prev_hash of an older record") {
+    forged[11] = raw_rows(*d)[2][12];
+    problem = "prev_hash does not match the hash of seq 5";
+  }
+  SECTION("decreasing ts") {
+    forged[1] = "2026-11-22T10:04:59.999Z";  // seq 5 is at 10:05:00.000
+    problem = "ts decreases";
+  }
+  SECTION("wrong hash") {
+    insert_raw(*d, forged, std::string(64, 'b'));
+    problem = "hash does not match";
+  }
+  SECTION("control byte in a plain column, hash recomputed to match") {
+    forged[7] = "D-1\x1f" "x";
+    problem = "control byte in subject";
+  }
+  if (count(*d, "audit_log") == 5) insert_raw(*d, forged);
+  auto res = audit::verify(*d);
+  CHECK_FALSE(res.ok);
+  CHECK(res.first_bad_seq == 6);
+  CHECK_THAT(res.problem, Catch::Contains(problem));
+}
+
+TEST_CASE("verify reports the earliest problem in a long chain", "[audit][chain]") {
+  temp_dir t;
+  auto d = open_store(t.file("a.db"));
+  fill(*d, 3000);
+  d->exec("DROP TRIGGER audit_log_no_update");
+  d->exec("DROP TRIGGER audit_log_no_delete");
+  std::int64_t expected = 0;
+  SECTION("one altered field late in the chain") {
+    d->exec("UPDATE audit_log SET outcome = 'denied' WHERE seq = 2500");
+    expected = 2500;
+  }
+  SECTION("an altered field before a gap") {
+    d->exec("UPDATE audit_log SET detail = '{}' WHERE seq = 700");
+    d->exec("DELETE FROM audit_log WHERE seq = 2000");
+    expected = 700;
+  }
+  SECTION("a gap before an altered field") {
+    d->exec("DELETE FROM audit_log WHERE seq = 600");
+    d->exec("UPDATE audit_log SET detail = '{}' WHERE seq = 1500");
+    expected = 601;
+  }
+  SECTION("the first record") {
+    d->exec("UPDATE audit_log SET actor = 'mallory' WHERE seq = 1");
+    expected = 1;
+  }
+  auto res = audit::verify(*d);
+  CHECK_FALSE(res.ok);
+  CHECK(res.first_bad_seq == expected);
+}
+
+TEST_CASE("verify cannot see records cut off the end (documented limit)", "[audit][chain]") {
+  temp_dir t;
+  auto d = open_store(t.file("a.db"));
+  fill(*d, 10);
+  const auto before = audit::verify(*d);
+  d->exec("DROP TRIGGER audit_log_no_delete");
+  d->exec("DELETE FROM audit_log WHERE seq > 7");
+  const auto after = audit::verify(*d);
+  // The shorter chain is valid: only a head kept elsewhere reveals the cut.
+  CHECK(after.ok);
+  CHECK(after.records == 7);
+  CHECK(after.last_hash != before.last_hash);
+}
+
+// ----------------------------------------------------------------- query ---
+
+TEST_CASE("query filters by subject, actor, action, since, until and limit", "[audit]") {
+  temp_dir t;
+  auto d = open_store(t.file("a.db"));
+  std::vector<audit::record> all;
+  all.push_back(audit::append(*d, make_entry("alice", "draft.new", "D-1", 1), t0));
+  all.push_back(audit::append(*d, make_entry("bob", "draft.approve", "D-1", 1), t0 + minutes{1}));
+  all.push_back(audit::append(*d, make_entry("alice", "draft.new", "D-2", 1), t0 + minutes{2}));
+  all.push_back(audit::append(*d, make_entry("carol", "draft.reject", "D-2", 1), t0 + minutes{3}));
+  all.push_back(audit::append(*d, make_entry("bob", "draft.approve", "D-1", 2), t0 + minutes{4}));
+  all.push_back(
+      audit::append(*d, make_entry("system", "escalation.level", "E-1", std::nullopt), t0 + minutes{5}));
+
+  auto q = [&](auto set) {
+    audit::filter f;
+    set(f);
+    return seqs(audit::query(*d, f));
+  };
+  using v = std::vector<std::int64_t>;
+  CHECK(q([](auto&) {}) == v{6, 5, 4, 3, 2, 1});
+  CHECK(q([](auto& f) { f.subject = "D-1"; }) == v{5, 2, 1});
+  CHECK(q([](auto& f) { f.actor = "bob"; }) == v{5, 2});
+  CHECK(q([](auto& f) { f.action = "draft.new"; }) == v{3, 1});
+  CHECK(q([](auto& f) { f.subject = "D-1"; f.actor = "bob"; }) == v{5, 2});
+  CHECK(q([](auto& f) { f.subject = "D-404"; }).empty());
+  CHECK(q([](auto& f) { f.since = t0 + minutes{2}; }) == v{6, 5, 4, 3});  // inclusive
+  CHECK(q([](auto& f) { f.since = t0 + minutes{2} + milliseconds{1}; }) == v{6, 5, 4});
+  CHECK(q([](auto& f) { f.until = t0 + minutes{2}; }) == v{3, 2, 1});  // inclusive
+  CHECK(q([](auto& f) { f.since = t0 + minutes{1}; f.until = t0 + minutes{3}; }) == v{4, 3, 2});
+  CHECK(q([](auto& f) { f.limit = 2; }) == v{6, 5});
+  CHECK(q([](auto& f) { f.subject = "D-1"; f.limit = 1; }) == v{5});
+  CHECK(q([](auto& f) { f.limit = 0; }).empty());
+  CHECK(q([](auto& f) { f.subject = "D-2"; f.newest_first = false; }) == v{3, 4});
+  CHECK(q([](auto& f) { f.newest_first = false; f.limit = 2; }) == v{1, 2});
+
+  // Records come back whole, as append returned them.
+  audit::filter f;
+  f.newest_first = false;
+  auto got = audit::query(*d, f);
+  REQUIRE(got.size() == all.size());
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    CAPTURE(i);
+    CHECK(got[i].seq == all[i].seq);
+    CHECK(got[i].ts == all[i].ts);
+    CHECK(got[i].platform == all[i].platform);
+    CHECK(got[i].workspace == all[i].workspace);
+    CHECK(got[i].channel == all[i].channel);
+    CHECK(got[i].actor == all[i].actor);
+    CHECK(got[i].action == all[i].action);
+    CHECK(got[i].subject == all[i].subject);
+    CHECK(got[i].revision == all[i].revision);
+    CHECK(got[i].outcome == all[i].outcome);
+    CHECK(got[i].detail == all[i].detail);
+    CHECK(got[i].prev_hash == all[i].prev_hash);
+    CHECK(got[i].hash == all[i].hash);
+  }
+  std::vector<std::int64_t> streamed;
+  audit::for_each(*d, audit::filter{}, [&](const audit::record& r) { streamed.push_back(r.seq); });
+  CHECK(streamed == v{6, 5, 4, 3, 2, 1});
+}
+
+// ------------------------------------------------------------- audit CLI ---
+
+namespace {
+
+// The six records of the query test, written by a closed writer.
+std::string sample_db(const temp_dir& t) {
+  const std::string path = t.file("audit.db");
+  auto d = open_store(path);
+  audit::append(*d, make_entry("alice", "draft.new", "D-1", 1), t0);
+  audit::append(*d, make_entry("bob", "draft.approve", "D-1", 1, R"({"raw":"/approve D-1","note":"ok, \"ship it\""})"),
+                t0 + minutes{1});
+  audit::append(*d, make_entry("alice", "draft.new", "D-2", 1), t0 + minutes{2});
+  audit::append(*d, make_entry("carol", "draft.reject", "D-2", 1), t0 + minutes{3});
+  audit::append(*d, make_entry("bob", "draft.approve", "D-1", 2), t0 + minutes{4});
+  audit::append(*d, make_entry("system", "escalation.level", "E-1", std::nullopt, "not json, \"quoted\""),
+                t0 + minutes{5});
+  return path;
+}
+
+}  // namespace
+
+TEST_CASE("audit CLI verify: exit status and messages", "[audit]") {
+  temp_dir t;
+  const auto path = sample_db(t);
+
+  auto ok = run_cli({"verify", "--db", path});
+  CHECK(ok.code == 0);
+  CHECK_THAT(ok.out, Catch::Contains("audit verify: OK, 6 records checked"));
+  CHECK_THAT(ok.out, Catch::Contains("records/s"));
+  CHECK_THAT(ok.out, Catch::Contains("last record: seq 6, hash "));
+  CHECK_THAT(ok.out, Catch::Contains("removed from the end"));
+  CHECK(ok.err.empty());
+
+  {
+    sql::db w(path);
+    w.exec("DROP TRIGGER audit_log_no_update");
+    w.exec("UPDATE audit_log SET actor = 'mallory' WHERE seq = 3");
+  }
+  auto bad = run_cli({"verify", "--db", path});
+  CHECK(bad.code == 1);
+  CHECK_THAT(bad.err, Catch::StartsWith("audit verify: FAILED at seq 3: hash does not match"));
+  CHECK_THAT(bad.out, Catch::Contains("3 records read"));
+}
+
+TEST_CASE("audit CLI verify runs while the bot holds the database open", "[audit]") {
+  temp_dir t;
+  const auto path = t.file("live.db");
+  auto writer = open_store(path);
+  fill(*writer, 20);
+  auto res = run_cli({"verify", "--db", path});
+  CHECK(res.code == 0);
+  CHECK_THAT(res.out, Catch::Contains("OK, 20 records"));
+  fill(*writer, 1);  // the writer is not blocked by the reader either
+  CHECK(count(*writer, "audit_log") == 21);
+}
+
+TEST_CASE("audit CLI query: table, csv and json, newest first", "[audit]") {
+  temp_dir t;
+  const auto path = sample_db(t);
+
+  SECTION("table") {
+    auto r = run_cli({"query", "--db", path, "--subject", "D-1"});
+    REQUIRE(r.code == 0);
+    auto lines = lines_of(r.out);
+    REQUIRE(lines.size() == 4);
+    CHECK_THAT(lines[0], Catch::StartsWith("seq"));
+    CHECK_THAT(lines[0], Catch::Contains("detail"));
+    CHECK_THAT(lines[1], Catch::StartsWith("5 "));
+    CHECK_THAT(lines[2], Catch::StartsWith("2 "));
+    CHECK_THAT(lines[3], Catch::StartsWith("1 "));
+    CHECK_THAT(lines[2], Catch::Contains("2026-11-22T10:01:00.000Z"));
+    CHECK_THAT(lines[2], Catch::Contains("draft.approve"));
+    CHECK_THAT(r.out, Catch::Contains(R"("note":"ok, \"ship it\"")"));
+    // Columns line up: `ts` starts at the same offset on every line.
+    const auto col = lines[1].find("2026-");
+    for (std::size_t i = 2; i < lines.size(); ++i) CHECK(lines[i].find("2026-") == col);
+    CHECK(lines[0].find("ts") == col);
+  }
+  SECTION("table, nothing found") {
+    auto r = run_cli({"query", "--db", path, "--actor", "nobody"});
+    CHECK(r.code == 0);
+    CHECK(r.out == "no matching records\n");
+  }
+  SECTION("csv") {
+    auto r = run_cli({"query", "--db", path, "--format", "csv", "--actor", "bob"});
+    REQUIRE(r.code == 0);
+    auto rows = parse_csv(r.out);
+    REQUIRE(rows.size() == 3);
+    CHECK(rows[0] == std::vector<std::string>{"seq", "ts", "platform", "workspace", "channel",
+                                              "actor", "action", "subject", "revision", "outcome",
+                                              "detail", "prev_hash", "hash"});
+    CHECK(rows[1][0] == "5");
+    CHECK(rows[2][0] == "2");
+    CHECK(rows[2][10] == R"({"raw":"/approve D-1","note":"ok, \"ship it\""})");
+  }
+  SECTION("json") {
+    auto r = run_cli({"query", "--db", path, "--format", "json", "--since", "2026-11-22T10:04:00Z"});
+    REQUIRE(r.code == 0);
+    auto v = boost::json::parse(r.out);
+    REQUIRE(v.is_array());
+    const auto& a = v.as_array();
+    REQUIRE(a.size() == 2);
+    CHECK(a[0].at("seq").as_int64() == 6);
+    CHECK(a[0].at("revision").is_null());
+    CHECK(a[0].at("detail").as_string() == "not json, \"quoted\"");  // not an object: a string
+    CHECK(a[1].at("seq").as_int64() == 5);
+    CHECK(a[1].at("revision").as_int64() == 2);
+    CHECK(a[1].at("detail").at("raw").as_string() == "/test");  // parsed object
+    CHECK(a[1].as_object().size() == 13);
+  }
+  SECTION("json, nothing found, and --limit") {
+    auto none = run_cli({"query", "--db", path, "--format", "json", "--until", "2020-01-01T00:00:00Z"});
+    CHECK(none.code == 0);
+    CHECK(boost::json::parse(none.out).as_array().empty());
+    auto two = run_cli({"query", "--db", path, "--format=json", "--limit", "2"});
+    CHECK(two.code == 0);
+    CHECK(boost::json::parse(two.out).as_array().size() == 2);
+  }
+}
+
+TEST_CASE("audit CLI query: --since and --until accept durations back from now", "[audit]") {
+  temp_dir t;
+  const auto path = t.file("rel.db");
+  const auto now = std::chrono::floor<milliseconds>(std::chrono::system_clock::now());
+  {
+    auto d = open_store(path);
+    audit::append(*d, make_entry("alice", "help", "", std::nullopt), now - std::chrono::days{10});
+    audit::append(*d, make_entry("alice", "help", "", std::nullopt), now - std::chrono::days{3});
+    audit::append(*d, make_entry("alice", "help", "", std::nullopt), now - std::chrono::hours{1});
+  }
+  auto since = run_cli({"query", "--db", path, "--since", "7d", "--format", "csv"});
+  CHECK(since.code == 0);
+  CHECK(parse_csv(since.out).size() == 3);  // header + 2
+  auto until = run_cli({"query", "--db", path, "--until", "2d", "--format", "csv"});
+  CHECK(until.code == 0);
+  CHECK(parse_csv(until.out).size() == 3);
+}
+
+TEST_CASE("audit CLI export round-trips every column", "[audit]") {
+  temp_dir t;
+  const auto path = t.file("export.db");
+  {
+    auto d = open_store(path);
+    auto e = make_entry("zoë", "draft.new", "D-1", 7,
+                        "{\n  \"note\": \"say \\\"hi\\\", then go\",\n  \"ctl\": \"\\u0001\\n\"\n}");
+    e.channel = "C,1\"q";
+    e.workspace = "";
+    audit::append(*d, e, t0);
+    audit::append(*d, make_entry("system", "config.load", "", std::nullopt, "not json"), t0 + minutes{1});
+    fill(*d, 3);
+  }
+  std::vector<audit::record> records;
+  {
+    sql::db ro(path, sql::db::options{.read_only = true});
+    audit::filter f;
+    f.newest_first = false;
+    records = audit::query(ro, f);
+  }
+  REQUIRE(records.size() == 5);
+
+  SECTION("jsonl") {
+    auto r = run_cli({"export", "--db", path, "--format", "jsonl"});
+    REQUIRE(r.code == 0);
+    auto lines = lines_of(r.out);
+    REQUIRE(lines.size() == records.size());
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      CAPTURE(i);
+      const auto& rec = records[i];  // oldest first
+      auto o = boost::json::parse(lines[i]).as_object();
+      CHECK(o.size() == 13);
+      CHECK(o.at("seq").as_int64() == rec.seq);
+      CHECK(o.at("ts").as_string() == rec.ts);
+      CHECK(o.at("platform").as_string() == rec.platform);
+      CHECK(o.at("workspace").as_string() == rec.workspace);
+      CHECK(o.at("channel").as_string() == rec.channel);
+      CHECK(o.at("actor").as_string() == rec.actor);
+      CHECK(o.at("action").as_string() == rec.action);
+      CHECK(o.at("subject").as_string() == rec.subject);
+      if (rec.revision)
+        CHECK(o.at("revision").as_int64() == *rec.revision);
+      else
+        CHECK(o.at("revision").is_null());
+      CHECK(o.at("outcome").as_string() == rec.outcome);
+      if (rec.detail == "not json")
+        CHECK(o.at("detail").as_string() == "not json");
+      else
+        CHECK(o.at("detail") == boost::json::parse(rec.detail));
+      CHECK(o.at("prev_hash").as_string() == rec.prev_hash);
+      CHECK(o.at("hash").as_string() == rec.hash);
+    }
+  }
+  SECTION("csv keeps exact bytes: hashes recompute from the export") {
+    auto r = run_cli({"export", "--db", path, "--format", "csv"});
+    REQUIRE(r.code == 0);
+    auto rows = parse_csv(r.out);
+    REQUIRE(rows.size() == records.size() + 1);
+    CHECK(rows[0].size() == 13);
+    for (std::size_t i = 1; i < rows.size(); ++i) {
+      CAPTURE(i);
+      const auto& rec = records[i - 1];
+      const std::vector<std::string> want = {std::to_string(rec.seq), rec.ts, rec.platform,
+                                             rec.workspace, rec.channel, rec.actor, rec.action,
+                                             rec.subject,
+                                             rec.revision ? std::to_string(*rec.revision) : "",
+                                             rec.outcome, rec.detail, rec.prev_hash, rec.hash};
+      CHECK(rows[i] == want);
+      CHECK(spec_hash(hashed_fields(rows[i])) == rows[i][12]);
+    }
+  }
+  SECTION("--since") {
+    auto r = run_cli({"export", "--db", path, "--format", "csv", "--since", "2026-11-22T10:01:00Z"});
+    REQUIRE(r.code == 0);
+    auto rows = parse_csv(r.out);
+    REQUIRE(rows.size() == 5);  // header + seq 2..5
+    CHECK(rows[1][0] == "2");
+    CHECK(rows[4][0] == "5");
+  }
+}
+
+TEST_CASE("audit CLI: usage errors exit 2 with a usage message", "[audit]") {
+  temp_dir t;
+  const auto path = sample_db(t);
+  const std::vector<std::vector<std::string>> bad = {
+      {},
+      {"frobnicate"},
+      {"verify"},
+      {"verify", "--db"},
+      {"verify", "--db", path, "--subject", "D-1"},
+      {"verify", "--db", path, "stray"},
+      {"query", "--db", path, "--format", "xml"},
+      {"query", "--db", path, "--limit", "0"},
+      {"query", "--db", path, "--limit", "ten"},
+      {"query", "--db", path, "--since", "yesterday"},
+      {"query", "--db", path, "--until", "2026-11-22T10:00:00"},  // no zone
+      {"query", "--db", path, "--db", path},
+      {"query", "--subject", "D-1"},
+      {"export", "--db", path},
+      {"export", "--db", path, "--format", "json"},
+      {"export", "--db", path, "--format", "csv", "--subject", "D-1"},
+  };
+  for (const auto& args : bad) {
+    std::string joined;
+    for (const auto& a : args) joined += a + ' ';
+    CAPTURE(joined);
+    auto r = run_cli(args);
+    CHECK(r.code == 2);
+    CHECK_THAT(r.err, Catch::Contains("usage: signoff audit"));
+    CHECK(r.out.empty());
+  }
+  auto help = run_cli({"--help"});
+  CHECK(help.code == 0);
+  CHECK_THAT(help.out, Catch::Contains("usage: signoff audit"));
+}
+
+TEST_CASE("audit CLI never creates a database", "[audit]") {
+  temp_dir t;
+  const auto missing = t.file("missing.db");
+  for (const char* sub : {"verify", "query", "export"}) {
+    CAPTURE(sub);
+    std::vector<std::string> args = {sub, "--db", missing};
+    if (std::string_view(sub) == "export") args.insert(args.end(), {"--format", "csv"});
+    auto r = run_cli(args);
+    CHECK(r.code == 2);
+    CHECK_THAT(r.err, Catch::Contains("no database file at"));
+    CHECK_FALSE(fs::exists(missing));
+  }
+  // A URI asking SQLite to create is refused by the read-only flag.
+  auto uri = run_cli({"verify", "--db", "file:" + missing + "?mode=rwc"});
+  CHECK(uri.code == 2);
+  CHECK_FALSE(fs::exists(missing));
+  CHECK(fs::is_empty(t.path));
+
+  // Files that are not signoff databases: a clear error, not a crash.
+  const auto text = t.file("notes.txt");
+  std::ofstream(text) << "not a database\n";
+  CHECK(run_cli({"verify", "--db", text}).code == 2);
+  const auto other = t.file("other.db");
+  { sql::db o(other); o.exec("CREATE TABLE x (y)"); }
+  auto r = run_cli({"verify", "--db", other});
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains("audit_log"));
+}
+
+TEST_CASE("a read-only connection cannot write", "[audit]") {
+  temp_dir t;
+  const auto path = sample_db(t);
+  sql::db ro(path, sql::db::options{.read_only = true});
+  CHECK((error_code_of([&] { ro.exec("INSERT INTO audit_log (seq) VALUES (99)"); }) & 0xff) ==
+        SQLITE_READONLY);
+  CHECK((error_code_of([&] {
+           audit::append(ro, make_entry("mallory", "draft.approve", "D-1", 1), t0 + minutes{9});
+         }) & 0xff) == SQLITE_READONLY);
+  CHECK((error_code_of([&] { ro.exec("DROP TRIGGER audit_log_no_update"); }) & 0xff) == SQLITE_READONLY);
+  CHECK(count(ro, "audit_log") == 6);
+  CHECK(audit::verify(ro).ok);
+}
+
+// ------------------------------------------------------------ faulty VFS ---
+
+namespace {
+
+// A decision as a handler commits it: a state row and its audit record.
+void decide(sql::db& d, int n) {
+  d.prepare(
+       "INSERT INTO approvals (draft_id, rev, stage, person, note, created_at) "
+       "VALUES (1, 1, 'legal', ?, '', '2026-11-22T10:00:00.000Z')")
+      .bind(1, "p" + std::to_string(n))
+      .run();
+  audit::append(d, make_entry("alice", "draft.approve", "D-1", 1), t0 + minutes{n});
+}
+
+std::unique_ptr<sql::db> faulty_store(const std::string& path, int busy_ms = 1000) {
+  auto d = open_store(path, test::faulty_vfs_name(), busy_ms);
+  d->exec(
+      "INSERT INTO drafts (id, class, status, current_rev, created_by, created_at, status_by, "
+      "status_at) VALUES (1, 'standard', 'pending', 1, 'carol', '2026-11-22T10:00:00.000Z', "
+      "'carol', '2026-11-22T10:00:00.000Z')");
+  sql::transaction tx(*d);
+  decide(*d, 1);
+  tx.commit();
+  return d;
+}
+
+}  // namespace
+
+TEST_CASE("faulty VFS: disk full fails COMMIT and leaves nothing behind", "[vfs]") {
+  fault_guard guard;
+  temp_dir t;
+  const auto path = t.file("full.db");
+  {
+    auto d = faulty_store(path);
+    {
+      sql::transaction tx(*d);
+      decide(*d, 2);  // fits in the page cache: the disk is first touched at COMMIT
+      test::faults().fail_writes = true;
+      const int code = error_code_of([&] { tx.commit(); });
+      test::faults().clear();
+      CHECK((code & 0xff) == SQLITE_FULL);
+    }  // rolled back
+    // The same connection works again once the disk has room.
+    sql::transaction tx(*d);
+    decide(*d, 3);
+    tx.commit();
+  }
+  sql::db d(path);
+  CHECK(count(d, "approvals") == 2);
+  CHECK(count(d, "audit_log") == 2);
+  auto s = d.prepare("SELECT count(*) FROM approvals WHERE person = 'p2'");
+  s.step();
+  CHECK(s.i64(0) == 0);
+  CHECK(audit::verify(d).ok);
+}
+
+TEST_CASE("faulty VFS: a failed fsync fails COMMIT and never half-applies", "[vfs]") {
+  fault_guard guard;
+  temp_dir t;
+  const auto path = t.file("sync.db");
+  {
+    auto d = faulty_store(path);
+    sql::transaction tx(*d);
+    decide(*d, 2);
+    test::faults().fail_syncs = true;
+    const int code = error_code_of([&] { tx.commit(); });
+    test::faults().clear();
+    CHECK(code == SQLITE_IOERR_FSYNC);
+  }
+  // Whether written-but-unsynced data survives is up to the OS; what must
+  // hold is atomicity: the state row and its audit record together or not.
+  sql::db d(path);
+  const auto approvals = count(d, "approvals"), records = count(d, "audit_log");
+  CHECK(((approvals == 1 && records == 1) || (approvals == 2 && records == 2)));
+  CHECK(audit::verify(d).ok);
+}
+
+TEST_CASE("faulty VFS: a locked database refuses BEGIN IMMEDIATE", "[vfs]") {
+  fault_guard guard;
+  temp_dir t;
+  const auto path = t.file("locked.db");
+  SECTION("WAL (the store's mode)") {
+    auto d = faulty_store(path, /*busy_ms=*/20);
+    test::faults().fail_locks = true;
+    CHECK((error_code_of([&] { sql::transaction tx(*d); }) & 0xff) == SQLITE_BUSY);
+    test::faults().clear();
+    sql::transaction tx(*d);
+    decide(*d, 2);
+    tx.commit();
+    CHECK(count(*d, "audit_log") == 2);
+  }
+  SECTION("rollback journal") {
+    auto d = std::make_unique<sql::db>(path, sql::db::options{.vfs = test::faulty_vfs_name()});
+    d->exec("PRAGMA journal_mode=DELETE");
+    sqlite3_busy_timeout(d->handle(), 20);
+    sql::migrate(*d);
+    test::faults().fail_locks = true;
+    CHECK((error_code_of([&] { sql::transaction tx(*d); }) & 0xff) == SQLITE_BUSY);
+    test::faults().clear();
+    sql::transaction tx(*d);
+    audit::append(*d, make_entry("alice", "help", "", std::nullopt), t0);
+    tx.commit();
+    CHECK(count(*d, "audit_log") == 1);
+  }
+}
