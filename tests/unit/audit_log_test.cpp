@@ -483,6 +483,10 @@ TEST_CASE("verify reports the earliest problem in a long chain", "[audit][chain]
     d->exec("UPDATE audit_log SET detail = '{}' WHERE seq = 1500");
     expected = 601;
   }
+  SECTION("at the edges of the verifier's 512-record batches") {
+    expected = GENERATE(as<std::int64_t>{}, 512, 513, 1024, 2999, 3000);
+    d->exec(("UPDATE audit_log SET channel = 'C99' WHERE seq = " + std::to_string(expected)).c_str());
+  }
   SECTION("the first record") {
     d->exec("UPDATE audit_log SET actor = 'mallory' WHERE seq = 1");
     expected = 1;
