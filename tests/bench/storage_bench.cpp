@@ -102,7 +102,10 @@ time_point bench_epoch() { return time_point{std::chrono::sys_days{std::chrono::
 // audit record in one BEGIN IMMEDIATE transaction.
 void decide(sql::db& d, sql::stmt& ins, std::int64_t i, time_point now) {
   ins.reset();
-  ins.bind(1, "p" + std::to_string(i)).bind(2, format_rfc3339_ms(now)).run();
+  // Not `"p" + std::to_string(i)`: g++ 12 -O3 raises a false -Wrestrict on it.
+  std::string person = std::to_string(i);
+  person.insert(0, 1, 'p');
+  ins.bind(1, person).bind(2, format_rfc3339_ms(now)).run();
   audit::append(d,
                 {.platform = "slack",
                  .workspace = "T0001",
@@ -283,9 +286,14 @@ int main(int argc, char** argv) {
                  rows, run, secs, rates.back(), cpu, cpu / secs, load_average());
     }
     std::sort(rates.begin(), rates.end());
+    // The target is stated for a 1M-record log; a --quick run only shows
+    // that the benchmark works.
+    const char* verdict = rows < 1'000'000 ? "n/a below 1M records"
+                          : rates[1] >= 1e6 ? "met"
+                                            : "MISSED (median)";
     fmt::print("(c) audit verify: best {:.0f} records/s, median {:.0f} records/s   target >= "
-               "1,000,000: {}\n",
-               rates.back(), rates[1], rates[1] >= 1e6 ? "met" : "MISSED (median)");
+               "1,000,000 on 1M records: {}\n",
+               rates.back(), rates[1], verdict);
 
     std::mt19937_64 rng(7);
     std::uniform_int_distribution<std::int64_t> pick(1, drafts);
