@@ -547,9 +547,9 @@ TEST_CASE("query filters by subject, actor, action, since, until and limit", "[a
   CHECK(q([](auto& f) { f.newest_first = false; f.limit = 2; }) == v{1, 2});
 
   // Records come back whole, as append returned them.
-  audit::filter f;
-  f.newest_first = false;
-  auto got = audit::query(*d, f);
+  audit::filter oldest_first;
+  oldest_first.newest_first = false;
+  auto got = audit::query(*d, oldest_first);
   REQUIRE(got.size() == all.size());
   for (std::size_t i = 0; i < got.size(); ++i) {
     CAPTURE(i);
@@ -570,6 +570,15 @@ TEST_CASE("query filters by subject, actor, action, since, until and limit", "[a
   std::vector<std::int64_t> streamed;
   audit::for_each(*d, audit::filter{}, [&](const audit::record& r) { streamed.push_back(r.seq); });
   CHECK(streamed == v{6, 5, 4, 3, 2, 1});
+
+  // Time filters stay exact where ts is not monotonic (a tampered log):
+  // they are not mere seq ranges.
+  d->exec("DROP TRIGGER audit_log_no_update");
+  d->exec("UPDATE audit_log SET ts = '2026-11-22T10:30:00.000Z' WHERE seq = 2");
+  CHECK(q([](auto& f) { f.since = t0 + minutes{20}; }) == v{2});
+  CHECK(q([](auto& f) { f.since = t0 + minutes{3}; }) == v{6, 5, 4, 2});
+  CHECK(q([](auto& f) { f.until = t0 + minutes{2}; }) == v{3, 1});
+  CHECK(q([](auto& f) { f.since = t0 + minutes{1}; f.until = t0 + minutes{4}; }) == v{5, 4, 3});
 }
 
 // ------------------------------------------------------------- audit CLI ---
