@@ -28,6 +28,7 @@ record append(sql::db& d, const entry& e, time_point now);
 // Matching records, newest first unless filter.newest_first is false.
 std::vector<record> query(sql::db& d, const filter& f);
 // Streams matching records (order per filter) without holding them all.
+// `fn` sees one record object reused between calls: copy what it keeps.
 void for_each(sql::db& d, const filter& f, const std::function<void(const record&)>& fn);
 
 struct verify_result {

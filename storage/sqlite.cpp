@@ -80,6 +80,7 @@ std::string_view stmt::view(int col) const {
   return std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(s_, col)));
 }
 bool stmt::is_null(int col) const { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
+int stmt::type(int col) const { return sqlite3_column_type(s_, col); }
 std::optional<std::int64_t> stmt::opt_i64(int col) const {
   if (is_null(col)) return std::nullopt;
   return i64(col);

@@ -71,6 +71,7 @@ class stmt {
   std::string text(int col) const;  // '' for NULL
   std::string_view view(int col) const;  // valid until the next step()
   bool is_null(int col) const;
+  int type(int col) const;  // SQLITE_INTEGER, SQLITE_FLOAT, SQLITE_TEXT, SQLITE_BLOB or SQLITE_NULL
   std::optional<std::int64_t> opt_i64(int col) const;
   std::optional<std::string> opt_text(int col) const;
 

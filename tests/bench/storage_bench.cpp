@@ -7,6 +7,7 @@
 // --quick:  20,000 rows and fewer commits, so CI can check that it runs.
 // --dir:    where the temp directory goes (default: the system temp dir);
 //           the commit figures measure that directory's file system.
+#include <sys/resource.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 
@@ -74,6 +75,20 @@ std::string fs_type(const fs::path& p) {
   }
 }
 
+double process_cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  auto sec = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  return sec(u.ru_utime) + sec(u.ru_stime);
+}
+
+std::string load_average() {
+  std::ifstream in("/proc/loadavg");
+  std::string one;
+  in >> one;
+  return in ? one : "unknown";
+}
+
 double percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -87,7 +102,10 @@ time_point bench_epoch() { return time_point{std::chrono::sys_days{std::chrono::
 // audit record in one BEGIN IMMEDIATE transaction.
 void decide(sql::db& d, sql::stmt& ins, std::int64_t i, time_point now) {
   ins.reset();
-  ins.bind(1, "p" + std::to_string(i)).bind(2, format_rfc3339_ms(now)).run();
+  // Not `"p" + std::to_string(i)`: g++ 12 -O3 raises a false -Wrestrict on it.
+  std::string person = std::to_string(i);
+  person.insert(0, 1, 'p');
+  ins.bind(1, person).bind(2, format_rfc3339_ms(now)).run();
   audit::append(d,
                 {.platform = "slack",
                  .workspace = "T0001",
@@ -203,7 +221,8 @@ int main(int argc, char** argv) {
   fmt::print("machine:  nproc {}, CPU {} (sha_ni: {})\n", std::thread::hardware_concurrency(),
              cpu_model(), cpu_flag("sha_ni") ? "yes" : "no");
   fmt::print("software: SQLite {}, {}\n", sqlite3_libversion(), OpenSSL_version(OPENSSL_VERSION));
-  fmt::print("files:    {} ({})\n\n", dir.string(), fs_type(dir));
+  fmt::print("files:    {} ({})\n", dir.string(), fs_type(dir));
+  fmt::print("load avg: {} at start (other processes share these cores)\n\n", load_average());
 
   int status = 0;
   try {
@@ -250,16 +269,31 @@ int main(int argc, char** argv) {
 
     // (c), (d): read-only, as `signoff audit` opens it.
     sql::db d(log_path.string(), sql::db::options{.read_only = true, .create = false});
-    for (int run = 1; run <= 2; ++run) {
+    // Best and median of 3: the figure is CPU-bound, and on a shared 2-core
+    // machine another process's burst lands in single runs. CPU time over
+    // elapsed time shows how much the reader/checker threads overlapped.
+    std::vector<double> rates;
+    for (int run = 1; run <= 3; ++run) {
+      const double cpu0 = process_cpu_seconds();
       const auto t0 = clock_type::now();
       auto v = audit::verify(d);
       const double secs = seconds_since(t0);
+      const double cpu = process_cpu_seconds() - cpu0;
       if (!v.ok || v.records != rows) throw std::runtime_error("audit log does not verify: " + v.problem);
-      const double rate = static_cast<double>(rows) / secs;
-      fmt::print("(c) audit verify, {} records, run {}: {:.3f} s  {:>10.0f} records/s   target >= "
-                 "1,000,000: {}\n",
-                 rows, run, secs, rate, rate >= 1e6 ? "met" : "MISSED");
+      rates.push_back(static_cast<double>(rows) / secs);
+      fmt::print("(c) audit verify, {} records, run {}: {:.3f} s, {:>10.0f} records/s "
+                 "(CPU {:.3f} s = {:.2f} cores; load avg {})\n",
+                 rows, run, secs, rates.back(), cpu, cpu / secs, load_average());
     }
+    std::sort(rates.begin(), rates.end());
+    // The target is stated for a 1M-record log; a --quick run only shows
+    // that the benchmark works.
+    const char* verdict = rows < 1'000'000 ? "n/a below 1M records"
+                          : rates[1] >= 1e6 ? "met"
+                                            : "MISSED (median)";
+    fmt::print("(c) audit verify: best {:.0f} records/s, median {:.0f} records/s   target >= "
+               "1,000,000 on 1M records: {}\n",
+               rates.back(), rates[1], verdict);
 
     std::mt19937_64 rng(7);
     std::uniform_int_distribution<std::int64_t> pick(1, drafts);

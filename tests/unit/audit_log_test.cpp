@@ -483,6 +483,10 @@ TEST_CASE("verify reports the earliest problem in a long chain", "[audit][chain]
     d->exec("UPDATE audit_log SET detail = '{}' WHERE seq = 1500");
     expected = 601;
   }
+  SECTION("at the edges of the verifier's 512-record batches") {
+    expected = GENERATE(as<std::int64_t>{}, 512, 513, 1024, 2999, 3000);
+    d->exec(("UPDATE audit_log SET channel = 'C99' WHERE seq = " + std::to_string(expected)).c_str());
+  }
   SECTION("the first record") {
     d->exec("UPDATE audit_log SET actor = 'mallory' WHERE seq = 1");
     expected = 1;
@@ -543,9 +547,9 @@ TEST_CASE("query filters by subject, actor, action, since, until and limit", "[a
   CHECK(q([](auto& f) { f.newest_first = false; f.limit = 2; }) == v{1, 2});
 
   // Records come back whole, as append returned them.
-  audit::filter f;
-  f.newest_first = false;
-  auto got = audit::query(*d, f);
+  audit::filter oldest_first;
+  oldest_first.newest_first = false;
+  auto got = audit::query(*d, oldest_first);
   REQUIRE(got.size() == all.size());
   for (std::size_t i = 0; i < got.size(); ++i) {
     CAPTURE(i);
@@ -566,6 +570,15 @@ TEST_CASE("query filters by subject, actor, action, since, until and limit", "[a
   std::vector<std::int64_t> streamed;
   audit::for_each(*d, audit::filter{}, [&](const audit::record& r) { streamed.push_back(r.seq); });
   CHECK(streamed == v{6, 5, 4, 3, 2, 1});
+
+  // Time filters stay exact where ts is not monotonic (a tampered log):
+  // they are not mere seq ranges.
+  d->exec("DROP TRIGGER audit_log_no_update");
+  d->exec("UPDATE audit_log SET ts = '2026-11-22T10:30:00.000Z' WHERE seq = 2");
+  CHECK(q([](auto& f) { f.since = t0 + minutes{20}; }) == v{2});
+  CHECK(q([](auto& f) { f.since = t0 + minutes{3}; }) == v{6, 5, 4, 2});
+  CHECK(q([](auto& f) { f.until = t0 + minutes{2}; }) == v{3, 1});
+  CHECK(q([](auto& f) { f.since = t0 + minutes{1}; f.until = t0 + minutes{4}; }) == v{5, 4, 3});
 }
 
 // ------------------------------------------------------------- audit CLI ---
@@ -871,10 +884,13 @@ namespace {
 
 // A decision as a handler commits it: a state row and its audit record.
 void decide(sql::db& d, int n) {
+  // Not `"p" + std::to_string(n)`: g++ 12 -O3 raises a false -Wrestrict on it.
+  std::string person = std::to_string(n);
+  person.insert(0, 1, 'p');
   d.prepare(
        "INSERT INTO approvals (draft_id, rev, stage, person, note, created_at) "
        "VALUES (1, 1, 'legal', ?, '', '2026-11-22T10:00:00.000Z')")
-      .bind(1, "p" + std::to_string(n))
+      .bind(1, person)
       .run();
   audit::append(d, make_entry("alice", "draft.approve", "D-1", 1), t0 + minutes{n});
 }
