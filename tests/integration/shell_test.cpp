@@ -3,7 +3,10 @@
 // feed commands through a pipe and check replies, exit codes and the rows
 // any SQLite client sees (SPEC "Commands", "Audit store", "Command-line
 // interface").
+#include <fcntl.h>
+#include <pty.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
@@ -403,6 +406,30 @@ TEST_CASE("shell: blank and # lines are skipped, \\r is stripped, os_user is rec
   for (const auto& c : cmds) CHECK(detail_of(db, c.seq, "os_user") == current_os_user());
 }
 
+TEST_CASE("shell: on a terminal it greets, prompts and ends at Ctrl-D", "[integration][shell]") {
+  int master = -1, slave = -1;
+  REQUIRE(::openpty(&master, &slave, nullptr, nullptr, nullptr) == 0);
+  ::fcntl(master, F_SETFD, FD_CLOEXEC);
+  ::fcntl(slave, F_SETFD, FD_CLOEXEC);
+  auto inst = make();
+  {
+    auto sh = inst.start_shell_on(slave);
+    ::close(slave);
+    INFO(transcript(sh));
+    REQUIRE(sh.wait_for_stdout("signoff> ", 5s));
+    CHECK(contains(sh.out(), "acting as alice"));
+    const std::string line = "/crisis status\n";
+    REQUIRE(::write(master, line.data(), line.size()) == static_cast<ssize_t>(line.size()));
+    REQUIRE(sh.wait_for_stdout("No active crisis.", 5s));
+    CHECK(sh.wait_until([&] { return count_of(sh.out(), "signoff> ") == 2; }, 5s));
+    REQUIRE(::write(master, "\x04", 1) == 1);  // Ctrl-D at the start of a line: end of input
+    CHECK(sh.wait_exit(5s) == 0);
+  }
+  ::close(master);
+  auto db = inst.db();
+  CHECK(actions(command_rows(db)) == std::vector<std::string>{"crisis.status"});
+}
+
 TEST_CASE("shell: --as picks the acting person; an unknown one refuses to start", "[integration][shell]") {
   auto inst = make();
   auto r = inst.shell("/draft list\n", {"--as", "heidi"});
@@ -633,6 +660,28 @@ TEST_CASE("shell: a locked database refuses commands as NOT RECORDED and changes
   CHECK(count(db, "SELECT count(*) FROM audit_log") == rows_before + 2);
   CHECK(first_bad_seq(db) == 0);
   CHECK(inst.audit("verify").status == 0);
+}
+
+TEST_CASE("shell: a timer action postponed by a locked database fires once the lock is gone",
+          "[integration][shell][storage][timers]") {
+  auto inst = make();
+  auto sh = inst.start_shell();
+  INFO(transcript(sh));
+  REQUIRE(sh.write("@alice /escalate fast Server room flooded\n"));
+  REQUIRE(sh.wait_for_stdout("E-1 opened", 5s));
+  const auto mark = sh.out().size();
+  auto lock = inst.db();
+  lock.exec("BEGIN EXCLUSIVE");
+  // Level 1's `after` (1 s) passes while the lock holds: the move is postponed.
+  REQUIRE(sh.wait_until([&] { return contains(sh.err(), "postponed"); }, 4s));
+  CHECK_FALSE(contains(sh.out().substr(mark), "Paging @erin"));
+  lock.exec("ROLLBACK");
+  REQUIRE(sh.wait_for_stdout("Paging @erin (level 2 of 3", 4s, mark));
+  sh.close_stdin();
+  CHECK(sh.wait_exit(5s) == 0);
+  auto db = inst.db();
+  CHECK(count(db, "SELECT count(*) FROM audit_log WHERE action = 'escalation.level'") == 1);
+  CHECK(first_bad_seq(db) == 0);
 }
 
 // --- 6. audit CLI and --version ----------------------------------------------------

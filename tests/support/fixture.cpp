@@ -208,6 +208,10 @@ child installation::start_shell(const std::vector<std::string>& extra) const {
   return child(shell_argv(extra));
 }
 
+child installation::start_shell_on(int stdin_fd, const std::vector<std::string>& extra) const {
+  return child(shell_argv(extra), stdin_fd);
+}
+
 run_result installation::audit(const std::string& sub, const std::vector<std::string>& args) const {
   std::vector<std::string> argv{binary_, "audit", sub, "--db", db_};
   argv.insert(argv.end(), args.begin(), args.end());

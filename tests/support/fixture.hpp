@@ -77,6 +77,8 @@ class installation {
   run_result shell(std::string_view script, const std::vector<std::string>& extra = {}) const;
   // Starts a shell whose stdin stays open until the test closes it.
   child start_shell(const std::vector<std::string>& extra = {}) const;
+  // Starts a shell reading `stdin_fd` (a terminal's slave side, say).
+  child start_shell_on(int stdin_fd, const std::vector<std::string>& extra = {}) const;
   // `signoff audit SUB --db D ARGS...`
   run_result audit(const std::string& sub, const std::vector<std::string>& args = {}) const;
 

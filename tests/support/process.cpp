@@ -70,7 +70,7 @@ std::string temp_dir::write(std::string_view name, std::string_view content) con
 
 // --- child -----------------------------------------------------------------
 
-child::child(const std::vector<std::string>& argv) {
+child::child(const std::vector<std::string>& argv, int stdin_fd) {
   if (argv.empty()) throw std::invalid_argument("child: empty argv");
   int in[2], out[2], err[2];
   if (::pipe2(in, O_CLOEXEC) != 0) fail_errno("pipe2");
@@ -83,7 +83,7 @@ child::child(const std::vector<std::string>& argv) {
   if (pid_ < 0) fail_errno("fork");
   if (pid_ == 0) {
     // Child: only async-signal-safe calls from here.
-    ::dup2(in[0], 0);
+    ::dup2(stdin_fd >= 0 ? stdin_fd : in[0], 0);
     ::dup2(out[1], 1);
     ::dup2(err[1], 2);
     ::execv(args[0], args.data());
@@ -96,9 +96,10 @@ child::child(const std::vector<std::string>& argv) {
   ::close(out[1]);
   ::close(err[1]);
   in_ = in[1];
+  if (stdin_fd >= 0) close_fd(in_);
   out_fd_ = out[0];
   err_fd_ = err[0];
-  set_nonblocking(in_);
+  if (in_ >= 0) set_nonblocking(in_);
   set_nonblocking(out_fd_);
   set_nonblocking(err_fd_);
 }

@@ -42,7 +42,10 @@ class temp_dir {
 // that is still running.
 class child {
  public:
-  explicit child(const std::vector<std::string>& argv);
+  explicit child(const std::vector<std::string>& argv) : child(argv, -1) {}
+  // With `stdin_fd` >= 0 the child reads that descriptor (a terminal, say)
+  // instead of a pipe; write() and close_stdin() then do nothing.
+  child(const std::vector<std::string>& argv, int stdin_fd);
   ~child();
   child(const child&) = delete;
   child& operator=(const child&) = delete;
