@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -173,6 +174,17 @@ void child::reap(bool block) {
   if (WIFEXITED(st)) status_ = WEXITSTATUS(st);
   else if (WIFSIGNALED(st)) status_ = 128 + WTERMSIG(st);
   else status_ = -1;
+}
+
+std::size_t child::unread_stdout() const {
+  int n = 0;
+  if (out_fd_ < 0 || ::ioctl(out_fd_, FIONREAD, &n) != 0 || n < 0) return 0;
+  return static_cast<std::size_t>(n);
+}
+
+std::size_t child::stdout_capacity() const {
+  int n = out_fd_ < 0 ? -1 : ::fcntl(out_fd_, F_GETPIPE_SZ);
+  return n < 0 ? 0 : static_cast<std::size_t>(n);
 }
 
 bool child::write(std::string_view data, ms timeout) {

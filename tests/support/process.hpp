@@ -69,6 +69,11 @@ class child {
   std::optional<int> wait_exit(ms timeout);
   bool exited() const { return status_.has_value(); }
 
+  // Bytes the child wrote to stdout that this side has not read yet, and
+  // the capacity of that pipe (a child blocked writing has filled most of it).
+  std::size_t unread_stdout() const;
+  std::size_t stdout_capacity() const;
+
   const std::string& out() const { return out_; }
   const std::string& err() const { return err_; }
 
