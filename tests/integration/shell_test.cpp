@@ -193,6 +193,30 @@ TEST_CASE("shell: a piped journey records one audit record per command and a ver
   CHECK(contains(bad.out + bad.err, "seq " + std::to_string(altered)));
 }
 
+TEST_CASE("shell: /hold show previews without posting; values are never re-expanded",
+          "[integration][shell]") {
+  auto inst = make();
+  auto r = inst.shell(
+      "/hold show data-breach system=portal\n"
+      "@frank /hold issue data-breach system={next_update} next_update=\"14:00 UTC\"\n"
+      "@frank /hold issue data-breach system=app next_update=15:00 colour=red\n");
+  INFO(transcript(r));
+  REQUIRE(r.status == 0);
+  CHECK(contains(r.out, "Preview (nothing posted)"));
+  CHECK(contains(r.out, "colour"));
+  const std::string text = "We are aware of an incident affecting {next_update}. Next update by 14:00 UTC.";
+  CHECK(count_of(r.out, "[#statements] ") == 1);
+  CHECK(contains(r.out, "[#statements] " + text));
+  auto db = inst.db();
+  auto cmds = command_rows(db);
+  REQUIRE(cmds.size() == 3);
+  CHECK(outcomes(cmds) == std::vector<std::string>{"ok", "ok", "invalid"});
+  CHECK(cmds[0].action == "hold.show");
+  CHECK(detail_of(db, cmds[1].seq, "text_sha256") == sha256_hex(text));
+  CHECK(db.rows("SELECT kind, text FROM outbox") == std::vector<sqlite_db::row>{{"statement", text}});
+  CHECK(count(db, "SELECT count(*) FROM crises") == 1);
+}
+
 // --- 2. refusals --------------------------------------------------------------
 
 TEST_CASE("shell: refusals are recorded with the outcome SPEC's order gives", "[integration][shell]") {
@@ -359,6 +383,37 @@ TEST_CASE("shell: refusals are recorded with the outcome SPEC's order gives", "[
     CHECK(db.rows("SELECT text FROM revisions") == std::vector<sqlite_db::row>{{fifty_accented}});
   }
 
+  SECTION("outcome order: malformed, then unknown actor, then no subject, then permission, then state") {
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"@mallory /reject D-1", "invalid"},          // 1 (no reason) before 2 (unknown actor)
+        {"@alice /approve D-9", "invalid"},           // 3 (no D-9) before 4 (alice may not approve)
+        {"@alice /hold issue no-such-key", "invalid"},  // 3 before 4
+        {"@alice /hold issue data-breach", "denied"},   // 4 (not a crisis lead) before 5 (placeholders)
+        {"@bob /crisis end", "denied"},                 // 4 before 5 (no active crisis)
+        {"@frank /crisis end", "invalid"},              // 5: no active crisis
+        {"@alice /ack E-9", "invalid"},                 // 3
+        {"@dave /draft show D-1", "denied"},            // not an author nor a stage role of standard
+        {"@alice /audit D-1", "denied"},                // auditors and admins only
+        {"@ivan /audit D-1", "ok"},
+        {"/draft withdraw D-1 Changed our minds", "ok"},
+        {"/draft edit D-1 Try again", "invalid"},       // a withdrawn draft is final
+        {"@bob /approve D-1", "invalid"},
+    };
+    std::string input = "/draft new Post\n";
+    for (const auto& c : cases) input += c.first + "\n";
+    auto r = inst.shell(input);
+    REQUIRE(r.status == 0);
+    auto db = inst.db();
+    auto cmds = command_rows(db);
+    REQUIRE(cmds.size() == cases.size() + 1);
+    for (std::size_t i = 0; i < cases.size(); ++i) {
+      INFO(cases[i].first);
+      CHECK(cmds[i + 1].outcome == cases[i].second);
+    }
+    CHECK(db.rows("SELECT status, status_note FROM drafts") ==
+          std::vector<sqlite_db::row>{{"withdrawn", "Changed our minds"}});
+  }
+
   SECTION("only people paged so far may acknowledge") {
     auto r = inst.shell("@alice /escalate slow Reporter calling\n@carol /ack E-1\n@bob /ack E-1\n");
     REQUIRE(r.status == 0);
@@ -512,7 +567,7 @@ TEST_CASE("shell: an unacknowledged escalation moves to the next level while the
   REQUIRE(sh.write("@alice /escalate fast Server room flooded\n"));
   REQUIRE(sh.wait_for_stdout("E-1 opened on route fast", 5s));
   const auto opened = steady::now();
-  CHECK(contains(sh.out(), "Paging @dave (level 1 of 3"));
+  REQUIRE(sh.wait_for_stdout("Paging @dave (level 1 of 3", 3s));
   const auto mark = sh.out().size();
   INFO(transcript(sh));
   REQUIRE(sh.wait_for_stdout("Paging @erin (level 2 of 3", 3s, mark));
@@ -537,7 +592,8 @@ TEST_CASE("shell: an unacknowledged escalation moves to the next level while the
 
 TEST_CASE("shell: an overdue escalation level fires at once after a restart", "[integration][shell][timers]") {
   auto inst = make();
-  auto first = inst.shell("@alice /escalate fast Server room flooded\n");
+  auto first = inst.shell("@alice /escalate fast Server room flooded\n@alice /escalate fast Printer on fire\n"
+                          "@alice /resolve E-2 It was a toaster\n");
   REQUIRE(first.status == 0);
   std::string due;
   {
@@ -555,8 +611,9 @@ TEST_CASE("shell: an overdue escalation level fires at once after a restart", "[
   CHECK(contains(second.out, "Paging @erin (level 2 of 3"));
   auto db = inst.db();
   auto lv = audit_rows(db, "action = 'escalation.level'");
-  REQUIRE(lv.size() == 1);
+  REQUIRE(lv.size() == 1);  // E-2 was resolved: its timer stopped
   CHECK(lv[0].actor == "system");
+  CHECK(lv[0].subject == "E-1");
   CHECK(lv[0].ts >= due);
   CHECK(detail_of(db, lv[0].seq, "level") == "2");
   CHECK(count(db, "SELECT count(*) FROM audit_log WHERE action = 'config.load'") == 2);
@@ -592,7 +649,7 @@ TEST_CASE("shell: an approved embargoed draft is cleared when the embargo passes
 
 TEST_CASE("shell: an embargo release waits for the end of a crisis", "[integration][shell][timers]") {
   auto inst = make();
-  const auto embargo_at = sys_clock::now() + 800ms;
+  const auto embargo_at = sys_clock::now() + 1500ms;
   const std::string embargo = rfc3339_ms(embargo_at);
   auto sh = inst.start_shell();
   REQUIRE(sh.write("/draft new --embargo " + embargo + " Embargoed results\n@bob /approve D-1\n"
@@ -668,12 +725,15 @@ TEST_CASE("shell: a timer action postponed by a locked database fires once the l
   auto sh = inst.start_shell();
   INFO(transcript(sh));
   REQUIRE(sh.write("@alice /escalate fast Server room flooded\n"));
-  REQUIRE(sh.wait_for_stdout("E-1 opened", 5s));
-  const auto mark = sh.out().size();
+  REQUIRE(sh.wait_for_stdout("Paging @dave (level 1 of 3", 5s));
   auto lock = inst.db();
+  // The level-1 page is delivered and recorded before the lock is taken.
+  REQUIRE(sh.wait_until([&] { return count(lock, "SELECT count(*) FROM audit_log WHERE action = 'post.sent'") == 1; },
+                        3s));
+  const auto mark = sh.out().size();
   lock.exec("BEGIN EXCLUSIVE");
   // Level 1's `after` (1 s) passes while the lock holds: the move is postponed.
-  REQUIRE(sh.wait_until([&] { return contains(sh.err(), "postponed"); }, 4s));
+  REQUIRE(sh.wait_until([&] { return contains(sh.err(), "timer actions postponed"); }, 4s));
   CHECK_FALSE(contains(sh.out().substr(mark), "Paging @erin"));
   lock.exec("ROLLBACK");
   REQUIRE(sh.wait_for_stdout("Paging @erin (level 2 of 3", 4s, mark));
@@ -784,7 +844,7 @@ TEST_CASE("audit query and export return the stored rows", "[integration][shell]
   }
 }
 
-TEST_CASE("--version prints the version", "[integration][shell]") {
+TEST_CASE("signoff --version prints a version", "[integration][shell]") {
   auto r = run({SIGNOFF_BINARY, "--version"});
   CHECK(r.status == 0);
   CHECK(std::regex_match(r.out, std::regex(R"(signoff \d+\.\d+\.\d+\n)")));
