@@ -519,6 +519,10 @@ typo = 1
 [approval.extra]
 stages = [{ name = "x", roles = ["aprover"] }]
 
+[[people]]
+id = "bob"
+roles = ["approver"]
+
 [[holding_statement]]
 key = "half"
 title = "Half open"
@@ -532,7 +536,8 @@ text = "Hello {name"
   CHECK(r.status != 0);
   for (const char* key : {"escalation.broken.channel", "escalation.broken.levels[0].notify[0]",
                           "escalation.broken.levels[0].after", "escalation.broken.typo",
-                          "approval.extra.stages[0].roles[0]", "holding_statement[1].text"}) {
+                          "approval.extra.stages[0].roles[0]", "holding_statement[1].text",
+                          "people[9].id"}) {
     INFO("key " << key);
     CHECK(contains(r.err + r.out, key));
   }
@@ -552,6 +557,11 @@ text = "Hello {name"
   CHECK(wr.status == 0);
   CHECK(contains(wr.err + wr.out, "people[9].roles[0]"));
   CHECK(contains(wr.err + wr.out, "warning"));
+
+  const auto syntax = inst.dir().write("syntax.toml", "[storage]\npath = \"x.db\"\n[[people]\nid = \"a\"\n");
+  auto sr = run({SIGNOFF_BINARY, "check-config", "--config", syntax});
+  CHECK(sr.status != 0);
+  CHECK(contains(sr.err, "syntax.toml:3:"));
 
   auto missing = run({SIGNOFF_BINARY, "check-config", "--config", inst.dir().file("nope.toml")});
   CHECK(missing.status != 0);
