@@ -485,6 +485,25 @@ TEST_CASE("shell: on a terminal it greets, prompts and ends at Ctrl-D", "[integr
   CHECK(actions(command_rows(db)) == std::vector<std::string>{"crisis.status"});
 }
 
+TEST_CASE("shell: when standard output is gone, posts are recorded as failed and the session ends",
+          "[integration][shell]") {
+  auto inst = make();
+  auto sh = inst.start_shell();
+  sh.close_stdout();
+  REQUIRE(sh.write("/draft new Nobody reads this\n/draft new Nor this\n"));
+  sh.close_stdin();
+  CHECK(sh.wait_exit(5s) == 0);
+  auto db = inst.db();
+  CHECK(actions(command_rows(db)) == std::vector<std::string>{"draft.new"});
+  auto failed = audit_rows(db, "action = 'post.failed'");
+  REQUIRE(failed.size() == 1);
+  CHECK(failed[0].actor == "system");
+  CHECK(failed[0].outcome == "error");
+  CHECK(failed[0].subject == "D-1");
+  CHECK(db.rows("SELECT status FROM outbox") == std::vector<sqlite_db::row>{{"failed"}});
+  CHECK(count(db, "SELECT count(*) FROM audit_log WHERE action = 'post.sent'") == 0);
+}
+
 TEST_CASE("shell: --as picks the acting person; an unknown one refuses to start", "[integration][shell]") {
   auto inst = make();
   auto r = inst.shell("/draft list\n", {"--as", "heidi"});

@@ -206,6 +206,8 @@ bool child::write(std::string_view data, ms timeout) {
 
 void child::close_stdin() { close_fd(in_); }
 
+void child::close_stdout() { close_fd(out_fd_); }
+
 bool child::wait_until(const std::function<bool()>& done, ms timeout) {
   auto deadline = clock::now() + timeout;
   for (;;) {

@@ -57,6 +57,8 @@ class child {
   // false when stdin is closed or the deadline passes first.
   bool write(std::string_view data, ms timeout = 5s);
   void close_stdin();
+  // Closes this side of the child's stdout: its next write fails (EPIPE).
+  void close_stdout();
 
   // Reads output until `done()` holds or `timeout` passes; returns done().
   bool wait_until(const std::function<bool()>& done, ms timeout);
