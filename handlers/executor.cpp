@@ -62,6 +62,19 @@ void enqueue_posts(const conf::config& cfg, store& db, const std::vector<std::st
   }
 }
 
+// The subject a parsed command names, so that a refusal before the handler
+// (unknown actor, command limit) is still found by `audit --subject`.
+std::string subject_of(const cmd::command& c) {
+  switch (c.v) {
+    case cmd::verb::draft_edit: case cmd::verb::draft_show: case cmd::verb::draft_withdraw:
+    case cmd::verb::approve: case cmd::verb::reject:
+      return handlers::draft_id(c.id);
+    case cmd::verb::ack: case cmd::verb::resolve: return handlers::escalation_id(c.id);
+    case cmd::verb::hold_show: case cmd::verb::hold_issue: return c.key;
+    default: return {};
+  }
+}
+
 }  // namespace
 
 executor::executor(const conf::config& cfg, store& db, std::vector<std::string> delivery_platforms)
@@ -117,6 +130,7 @@ execution executor::execute(const incoming& in, time_point now) {
                                  ") are not in signoff's config; you may only ask for help");
       else if (over_limit(actor_name, now, why))
         early = handlers::denied(why);
+      if (early) early->subject = subject_of(*parsed);
     }
   }
 
@@ -259,7 +273,7 @@ std::optional<time_point> executor::next_due() {
   return esc ? esc : emb;
 }
 
-void executor::record_delivery(const outbox_post& p, bool sent, const std::string& result,
+bool executor::record_delivery(const outbox_post& p, bool sent, const std::string& result,
                                time_point now) {
   boost::json::object d;
   d["outbox"] = p.id;
@@ -269,7 +283,10 @@ void executor::record_delivery(const outbox_post& p, bool sent, const std::strin
   d["attempts"] = p.attempts + 1;
   db_.begin();
   try {
-    db_.finish_post(p.id, sent, result, now);
+    if (!db_.finish_post(p.id, sent, result, now)) {  // another process finished it
+      db_.rollback();
+      return false;
+    }
     db_.append_audit({p.platform, "", p.platform_channel, "system", sent ? "post.sent" : "post.failed",
                       p.subject, std::nullopt, sent ? "ok" : "error", boost::json::serialize(d)},
                      now);
@@ -279,6 +296,7 @@ void executor::record_delivery(const outbox_post& p, bool sent, const std::strin
     throw;
   }
   ++(sent ? stats_.posts_sent : stats_.posts_failed);
+  return true;
 }
 
 }  // namespace signoff

@@ -65,8 +65,10 @@ class executor {
   std::optional<time_point> next_due();
 
   // Marks an outbox post delivered or failed and records post.sent /
-  // post.failed (actor system) in one transaction. Throws storage_failure.
-  void record_delivery(const outbox_post& p, bool sent, const std::string& result, time_point now);
+  // post.failed (actor system) in one transaction. Returns false (and
+  // records nothing) when the post was already finished elsewhere. Throws
+  // storage_failure.
+  bool record_delivery(const outbox_post& p, bool sent, const std::string& result, time_point now);
 
   const executor_stats& stats() const { return stats_; }
 

@@ -119,6 +119,8 @@ CREATE TABLE outbox (
   requested_by     TEXT NOT NULL,
   status           TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending','sent','failed')),
   attempts         INTEGER NOT NULL DEFAULT 0,
+  lease_owner      TEXT,
+  lease_until      TEXT,
   done_at          TEXT,
   result           TEXT
 );

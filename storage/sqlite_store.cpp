@@ -373,11 +373,13 @@ std::int64_t sqlite_store::enqueue_post(const outbox_post& p) {
   return db_.last_insert_rowid();
 }
 
-std::vector<outbox_post> sqlite_store::pending_posts(const std::string& platform, int limit) {
-  auto s = db_.prepare("SELECT id, created_at, platform, channel, platform_channel, kind, subject, text, "
-                       "requested_by, attempts FROM outbox WHERE platform = ? AND status = 'pending' "
-                       "ORDER BY id LIMIT ?");
-  s.bind(1, platform).bind(2, static_cast<std::int64_t>(limit));
+namespace {
+
+constexpr const char* outbox_columns =
+    "SELECT id, created_at, platform, channel, platform_channel, kind, subject, text, requested_by, "
+    "attempts FROM outbox ";
+
+std::vector<outbox_post> load_posts(sql::stmt& s) {
   std::vector<outbox_post> out;
   while (s.step()) {
     outbox_post p;
@@ -396,9 +398,38 @@ std::vector<outbox_post> sqlite_store::pending_posts(const std::string& platform
   return out;
 }
 
-void sqlite_store::finish_post(std::int64_t id, bool sent, const std::string& result, time_point at) {
-  db_.prepare("UPDATE outbox SET status = ?, attempts = attempts + 1, done_at = ?, result = ? WHERE id = ?")
+}  // namespace
+
+std::vector<outbox_post> sqlite_store::pending_posts(const std::string& platform, int limit) {
+  auto s = db_.prepare(std::string(outbox_columns) +
+                       "WHERE platform = ? AND status = 'pending' ORDER BY id LIMIT ?");
+  s.bind(1, platform).bind(2, static_cast<std::int64_t>(limit));
+  return load_posts(s);
+}
+
+std::vector<outbox_post> sqlite_store::claim_posts(const std::string& platform, const std::string& owner,
+                                                   time_point now, std::chrono::milliseconds lease,
+                                                   int limit) {
+  sql::transaction tx(db_);
+  auto s = db_.prepare(std::string(outbox_columns) +
+                       "WHERE platform = ? AND status = 'pending' AND (lease_until IS NULL OR "
+                       "lease_until <= ? OR lease_owner = ?) ORDER BY id LIMIT ?");
+  s.bind(1, platform).bind(2, ts(now)).bind(3, owner).bind(4, static_cast<std::int64_t>(limit));
+  auto posts = load_posts(s);
+  auto claim = db_.prepare("UPDATE outbox SET lease_owner = ?, lease_until = ? WHERE id = ?");
+  for (const auto& p : posts) {
+    claim.reset();
+    claim.bind(1, owner).bind(2, ts(now + lease)).bind(3, p.id).run();
+  }
+  tx.commit();
+  return posts;
+}
+
+bool sqlite_store::finish_post(std::int64_t id, bool sent, const std::string& result, time_point at) {
+  db_.prepare("UPDATE outbox SET status = ?, attempts = attempts + 1, done_at = ?, result = ?, "
+              "lease_owner = NULL, lease_until = NULL WHERE id = ? AND status = 'pending'")
       .bind(1, sent ? "sent" : "failed").bind(2, ts(at)).bind(3, result).bind(4, id).run();
+  return db_.changes() == 1;
 }
 
 }  // namespace signoff

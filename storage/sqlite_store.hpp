@@ -58,7 +58,10 @@ class sqlite_store final : public store {
 
   std::int64_t enqueue_post(const outbox_post& p) override;
   std::vector<outbox_post> pending_posts(const std::string& platform, int limit) override;
-  void finish_post(std::int64_t id, bool sent, const std::string& result, time_point at) override;
+  std::vector<outbox_post> claim_posts(const std::string& platform, const std::string& owner,
+                                       time_point now, std::chrono::milliseconds lease,
+                                       int limit) override;
+  bool finish_post(std::int64_t id, bool sent, const std::string& result, time_point at) override;
 
  private:
   std::vector<draft> load_drafts(sql::stmt& s);

@@ -4,6 +4,7 @@
 // implements it. Every method throws storage_failure on failure: the executor turns that into one "not
 // recorded" reply and a rolled-back transaction (all-or-nothing is exactly
 // exception semantics, so this is the one place exceptions carry errors).
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -140,8 +141,19 @@ class store {
 
   // Outbox
   virtual std::int64_t enqueue_post(const outbox_post& p) = 0;
+  // Pending posts for `platform`, oldest first (inspection; does not claim).
   virtual std::vector<outbox_post> pending_posts(const std::string& platform, int limit) = 0;
-  virtual void finish_post(std::int64_t id, bool sent, const std::string& result, time_point at) = 0;
+  // Claims up to `limit` pending posts for `owner` until `now + lease`, in
+  // one transaction: another process sharing the database skips them, so a
+  // post is delivered once. A claimer that dies leaves its lease to expire,
+  // after which the post is claimed again (delivered twice only when it was
+  // in flight at the crash: the platforms offer no idempotency key).
+  virtual std::vector<outbox_post> claim_posts(const std::string& platform, const std::string& owner,
+                                               time_point now, std::chrono::milliseconds lease,
+                                               int limit) = 0;
+  // Marks a post sent or failed. False when it was no longer pending (already
+  // finished by another process), in which case nothing changed.
+  virtual bool finish_post(std::int64_t id, bool sent, const std::string& result, time_point at) = 0;
 };
 
 }  // namespace signoff

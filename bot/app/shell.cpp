@@ -133,7 +133,7 @@ class shell_session {
     }
     try {
       for (;;) {
-        auto posts = db_.pending_posts("shell", 64);
+        auto posts = db_.claim_posts("shell", owner_, now_ms(), std::chrono::seconds(30), 64);
         if (posts.empty()) break;
         for (const auto& p : posts) {
           out((tty_ ? "\n" : "") + std::string("[#") + p.platform_channel + "] " + p.text + "\n");
@@ -170,6 +170,9 @@ class shell_session {
   sqlite_store& db_;
   executor exec_;
   std::string as_, os_user_;
+  // Identifies this process's outbox claims among others sharing the database.
+  const std::string owner_ = "shell:" + std::to_string(::getpid()) + ":" +
+                             std::to_string(now_ms().time_since_epoch().count());
   bool tty_;
   bool closed_ = false;
   bool retry_soon_ = false;
@@ -195,7 +198,7 @@ int run_shell(const shell_options& o) {
   try {
     sqlite_store db(path, sqlite_store::options{static_cast<int>(cfg.storage.busy_timeout.count()), nullptr});
     shell_session s(o, cfg, db, as);
-    return s.run(path);
+    return s.run(o.config_path);
   } catch (const std::exception& e) {
     write_all(o.err_fd, std::string("signoff shell: ") + e.what() + "\n");
     return 1;

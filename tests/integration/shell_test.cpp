@@ -916,7 +916,7 @@ TEST_CASE("two shells sharing one database keep one gapless chain", "[integratio
 // shell blocked writing a card (its stdout pipe full) still holds the post
 // as pending; a second shell delivers it; the first then delivers it again.
 TEST_CASE("a post is delivered once even when two shells share the database",
-          "[integration][shell][storage][!mayfail]") {
+          "[integration][shell][storage]") {
   config_options o;
   o.max_text = 100000;
   auto inst = make(o);

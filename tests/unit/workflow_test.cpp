@@ -515,3 +515,28 @@ TEST_CASE("posts fan out only to platforms with an ID for the channel", "[outbox
   CHECK(b.last_detail().at("message_id").as_string() == "1700000000.000100");
   CHECK(b.db.pending_posts("slack", 10).empty());
 }
+
+TEST_CASE("refusals before the handler still name the subject", "[outcome][audit]") {
+  bot b;
+  expect(b.run("mallory", "/approve D-4"), "denied");
+  CHECK(b.last().subject == "D-4");
+  expect(b.run("mallory", "/ack E-2"), "denied");
+  CHECK(b.last().subject == "E-2");
+}
+
+TEST_CASE("outbox claims: a post claimed by one process is skipped by another until its lease ends", "[outbox]") {
+  bot b;
+  expect(b.run("alice", "/draft new hello"), "ok");
+  auto mine = b.db.claim_posts("slack", "A", b.now, std::chrono::seconds(30), 10);
+  REQUIRE(mine.size() == 1);
+  CHECK(b.db.claim_posts("slack", "B", b.now, std::chrono::seconds(30), 10).empty());
+  // A dies without finishing: after the lease, B gets it (never dropped).
+  auto later = b.db.claim_posts("slack", "B", b.now + std::chrono::seconds(31), std::chrono::seconds(30), 10);
+  REQUIRE(later.size() == 1);
+  CHECK(b.ex.record_delivery(later[0], true, "ts-1", b.now));
+  // A late finish by A changes nothing and records nothing.
+  auto before = b.count("SELECT count(*) FROM audit_log");
+  CHECK_FALSE(b.ex.record_delivery(mine[0], true, "ts-2", b.now));
+  CHECK(b.count("SELECT count(*) FROM audit_log") == before);
+  CHECK(b.count("SELECT count(*) FROM audit_log WHERE action = 'post.sent'") == 1);
+}
