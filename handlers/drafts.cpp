@@ -226,17 +226,28 @@ result draft_withdraw(const cmd::command& c, context& ctx) {
   return with_card(std::move(r), ctx.cfg, *d, "card_update", "Draft withdrawn by " + ctx.who.id);
 }
 
-result approve(const cmd::command& c, context& ctx) {
+// Steps 3 and 4 shared by approve and reject: the draft exists, its class is
+// still configured, and the actor has `approve` and a role of one of its stages.
+std::optional<result> check_decider(const cmd::command& c, context& ctx, std::optional<draft>& d,
+                                    const conf::approval_class*& cls, std::string_view verb) {
   std::string subj = draft_id(c.id);
-  auto d = ctx.db.get_draft(c.id);
+  d = ctx.db.get_draft(c.id);
   if (!d) return invalid("no draft " + subj, subj);
-  const auto* cls = ctx.cfg.find_class(d->cls);
+  cls = ctx.cfg.find_class(d->cls);
   if (!cls) return invalid(subj + "'s class '" + d->cls + "' is no longer in the config", subj);
-  if (!ctx.cfg.has_permission(ctx.who, "approve")) return denied("you may not approve drafts", subj);
+  if (!ctx.cfg.has_permission(ctx.who, "approve"))
+    return denied("you may not " + std::string(verb) + " drafts", subj);
   bool any_stage = false;
   for (const auto& s : cls->stages) any_stage = any_stage || holds_any(ctx.who, s.roles);
-  if (!any_stage)
-    return denied("none of your roles approves a stage of class " + d->cls, subj);
+  if (!any_stage) return denied("none of your roles approves a stage of class " + d->cls, subj);
+  return std::nullopt;
+}
+
+result approve(const cmd::command& c, context& ctx) {
+  std::string subj = draft_id(c.id);
+  std::optional<draft> d;
+  const conf::approval_class* cls = nullptr;
+  if (auto refused = check_decider(c, ctx, d, cls, "approve")) return *refused;
   if (contains(d->authors, ctx.who.id)) return denied("an author never approves their own draft", subj);
   auto st = progress(*cls, *d);
   const stage_state* target = nullptr;
@@ -302,14 +313,9 @@ result approve(const cmd::command& c, context& ctx) {
 
 result reject(const cmd::command& c, context& ctx) {
   std::string subj = draft_id(c.id);
-  auto d = ctx.db.get_draft(c.id);
-  if (!d) return invalid("no draft " + subj, subj);
-  const auto* cls = ctx.cfg.find_class(d->cls);
-  if (!cls) return invalid(subj + "'s class '" + d->cls + "' is no longer in the config", subj);
-  if (!ctx.cfg.has_permission(ctx.who, "approve")) return denied("you may not reject drafts", subj);
-  bool any_stage = false;
-  for (const auto& s : cls->stages) any_stage = any_stage || holds_any(ctx.who, s.roles);
-  if (!any_stage) return denied("none of your roles approves a stage of class " + d->cls, subj);
+  std::optional<draft> d;
+  const conf::approval_class* cls = nullptr;
+  if (auto refused = check_decider(c, ctx, d, cls, "reject")) return *refused;
   if (d->status != draft_status::pending)
     return invalid(subj + " is " + std::string(to_string(d->status)) + "; only a pending draft can be rejected", subj);
   if (c.at_rev && *c.at_rev != d->rev) {
