@@ -62,19 +62,6 @@ void enqueue_posts(const conf::config& cfg, store& db, const std::vector<std::st
   }
 }
 
-// The subject a parsed command names, so that a refusal before the handler
-// (unknown actor, command limit) is still found by `audit --subject`.
-std::string subject_of(const cmd::command& c) {
-  switch (c.v) {
-    case cmd::verb::draft_edit: case cmd::verb::draft_show: case cmd::verb::draft_withdraw:
-    case cmd::verb::approve: case cmd::verb::reject:
-      return handlers::draft_id(c.id);
-    case cmd::verb::ack: case cmd::verb::resolve: return handlers::escalation_id(c.id);
-    case cmd::verb::hold_show: case cmd::verb::hold_issue: return c.key;
-    default: return {};
-  }
-}
-
 }  // namespace
 
 executor::executor(const conf::config& cfg, store& db, std::vector<std::string> delivery_platforms)
@@ -118,7 +105,7 @@ execution executor::execute(const incoming& in, time_point now) {
     auto p = cmd::parse(in.line, now, cmd::limits{cfg_.limits.max_text});
     if (auto* err = std::get_if<cmd::parse_error>(&p)) {
       if (err->v) action = std::string(cmd::action_of(*err->v));
-      early = handlers::invalid(err->message);
+      early = handlers::invalid(err->message, err->subject);
       early->reply += err->v ? "\nUsage: " + std::string(cmd::usage_of(*err->v))
                              : "\nType /signoff help for the commands you may use.";
     } else {
@@ -130,7 +117,8 @@ execution executor::execute(const incoming& in, time_point now) {
                                  ") are not in signoff's config; you may only ask for help");
       else if (over_limit(actor_name, now, why))
         early = handlers::denied(why);
-      if (early) early->subject = subject_of(*parsed);
+      // A refusal before the handler still names its subject for `audit --subject`.
+      if (early) early->subject = cmd::subject_of(*parsed);
     }
   }
 

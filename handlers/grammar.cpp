@@ -143,6 +143,18 @@ std::string too_long(std::string_view what, const limits& lim) {
 }  // namespace
 
 std::string_view action_of(verb v) { return info(v).action; }
+
+std::string subject_of(const command& c) {
+  switch (c.v) {
+    case verb::draft_edit: case verb::draft_show: case verb::draft_withdraw:
+    case verb::approve: case verb::reject:
+      return c.id > 0 ? "D-" + std::to_string(c.id) : std::string();
+    case verb::ack: case verb::resolve:
+      return c.id > 0 ? "E-" + std::to_string(c.id) : std::string();
+    case verb::hold_show: case verb::hold_issue: return c.key;
+    default: return {};
+  }
+}
 std::string_view usage_of(verb v) { return info(v).usage; }
 
 const std::vector<verb>& all_verbs() {
@@ -157,13 +169,13 @@ const std::vector<verb>& all_verbs() {
 std::variant<command, parse_error> parse(std::string_view line, time_point now, const limits& lim) {
   cursor cur(line);
   std::string word;
-  if (!cur.next(word)) return parse_error{std::nullopt, "unterminated quote"};
+  if (!cur.next(word)) return parse_error{std::nullopt, "unterminated quote", {}};
   if (!word.empty() && word[0] == '/') word.erase(0, 1);
   if (word == "signoff") {
-    if (cur.at_end()) return parse_error{std::nullopt, "missing command after /signoff"};
+    if (cur.at_end()) return parse_error{std::nullopt, "missing command after /signoff", {}};
     cur.next(word);
   }
-  if (word.empty()) return parse_error{std::nullopt, "empty command"};
+  if (word.empty()) return parse_error{std::nullopt, "empty command", {}};
 
   // Find the verb: a one-word verb, or a word + sub-verb.
   const verb_info* found = nullptr;
@@ -171,7 +183,7 @@ std::variant<command, parse_error> parse(std::string_view line, time_point now, 
   for (const auto& i : verbs)
     if (i.word == word) word_known = true;
   if (!word_known)
-    return parse_error{std::nullopt, "unknown command '" + word + "'"};
+    return parse_error{std::nullopt, "unknown command '" + word + "'", {}};
   std::string sub;
   bool has_sub = false;
   for (const auto& i : verbs)
@@ -181,12 +193,12 @@ std::variant<command, parse_error> parse(std::string_view line, time_point now, 
       std::string subs;
       for (const auto& i : verbs)
         if (i.word == word) subs += (subs.empty() ? "" : "|") + std::string(i.sub);
-      return parse_error{std::nullopt, "/" + word + " needs a subcommand: " + subs};
+      return parse_error{std::nullopt, "/" + word + " needs a subcommand: " + subs, {}};
     }
     for (const auto& i : verbs)
       if (i.word == word && i.sub == sub) found = &i;
     if (!found)
-      return parse_error{std::nullopt, "unknown command '/" + word + " " + sub + "'"};
+      return parse_error{std::nullopt, "unknown command '/" + word + " " + sub + "'", {}};
   } else {
     for (const auto& i : verbs)
       if (i.word == word) found = &i;
@@ -195,7 +207,7 @@ std::variant<command, parse_error> parse(std::string_view line, time_point now, 
   command c;
   c.v = found->v;
   auto fail = [&](std::string msg) -> std::variant<command, parse_error> {
-    return parse_error{c.v, std::move(msg)};
+    return parse_error{c.v, std::move(msg), subject_of(c)};
   };
 
   // Per-verb shape: positionals, options, free text.

@@ -50,7 +50,11 @@ struct command {
 struct parse_error {
   std::optional<verb> v;  // the recognised verb, when there is one
   std::string message;    // what is wrong, naming the bad part
+  std::string subject;    // D-n / E-n / statement key when parsed before the error, else ''
 };
+
+// The audit subject a command names (D-n, E-n, statement key), or ''.
+std::string subject_of(const command& c);
 
 struct limits {
   std::size_t max_text = 4000;  // code points in any free text or value

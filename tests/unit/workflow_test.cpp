@@ -522,6 +522,10 @@ TEST_CASE("refusals before the handler still name the subject", "[outcome][audit
   CHECK(b.last().subject == "D-4");
   expect(b.run("mallory", "/ack E-2"), "denied");
   CHECK(b.last().subject == "E-2");
+  expect(b.run("bob", "/reject D-3"), "invalid");  // parse error after the ID: missing reason
+  CHECK(b.last().subject == "D-3");
+  expect(b.run("bob", "/reject"), "invalid");
+  CHECK(b.last().subject.empty());
 }
 
 TEST_CASE("outbox claims: a post claimed by one process is skipped by another until its lease ends", "[outbox]") {
