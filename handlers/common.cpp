@@ -2,22 +2,25 @@
 
 namespace signoff::handlers {
 
-result denied(std::string why, std::string subject) {
+namespace {
+
+result refusal(const char* outcome, const char* label, std::string why, std::string subject) {
   result r;
-  r.outcome = "denied";
+  r.outcome = outcome;
   r.subject = std::move(subject);
-  r.detail["error"] = why;
-  r.reply = "Denied: " + why;
+  r.reply = std::string(label) + why;
+  r.detail["error"] = std::move(why);
   return r;
 }
 
+}  // namespace
+
+result denied(std::string why, std::string subject) {
+  return refusal("denied", "Denied: ", std::move(why), std::move(subject));
+}
+
 result invalid(std::string why, std::string subject) {
-  result r;
-  r.outcome = "invalid";
-  r.subject = std::move(subject);
-  r.detail["error"] = why;
-  r.reply = "Invalid: " + why;
-  return r;
+  return refusal("invalid", "Invalid: ", std::move(why), std::move(subject));
 }
 
 std::string draft_id(std::int64_t n) { return "D-" + std::to_string(n); }

@@ -41,32 +41,6 @@ std::vector<std::string> split_targets(std::string_view s) {
 
 }  // namespace
 
-std::string_view to_string(draft_status s) {
-  switch (s) {
-    case draft_status::pending: return "pending";
-    case draft_status::approved: return "approved";
-    case draft_status::rejected: return "rejected";
-    case draft_status::withdrawn: return "withdrawn";
-  }
-  return "pending";
-}
-
-std::optional<draft_status> draft_status_from(std::string_view s) {
-  for (auto st : {draft_status::pending, draft_status::approved, draft_status::rejected,
-                  draft_status::withdrawn})
-    if (to_string(st) == s) return st;
-  return std::nullopt;
-}
-
-std::string_view to_string(escalation_status s) {
-  switch (s) {
-    case escalation_status::open: return "open";
-    case escalation_status::acked: return "acked";
-    case escalation_status::resolved: return "resolved";
-  }
-  return "open";
-}
-
 sqlite_store::sqlite_store(const std::string& path, options opt)
     : db_(path, sql::db::options{false, true, opt.vfs}) {
   sql::configure_rw(db_, opt.busy_timeout_ms);

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bot/core/types.hpp"
@@ -17,8 +18,24 @@
 namespace signoff {
 
 enum class draft_status { pending, approved, rejected, withdrawn };
-std::string_view to_string(draft_status s);
-std::optional<draft_status> draft_status_from(std::string_view s);
+
+// Inline: the core handlers use these and must link without the SQLite library.
+inline std::string_view to_string(draft_status s) {
+  switch (s) {
+    case draft_status::pending: return "pending";
+    case draft_status::approved: return "approved";
+    case draft_status::rejected: return "rejected";
+    case draft_status::withdrawn: return "withdrawn";
+  }
+  return "pending";
+}
+
+inline std::optional<draft_status> draft_status_from(std::string_view s) {
+  for (auto st : {draft_status::pending, draft_status::approved, draft_status::rejected,
+                  draft_status::withdrawn})
+    if (to_string(st) == s) return st;
+  return std::nullopt;
+}
 
 struct approval {
   std::int64_t rev = 0;
@@ -61,7 +78,15 @@ struct crisis {
 };
 
 enum class escalation_status { open, acked, resolved };
-std::string_view to_string(escalation_status s);
+
+inline std::string_view to_string(escalation_status s) {
+  switch (s) {
+    case escalation_status::open: return "open";
+    case escalation_status::acked: return "acked";
+    case escalation_status::resolved: return "resolved";
+  }
+  return "open";
+}
 
 struct escalation {
   std::int64_t id = 0;

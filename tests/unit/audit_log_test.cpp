@@ -23,6 +23,8 @@
 #include "storage/schema.hpp"
 #include "storage/sqlite.hpp"
 #include "support/faulty_vfs.hpp"
+#include "support/fixture.hpp"
+#include "support/process.hpp"
 
 namespace {
 
@@ -31,21 +33,8 @@ namespace fs = std::filesystem;
 using std::chrono::milliseconds;
 using std::chrono::minutes;
 
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    std::string t = (fs::temp_directory_path() / "signoff-audit-test-XXXXXX").string();
-    if (!mkdtemp(t.data())) throw std::runtime_error("mkdtemp failed");
-    path = t;
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  std::string file(const char* name) const { return (path / name).string(); }
-};
+using test::temp_dir;  // tests/support: one temp-dir helper for every test
+using test::parse_csv;
 
 // A store as the bot opens it: WAL, synchronous=FULL, migrated.
 std::unique_ptr<sql::db> open_store(const std::string& path, const char* vfs = nullptr,
@@ -182,41 +171,6 @@ cli_result run_cli(const std::vector<std::string>& args) {
   return {code, out.str(), err.str()};
 }
 
-// RFC 4180, as a spreadsheet would read it.
-std::vector<std::vector<std::string>> parse_csv(std::string_view s) {
-  std::vector<std::vector<std::string>> rows;
-  std::vector<std::string> row;
-  std::string field;
-  bool quoted = false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < s.size() && s[i + 1] == '"') {
-        field += '"';
-        ++i;
-      } else if (c == '"') {
-        quoted = false;
-      } else {
-        field += c;
-      }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      row.push_back(std::exchange(field, {}));
-    } else if (c == '\r' && i + 1 < s.size() && s[i + 1] == '\n') {
-      row.push_back(std::exchange(field, {}));
-      rows.push_back(std::exchange(row, {}));
-      ++i;
-    } else {
-      field += c;
-    }
-  }
-  if (!field.empty() || !row.empty()) {
-    row.push_back(field);
-    rows.push_back(row);
-  }
-  return rows;
-}
 
 std::vector<std::string> lines_of(const std::string& s) {
   std::vector<std::string> out;
@@ -851,7 +805,7 @@ TEST_CASE("audit CLI never creates a database", "[audit]") {
   auto uri = run_cli({"verify", "--db", "file:" + missing + "?mode=rwc"});
   CHECK(uri.code == 2);
   CHECK_FALSE(fs::exists(missing));
-  CHECK(fs::is_empty(t.path));
+  CHECK(fs::is_empty(t.path()));
 
   // Files that are not signoff databases: a clear error, not a crash.
   const auto text = t.file("notes.txt");

@@ -3,14 +3,13 @@
 // half-done, and the process goes on (SPEC "Commands", last paragraphs).
 #include <catch2/catch.hpp>
 
-#include <cstdlib>
-#include <filesystem>
 
 #include "bot/core/time.hpp"
 #include "handlers/executor.hpp"
 #include "storage/audit_log.hpp"
 #include "storage/sqlite_store.hpp"
 #include "support/faulty_vfs.hpp"
+#include "support/process.hpp"
 
 using namespace signoff;
 
@@ -38,14 +37,6 @@ stages = [{ name = "comms", roles = ["approver"], count = 1 }]
 approvals = { slack = "C1" }
 )";
 
-struct temp_dir {
-  std::filesystem::path path;
-  temp_dir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "signoff-fault-XXXXXX").string();
-    path = mkdtemp(tmpl.data());
-  }
-  ~temp_dir() { std::filesystem::remove_all(path); }
-};
 
 incoming as(const std::string& who, const std::string& line) {
   incoming in;
@@ -68,8 +59,8 @@ TEST_CASE("disk full, failed fsync or a lock: NOT RECORDED and nothing half-done
   auto loaded = conf::load_string(toml);
   REQUIRE(loaded.ok());
   const auto& cfg = *loaded.cfg;
-  temp_dir dir;
-  const auto path = (dir.path / "signoff.db").string();
+  test::temp_dir dir;
+  const auto path = dir.file("signoff.db");
   auto now = *parse_rfc3339("2026-11-22T12:00:00Z");
   auto& faults = test::faults();
   faults.clear();
@@ -108,8 +99,8 @@ TEST_CASE("disk full, failed fsync or a lock: NOT RECORDED and nothing half-done
 TEST_CASE("a command waiting on another process's lock is refused after the busy timeout", "[storage]") {
   auto loaded = conf::load_string(toml);
   REQUIRE(loaded.ok());
-  temp_dir dir;
-  const auto path = (dir.path / "signoff.db").string();
+  test::temp_dir dir;
+  const auto path = dir.file("signoff.db");
   auto now = *parse_rfc3339("2026-11-22T12:00:00Z");
   sqlite_store db(path, sqlite_store::options{50, nullptr});
   executor ex(*loaded.cfg, db, {"slack"});

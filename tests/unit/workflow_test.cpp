@@ -458,6 +458,9 @@ TEST_CASE("audit queries are for auditors and admins, newest first", "[audit]") 
   REQUIRE(new_at != std::string::npos);
   CHECK(approve_at < new_at);
   CHECK(b.last_detail().at("count").as_int64() == 2);
+  for (int i = 0; i < 25; ++i) b.run("alice", "/crisis status");
+  expect(b.run("heidi", "/audit"), "ok");  // SPEC: default limit 20 in chat
+  CHECK(b.last_detail().at("count").as_int64() == 20);
   expect(b.run("ivan", "/audit --actor bob --action draft.approve --limit 1"), "ok");
   CHECK(b.last_detail().at("count").as_int64() == 1);
 }
