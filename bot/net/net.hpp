@@ -1,0 +1,162 @@
+#pragma once
+// Network transport for the platform adapters: an HTTPS (or loopback HTTP)
+// client that keeps its connection alive between requests, and a secure
+// websocket client. Both verify certificates against the system trust store
+// plus an optional extra CA file, send SNI and check the host name; there is
+// no switch that turns verification off. Every connect, TLS handshake and
+// HTTP exchange has a deadline. Beast stays out of this header: adapters
+// include it, the implementation compiles Beast once (net_impl.cpp).
+//
+// Threading: every object here belongs to one executor (the adapters' single
+// io_context thread) and must be used only from coroutines running on it.
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/system/error_code.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace signoff::net {
+
+// A parsed http(s)/ws(s) URL. `target` is path + query ("/" when empty).
+struct url {
+  std::string scheme;  // https | http | wss | ws
+  std::string host;    // without brackets for IPv6 literals
+  std::string port;    // explicit or the scheme's default
+  std::string target;
+  bool tls() const { return scheme == "https" || scheme == "wss"; }
+  std::string origin() const;  // scheme://host:port
+};
+// Nullopt when the text is not an absolute http/https/ws/wss URL.
+std::optional<url> parse_url(std::string_view text);
+// True for 127.0.0.1, ::1 and localhost: the only hosts plain http/ws may use.
+bool is_loopback_host(std::string_view host);
+
+struct timeouts {
+  std::chrono::milliseconds connect{10'000};    // DNS + TCP connect
+  std::chrono::milliseconds handshake{10'000};  // TLS and websocket handshakes
+  std::chrono::milliseconds exchange{15'000};   // one HTTP request + response
+  std::chrono::milliseconds ws_idle{30'000};    // websocket: no frame for this long -> ping, then close
+};
+
+// TLS settings shared by every connection of one adapter.
+class tls_context {
+ public:
+  // Loads the system trust store and, when `ca_file` is not empty, that PEM
+  // file too. Throws std::runtime_error naming the file when it cannot be read.
+  explicit tls_context(const std::string& ca_file);
+  ~tls_context();
+  tls_context(const tls_context&) = delete;
+  tls_context& operator=(const tls_context&) = delete;
+  void* native() const;  // boost::asio::ssl::context*, for net_impl.cpp only
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+struct http_request {
+  std::string method = "POST";
+  std::string target;          // path + query on the client's origin
+  std::string content_type;    // e.g. "application/json; charset=utf-8"
+  std::string body;
+  std::string bearer;          // Authorization: Bearer <bearer> when not empty; never logged
+};
+
+struct http_response {
+  unsigned status = 0;
+  std::string body;
+  std::optional<std::chrono::seconds> retry_after;  // from a Retry-After header (seconds form)
+};
+
+// A keep-alive HTTP/1.1 client for one origin (scheme, host, port). Requests
+// are serialised: a second request waits for the first. A broken or timed-out
+// connection is dropped and the next request reconnects once; errors come
+// back as values (error_code), never as exceptions.
+class http_client {
+ public:
+  // `origin` must be https, or http on a loopback host (else every request
+  // fails with boost::asio::error::access_denied).
+  http_client(boost::asio::any_io_executor ex, const tls_context& tls, url origin, timeouts t = {});
+  ~http_client();
+  http_client(const http_client&) = delete;
+  http_client& operator=(const http_client&) = delete;
+
+  boost::asio::awaitable<std::pair<boost::system::error_code, http_response>> request(http_request req);
+  // Closes the connection (the next request reconnects).
+  void close();
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+// A connected websocket (wss, or ws on a loopback host). Text messages only.
+// One read and one write may be outstanding at the same time; callers
+// serialise their writes. Pings are answered automatically; keep-alive pings
+// are sent after half the idle timeout and the socket is closed (read fails
+// with beast::error::timeout) when nothing arrives for the whole timeout.
+class ws_client {
+ public:
+  ~ws_client();
+  ws_client(const ws_client&) = delete;
+  ws_client& operator=(const ws_client&) = delete;
+
+  // Resolves, connects, TLS-handshakes (SNI + host-name check) and performs
+  // the websocket handshake on `u`, each step under its timeout.
+  static boost::asio::awaitable<std::pair<boost::system::error_code, std::unique_ptr<ws_client>>>
+  connect(boost::asio::any_io_executor ex, const tls_context& tls, url u, timeouts t = {},
+          std::size_t max_message = 1 << 20);
+
+  // Reads one whole message into `out` (replacing its content). A message
+  // over max_message fails with beast::websocket::error::message_too_big;
+  // a close frame fails with websocket::error::closed (see close_code()).
+  boost::asio::awaitable<boost::system::error_code> read(std::string& out);
+  boost::asio::awaitable<boost::system::error_code> write(std::string_view text);
+  // Sends a close frame with `code` and waits (bounded by the handshake
+  // timeout) for the peer's; then the socket is shut.
+  boost::asio::awaitable<boost::system::error_code> close(std::uint16_t code);
+  // Cancels outstanding operations and closes the TCP socket at once.
+  void abort();
+  // The close code the peer sent, 0 when none was received.
+  std::uint16_t close_code() const;
+
+ private:
+  ws_client();
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+// A tiny HTTP/1.1 server for /healthz and /metrics (plain HTTP on the
+// configured listen address, GET only, one request per connection is fine).
+// `handler(target)` returns {status, content_type, body}.
+struct http_reply {
+  unsigned status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::string body;
+};
+class http_server {
+ public:
+  using handler = std::function<http_reply(std::string_view target)>;
+  // Binds `listen` ("host:port", port 0 picks one). Throws std::runtime_error
+  // naming the address when it cannot bind.
+  http_server(boost::asio::any_io_executor ex, const std::string& listen, handler h);
+  ~http_server();
+  std::uint16_t port() const;
+  // Starts accepting (spawns its accept loop on the executor).
+  void start();
+  void stop();
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace signoff::net

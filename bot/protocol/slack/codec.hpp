@@ -1,0 +1,129 @@
+#pragma once
+// Slack Socket Mode and Web API codecs: pure functions over JSON text, no
+// sockets (tested in tests/unit/slack_codec_test.cpp, fuzzed by
+// tests/fuzz/slack_frame_fuzz.cpp). Protocol reference:
+// https://api.slack.com/apis/socket-mode and the Web API method pages.
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace signoff::slack {
+
+// ---- Socket Mode frames (server -> client) --------------------------------
+struct hello {
+  int num_connections = 0;
+  std::string debug_info;               // debug_info serialised, for the log
+  std::optional<int> approximate_connection_time;  // seconds, when Slack sends it
+};
+enum class disconnect_reason { warning, refresh_requested, link_disabled, too_many_websockets, other };
+struct disconnect {
+  disconnect_reason reason = disconnect_reason::other;
+  std::string reason_text;              // as received
+};
+struct envelope {
+  std::string envelope_id;
+  std::string type;                     // slash_commands | interactive | events_api | ...
+  boost::json::object payload;
+  bool accepts_response_payload = false;
+  int retry_attempt = 0;
+  std::string retry_reason;
+};
+struct unknown_frame {
+  std::string type;                     // "" when the frame has no type
+};
+using frame = std::variant<hello, disconnect, envelope, unknown_frame>;
+
+// Decodes one text frame. Error (a message naming what is wrong, never the
+// frame's content beyond 80 bytes) when it is not a JSON object, or an
+// envelope lacks envelope_id / payload.
+struct decode_error { std::string message; };
+std::variant<frame, decode_error> decode_frame(std::string_view text);
+
+// The ack: {"envelope_id": id} or {"envelope_id": id, "payload": payload}.
+std::string encode_ack(std::string_view envelope_id, const boost::json::object* payload = nullptr);
+
+// ---- what an envelope asks of signoff ------------------------------------
+// Who and where, from any payload shape.
+struct origin {
+  std::string team_id, channel_id, user_id;
+};
+// Run a command line (a slash command, an Approve button, a Reject modal).
+struct run_command {
+  origin from;
+  std::string line;          // e.g. "/approve D-1@2 looks good"
+  std::string response_url;  // for late replies ('' when none)
+  bool ephemeral_ack = true; // reply in the ack payload (slash commands)
+  bool from_modal = false;   // view_submission: reply by chat.postEphemeral to from.channel_id
+};
+// Open the Reject modal for draft `draft` at revision `rev` (views.open).
+struct open_reject_modal {
+  origin from;
+  std::string trigger_id;
+  std::string draft;         // "D-1"
+  std::int64_t rev = 0;
+};
+// A modal submitted without a reason: ack with response_action=errors.
+struct modal_error {
+  std::string block_id, message;
+};
+// Anything else: ack and ignore (the reason goes to the debug log).
+struct ignore_envelope {
+  std::string why;
+};
+using intent = std::variant<run_command, open_reject_modal, modal_error, ignore_envelope>;
+intent interpret(const envelope& e);
+
+// Ack payloads.
+boost::json::object ephemeral_reply(std::string_view text);        // slash command ack payload
+boost::json::object modal_errors(const modal_error& e);            // view_submission errors
+
+// ---- Block Kit -------------------------------------------------------------
+// action_id / callback_id values on our buttons and modal.
+inline constexpr std::string_view approve_action = "signoff_approve";
+inline constexpr std::string_view reject_action = "signoff_reject";
+inline constexpr std::string_view reject_callback = "signoff_reject_modal";
+inline constexpr std::string_view reason_block = "reason";
+inline constexpr std::string_view reason_input = "reason_input";
+
+// Slack's limits (text of a section block 3000, message text 40000, button value 2000).
+inline constexpr std::size_t section_text_max = 3000;
+
+// Escapes &, < and > as Slack's mrkdwn requires.
+std::string escape_mrkdwn(std::string_view text);
+// `text` cut to at most `max_chars` code points (never inside a UTF-8
+// sequence), with "… (cut: /draft show D-n for the full text)" when cut.
+std::string cut_text(std::string_view text, std::size_t max_chars, std::string_view draft_id);
+
+// An approval card: the card text (as the handlers render it) in sections,
+// and, when `approve_rev` is set, Approve (value "D-n@R") and Reject buttons.
+// Returns {"text": fallback, "blocks": [...]} to merge into chat.postMessage
+// / chat.update arguments.
+boost::json::object card_message(std::string_view card_text, std::string_view draft_id,
+                                 std::optional<std::int64_t> approve_rev);
+// A plain post (statement, page, notice): {"text": escaped, cut to Slack's limit}.
+// Mentions of people already in the text as <@U…> are kept.
+boost::json::object plain_message(std::string_view text);
+// The Reject modal for views.open: {"trigger_id":…, "view":{…}}.
+boost::json::object reject_modal(std::string_view trigger_id, std::string_view draft_id,
+                                 std::int64_t rev, std::string_view channel_id, std::size_t max_reason);
+
+// ---- Web API responses -----------------------------------------------------
+struct api_result {
+  bool ok = false;
+  std::string error;                 // Slack's error code, or a decode problem
+  boost::json::object body;          // the whole response when it parsed
+};
+api_result decode_api_response(std::string_view body);
+// apps.connections.open: the wss URL.
+std::optional<std::string> connection_url(const api_result& r);
+// Errors after which retrying the same token is pointless.
+bool fatal_auth_error(std::string_view error);
+
+}  // namespace signoff::slack

@@ -1,0 +1,86 @@
+#pragma once
+// The Socket Mode connection manager as a pure state machine (no sockets,
+// no clock, no randomness of its own): the adapter feeds it events and
+// carries out the actions it returns. Rules (https://api.slack.com/apis/socket-mode):
+// - every (re)connect first calls apps.connections.open (URLs are single use);
+// - a link is live once it sent `hello`; the backoff resets then, not on TCP connect;
+// - `warning` / `refresh_requested`: open a new link first and close the old
+//   one (code 1000) only when the new one said hello, so no command waits
+//   on a gap; the old link keeps serving until then;
+// - `too_many_websockets`: close that link and back off before reconnecting;
+// - `link_disabled`: stop for good and report unhealthy;
+// - a link that does not say hello within hello_timeout is closed and retried;
+// - failures back off with full jitter: uniform(0, min(cap, base * 2^n)).
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "bot/core/types.hpp"
+#include "bot/protocol/slack/codec.hpp"
+
+namespace signoff::slack {
+
+using link_id = std::uint64_t;
+
+// Actions for the adapter.
+struct open_link { link_id id; };                 // call apps.connections.open, then connect
+struct close_link { link_id id; std::uint16_t code; };  // close frame (1000), or abort when code == 0
+struct wake_at { time_point at; };               // call on_timer at (or after) this time
+struct report_health { std::string state; std::string detail; };  // connecting|connected|degraded|disabled|stopped
+using action = std::variant<open_link, close_link, wake_at, report_health>;
+
+struct session_options {
+  std::chrono::milliseconds backoff_base{1000};
+  std::chrono::milliseconds backoff_cap{60'000};
+  std::chrono::milliseconds too_many_backoff{30'000};   // at least this long after too_many_websockets
+  std::chrono::milliseconds hello_timeout{10'000};
+  std::size_t max_links = 2;                             // we never need more than old + new
+};
+
+class session {
+ public:
+  // `uniform01` returns a random number in [0, 1): injected for tests.
+  session(session_options o, std::function<double()> uniform01);
+
+  std::vector<action> start(time_point now);  // opens the first link
+  // apps.connections.open or the websocket connect failed for link `id`.
+  // `fatal` (an auth error such as invalid_auth): stop and report disabled.
+  std::vector<action> on_open_failed(link_id id, const std::string& why, bool fatal, time_point now);
+  std::vector<action> on_connected(link_id id, time_point now);       // websocket up, awaiting hello
+  std::vector<action> on_hello(link_id id, const hello& h, time_point now);
+  std::vector<action> on_disconnect(link_id id, const disconnect& d, time_point now);
+  // The link ended (read error, close frame, idle timeout, abort).
+  std::vector<action> on_closed(link_id id, const std::string& why, time_point now);
+  std::vector<action> on_timer(time_point now);
+  std::vector<action> stop();                       // SIGTERM: close every link with 1000
+
+  // Which live link should carry writes nobody else claims (none today: acks
+  // go on the link their envelope came from). True when some link is live.
+  bool healthy() const;
+  int live_links() const;
+  int consecutive_failures() const { return failures_; }
+
+ private:
+  struct link {
+    link_id id;
+    enum class state { opening, awaiting_hello, live, draining } st;
+    time_point since;
+  };
+  std::vector<action> open_new(time_point now);
+  std::vector<action> schedule_retry(time_point now, std::chrono::milliseconds floor);
+  std::chrono::milliseconds next_delay();
+
+  session_options opt_;
+  std::function<double()> rnd_;
+  std::vector<link> links_;
+  link_id next_id_ = 1;
+  int failures_ = 0;
+  std::optional<time_point> retry_at_;
+  bool stopped_ = false, disabled_ = false;
+};
+
+}  // namespace signoff::slack
