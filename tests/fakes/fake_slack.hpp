@@ -71,6 +71,8 @@ class fake_slack {
                  const std::string& reason = "timeout");
   std::optional<ack> wait_ack(const std::string& envelope_id, std::chrono::milliseconds timeout) const;
   std::vector<ack> acks() const;  // every ack received, in order
+  // Pops the oldest ack not popped yet (for benchmarks: windowed driving).
+  std::optional<ack> next_ack(std::chrono::milliseconds timeout);
 
   // ---- faults -----------------------------------------------------------
   void drop_links();                            // abrupt TCP close, no close frame
