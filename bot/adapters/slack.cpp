@@ -71,7 +71,7 @@ bool transient_error(std::string_view e) {
 }
 
 constexpr std::size_t max_batch = 256;
-constexpr auto post_lease = std::chrono::seconds(120);
+constexpr auto post_lease = std::chrono::seconds(60);
 constexpr auto seen_keep = std::chrono::hours(24);       // dedup window for deliveries
 constexpr auto late_window = std::chrono::minutes(30);   // response_url lifetime (Slack: 30 min)
 
@@ -393,6 +393,11 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl> {
       co_await commit_wake.wait();
     }
     if (!acked.empty()) flush_confirmations();
+    try {
+      db.release_posts(owner);  // the next start delivers what is still queued at once
+    } catch (const std::exception& e) {
+      log->warn("could not release outbox leases: {}", e.what());
+    }
     stopped = true;
     state = "stopped";
     fsm_wake.notify();
