@@ -94,6 +94,7 @@ inline constexpr std::string_view reason_input = "reason_input";
 
 // Slack's limits (text of a section block 3000, message text 40000, button value 2000).
 inline constexpr std::size_t section_text_max = 3000;
+inline constexpr std::size_t message_text_max = 40000;
 
 // Escapes &, < and > as Slack's mrkdwn requires.
 std::string escape_mrkdwn(std::string_view text);
