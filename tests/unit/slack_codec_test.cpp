@@ -248,9 +248,7 @@ TEST_CASE("huge numbers, wrong types and deep nesting do not crash", "[slack][co
 TEST_CASE("a slash command becomes its command line with an ephemeral ack", "[slack][codec]") {
   auto r = as<run_command>(interpret(envelope_of(slash_envelope("/approve", "D-1@2 looks good"))));
   CHECK(r.line == "/approve D-1@2 looks good");
-  CHECK(r.from.team_id == "T0TEAM");
-  CHECK(r.from.channel_id == "C0APPROVALS");
-  CHECK(r.from.user_id == "U01ALICE");
+  CHECK(r.from == origin{"T0TEAM", "C0APPROVALS", "U01ALICE"});
   CHECK(r.response_url == "https://hooks.slack.com/commands/T0TEAM/1234567890/abcdEFGH");
   CHECK(r.ephemeral_ack);
   CHECK_FALSE(r.from_modal);
@@ -263,9 +261,7 @@ TEST_CASE("a slash command becomes its command line with an ephemeral ack", "[sl
 TEST_CASE("an Approve click is /approve D-n@R, answered through response_url", "[slack][codec]") {
   auto r = as<run_command>(interpret(envelope_of(block_actions_envelope(approve_action, "D-12@3"))));
   CHECK(r.line == "/approve D-12@3");
-  CHECK(r.from.user_id == "U02BOB");
-  CHECK(r.from.team_id == "T0TEAM");
-  CHECK(r.from.channel_id == "C0APPROVALS");
+  CHECK(r.from == origin{"T0TEAM", "C0APPROVALS", "U02BOB"});
   CHECK(r.response_url == "https://hooks.slack.com/actions/T0TEAM/1234/abcd");
   CHECK_FALSE(r.ephemeral_ack);
   CHECK_FALSE(r.from_modal);
@@ -276,8 +272,7 @@ TEST_CASE("a Reject click opens the modal for that draft and revision", "[slack]
   CHECK(m.trigger_id == "12321423423.333649436676.d8c1bb837935619ccad0f624c448ffb3");
   CHECK(m.draft == "D-12");
   CHECK(m.rev == 3);
-  CHECK(m.from.user_id == "U02BOB");
-  CHECK(m.from.channel_id == "C0APPROVALS");
+  CHECK(m.from == origin{"T0TEAM", "C0APPROVALS", "U02BOB"});
 }
 
 TEST_CASE("clicks with foreign action ids or malformed values are ignored", "[slack][codec]") {
@@ -299,18 +294,14 @@ TEST_CASE("origin falls back to user.team_id and container.channel_id", "[slack]
   auto e = envelope_of(block_actions_envelope(approve_action, "D-1@2"));
   e.payload.erase("team");
   e.payload.erase("channel");
-  auto r = as<run_command>(interpret(e));
-  CHECK(r.from.team_id == "T0TEAM");
-  CHECK(r.from.channel_id == "C0APPROVALS");
+  CHECK(as<run_command>(interpret(e)).from == origin{"T0TEAM", "C0APPROVALS", "U02BOB"});
 }
 
 TEST_CASE("the Reject modal's submission is /reject D-n@R REASON for the card's channel", "[slack][codec]") {
   auto r = as<run_command>(interpret(envelope_of(view_submission_envelope("D-12@3|C0APPROVALS",
                                                                           "  Claims need legal review.\n"))));
   CHECK(r.line == "/reject D-12@3 Claims need legal review.");
-  CHECK(r.from.channel_id == "C0APPROVALS");
-  CHECK(r.from.user_id == "U03CAROL");
-  CHECK(r.from.team_id == "T0TEAM");
+  CHECK(r.from == origin{"T0TEAM", "C0APPROVALS", "U03CAROL"});
   CHECK(r.from_modal);
   CHECK_FALSE(r.ephemeral_ack);
 
@@ -477,7 +468,7 @@ TEST_CASE("the Reject modal for views.open", "[slack][codec]") {
       "close": {"type": "plain_text", "text": "Cancel"},
       "blocks": [
         {"type": "section", "text": {"type": "mrkdwn", "verbatim": true,
-          "text": "Rejecting *D-12* revision 3. The authors will see your reason."}},
+          "text": "Rejecting *D-12* revision 3."}},
         {"type": "input", "block_id": "reason",
          "label": {"type": "plain_text", "text": "Reason (required, recorded in the audit log)"},
          "element": {"type": "plain_text_input", "action_id": "reason_input", "multiline": true,

@@ -167,8 +167,8 @@ json::object reject_modal(std::string_view trigger_id, std::string_view draft_id
       {"label", plain_text("Reason (required, recorded in the audit log)")},
       {"element", {{"type", "plain_text_input"}, {"action_id", reason_input}, {"multiline", true},
                    {"max_length", max_length}}}};
-  json::object intro = mrkdwn_section("Rejecting *" + escape_mrkdwn(draft_id) + "* revision " +
-                                      std::to_string(rev) + ". The authors will see your reason.");
+  json::object intro =
+      mrkdwn_section("Rejecting *" + escape_mrkdwn(draft_id) + "* revision " + std::to_string(rev) + ".");
   json::object view{
       {"type", "modal"},
       {"callback_id", reject_callback},

@@ -96,6 +96,8 @@ class session {
   // Which live link should carry writes nobody else claims (none today: acks
   // go on the link their envelope came from). True when some link is live.
   bool healthy() const;
+  // Links that said hello and still serve (a draining link counts until the
+  // session closes it or it closes).
   int live_links() const;
   int consecutive_failures() const { return failures_; }
 
