@@ -122,9 +122,17 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl> {
   bool stopping = false, stopped = false;
   std::function<void()> on_done;
 
+  static slack::session_options session_options() {
+    slack::session_options o;
+    // Slack gives no figure for too_many_websockets; 10 s lets a duplicate
+    // instance's links drain without hammering apps.connections.open.
+    o.too_many_backoff = std::chrono::seconds(10);
+    return o;
+  }
+
   impl(asio::any_io_executor e, const conf::config& c, executor& x, store& d, slack_secrets s)
       : ex(e), cfg(c), exec(x), db(d), secrets(std::move(s)),
-        fsm(slack::session_options{}, [this] { return std::uniform_real_distribution<double>(0, 1)(rng); }),
+        fsm(session_options(), [this] { return std::uniform_real_distribution<double>(0, 1)(rng); }),
         fsm_wake(e), commit_wake(e), deliver_wake(e) {
     log = spdlog::default_logger()->clone("slack");
   }
