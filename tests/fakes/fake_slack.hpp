@@ -45,6 +45,7 @@ class fake_slack {
   int connections() const;
   // Total websocket links ever opened / apps.connections.open calls answered ok.
   int connections_opened() const;
+  // True once connections() == n (also for n smaller than now: waiting for links to go).
   bool wait_connections(int n, std::chrono::milliseconds timeout) const;
 
   struct ack {
@@ -73,6 +74,14 @@ class fake_slack {
   std::vector<ack> acks() const;  // every ack received, in order
   // Pops the oldest ack not popped yet (for benchmarks: windowed driving).
   std::optional<ack> next_ack(std::chrono::milliseconds timeout);
+  // The response_url carried by envelope `envelope_id` (computed, so it works
+  // for any envelope this fake made); "" when the ID is not one of ours.
+  std::string response_url_of(const std::string& envelope_id) const;
+  // What the client did wrong on the link: acks for unknown or already acked
+  // envelope IDs, an ack payload where the envelope said
+  // accepts_response_payload: false, frames that are not acks. Tests assert
+  // it stays empty.
+  std::vector<std::string> protocol_errors() const;
 
   // ---- faults -----------------------------------------------------------
   void drop_links();                            // abrupt TCP close, no close frame
@@ -100,6 +109,7 @@ class fake_slack {
     std::chrono::steady_clock::time_point at;
     unsigned status = 200;        // HTTP status the fake answered
     std::string error;            // the ok:false error answered, if any
+    std::string target;           // the URL posted to (response_url calls: which envelope's)
   };
   std::vector<api_call> calls(const std::string& method = "") const;
   bool wait_calls(const std::string& method, std::size_t n, std::chrono::milliseconds timeout) const;
