@@ -301,7 +301,7 @@ struct envelope_rec {
 using envelope_ptr = std::shared_ptr<envelope_rec>;
 
 struct wframe {
-  enum class kind : std::uint8_t { text, hello, envelope, close };
+  enum class kind : std::uint8_t { text, envelope, close };
   kind k = kind::text;
   std::uint16_t code = 0;
   std::string text;            // for envelopes: a redelivery's frame, else env->frame
@@ -313,7 +313,7 @@ struct ws_link {
   ws_stream ws;
   asio::steady_timer signal;   // wakes the writer; cancelled when a frame is queued
   std::deque<wframe> q;
-  bool live = false;           // hello written
+  bool live = false;           // hello queued (it goes out before anything else)
   bool draining = false;       // told warning / refresh_requested: prefer other links
   bool closing = false;        // close frame queued or disconnect that ends the link
   bool dead = false;
@@ -643,14 +643,6 @@ struct fake_slack::impl {
         kill(l);
         co_return;
       }
-      if (f.k == wframe::kind::hello && !l->closing && !l->dead) {
-        l->live = true;
-        publish_counts();
-        while (!waiting.empty() && !l->dead) {
-          enqueue(*l, std::move(waiting.front()));
-          waiting.pop_front();
-        }
-      }
     }
   }
 
@@ -810,12 +802,18 @@ struct fake_slack::impl {
       queue_text(*l, disconnect_frame("too_many_websockets"));
       queue_close(l, 1000);
     } else {
-      wframe hello;
-      hello.k = wframe::kind::hello;
+      // Live from the moment hello is queued: the queue keeps hello ahead of
+      // anything sent later, and the client may read it before our write
+      // completes.
       int live = 1;
       for (auto& other : links) live += other->usable() ? 1 : 0;
-      hello.text = hello_frame(live);
-      enqueue(*l, std::move(hello));
+      queue_text(*l, hello_frame(live));
+      l->live = true;
+      while (!waiting.empty()) {
+        enqueue(*l, std::move(waiting.front()));
+        waiting.pop_front();
+      }
+      publish_counts();
     }
     co_await run_link(l);
   }

@@ -220,6 +220,13 @@ std::unique_ptr<link_client> open_link(api_client& api) {
 
 const std::string bot = fake_slack::options{}.bot_token;
 
+std::vector<std::string> wait_errors(const fake_slack& f, std::size_t n) {
+  auto until = std::chrono::steady_clock::now() + 2s;
+  while (f.protocol_errors().size() < n && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(5ms);
+  return f.protocol_errors();
+}
+
 }  // namespace
 
 TEST_CASE("apps.connections.open wants the app-level token and gives a wss URL", "[fake_slack]") {
@@ -349,8 +356,7 @@ TEST_CASE("a slash command envelope has Slack's shape and its ack is matched and
   link->ack(id);                                      // a second ack of one delivery
   link->ack("00000000-0000-4000-8000-000000000000");  // an envelope never sent
   link->write("{\"type\":\"pong\"}");
-  std::this_thread::sleep_for(100ms);
-  auto errors = f.protocol_errors();
+  auto errors = wait_errors(f, 3);
   REQUIRE(errors.size() == 3);
   CHECK(errors[0].find("second ack") != std::string::npos);
   CHECK(errors[1].find("unknown envelope_id") != std::string::npos);
@@ -377,7 +383,7 @@ TEST_CASE("acks past the deadline are late; payloads only where accepted", "[fak
   REQUIRE_FALSE(link->read().ec);
   link->ack(click, json::object{{"text", "not allowed here"}});
   REQUIRE(f.wait_ack(click, 2s));
-  auto errors = f.protocol_errors();
+  auto errors = wait_errors(f, 1);
   REQUIRE(errors.size() == 1);
   CHECK(errors[0].find("accepts_response_payload: false") != std::string::npos);
 }
