@@ -10,6 +10,7 @@
 // stand for, so the fake keeps no per-envelope registry of them.
 #include "fakes/fake_slack.hpp"
 
+#include "bot/core/text.hpp"
 #include "support/test_pki.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -119,17 +120,6 @@ std::string hex16(std::uint64_t v) {
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
   return buf;
-}
-
-std::string hex_encode(std::string_view s) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(s.size() * 2);
-  for (unsigned char c : s) {
-    out += digits[c >> 4];
-    out += digits[c & 15];
-  }
-  return out;
 }
 
 int hex_digit(char c) {
@@ -479,7 +469,7 @@ struct fake_slack::impl {
   }
   std::string trigger_id(std::uint64_t n, std::string_view user) const {
     std::string s = std::to_string(n), ms = std::to_string(unix_ms());
-    return s + "." + ms + "." + hex_encode(user) + hex16(mix(mix(mix(key, s), ms), user));
+    return s + "." + ms + "." + to_hex(user) + hex16(mix(mix(mix(key, s), ms), user));
   }
   struct trigger_info {
     std::string user;
@@ -514,6 +504,15 @@ struct fake_slack::impl {
     e->frame += accepts ? "true" : "false";
     e->frame += R"(,"payload":)";
     return e;
+  }
+
+  // Completes an envelope begun by new_envelope() with `payload`; returns its ID.
+  std::string submit(envelope_ptr e, const json::object& payload) {
+    e->frame += json::serialize(payload);
+    e->frame += '}';
+    std::string id = e->id;
+    submit(std::move(e));
+    return id;
   }
 
   void submit(envelope_ptr e) {
@@ -720,6 +719,8 @@ struct fake_slack::impl {
       auto [ec, sock] = co_await acceptor.async_accept(tok);
       if (ec) {
         if (!acceptor.is_open()) co_return;
+        asio::steady_timer pause(ioc, 10ms);  // e.g. out of descriptors: do not spin
+        co_await pause.async_wait(tok);
         continue;
       }
       boost::system::error_code ignored;
@@ -1193,12 +1194,7 @@ std::string fake_slack::block_action(const std::string& user_id, const std::stri
                                            {"value", value},
                                            {"type", "button"},
                                            {"action_ts", ts_text(unix_us())}}}}};
-  envelope_ptr e = m.new_envelope("interactive", false, n);
-  e->frame += json::serialize(payload);
-  e->frame += '}';
-  std::string id = e->id;
-  m.submit(std::move(e));
-  return id;
+  return m.submit(m.new_envelope("interactive", false, n), payload);
 }
 
 std::string fake_slack::view_submission(const std::string& user_id, const std::string& view_id,
@@ -1238,12 +1234,7 @@ std::string fake_slack::view_submission(const std::string& user_id, const std::s
                        {"response_urls", json::array{}},
                        {"is_enterprise_install", false},
                        {"enterprise", nullptr}};
-  envelope_ptr e = m.new_envelope("interactive", true, n);
-  e->frame += json::serialize(payload);
-  e->frame += '}';
-  std::string id = e->id;
-  m.submit(std::move(e));
-  return id;
+  return m.submit(m.new_envelope("interactive", true, n), payload);
 }
 
 void fake_slack::redeliver(const std::string& envelope_id, int retry_attempt, const std::string& reason) {

@@ -41,7 +41,8 @@ class fake_slack {
   std::string api_base() const;
 
   // ---- Socket Mode link -------------------------------------------------
-  // Open websocket links that received hello (and have not closed).
+  // Open websocket links that were sent hello and are neither closed nor
+  // closing (a link told warning / refresh_requested counts until closed).
   int connections() const;
   // Total websocket links ever opened / apps.connections.open calls answered ok.
   int connections_opened() const;
@@ -58,6 +59,11 @@ class fake_slack {
   // its envelope_id. `command` is e.g. "/approve", `text` what follows it.
   std::string slash_command(const std::string& user_id, const std::string& channel_id,
                             const std::string& command, const std::string& text);
+  // Envelopes go round robin to usable links (links told warning /
+  // refresh_requested only when nothing else is up) and wait, in order, while
+  // no link is up. Each carries a trigger_id (views.open: valid 3 s, once;
+  // reuse -> exchanged_trigger_id) and a response_url (5 posts; the 6th gets
+  // 404 used_url). These calls never wait for the write.
   // A block_actions click on a button (action_id, value) of message `message_ts`.
   std::string block_action(const std::string& user_id, const std::string& channel_id,
                            const std::string& action_id, const std::string& value,
