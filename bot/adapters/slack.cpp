@@ -663,13 +663,17 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl> {
         if (stopping) co_return;  // shutdown never waits: the lease expires, the post stays queued
       }
       if (d == delivery::retry) continue;  // the pacer holds it back
+      bool recorded = false;
       try {
         exec.record_delivery(p, d == delivery::sent, result, now());
+        recorded = true;
         recorded_pending.erase(p.id);
         q.erase(q.begin() + static_cast<std::ptrdiff_t>(*pick));
       } catch (const std::exception& e) {
         log->error("post {} delivered but not recorded yet: {}", p.id, e.what());
         if (d == delivery::sent) recorded_pending[p.id] = result;
+      }
+      if (!recorded) {
         asio::steady_timer tm(ex, 1s);
         co_await tm.async_wait(use_tuple);
         continue;

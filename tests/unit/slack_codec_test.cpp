@@ -347,7 +347,7 @@ TEST_CASE("acks and ack payloads have Slack's shape", "[slack][codec]") {
   CHECK(js(encode_ack("e-1")) == js(R"({"envelope_id":"e-1"})"));
   auto reply = ephemeral_reply("D-1 approved <yes>");
   CHECK(js(encode_ack("e-2", &reply)) ==
-        js(R"({"envelope_id":"e-2","payload":{"response_type":"ephemeral","text":"D-1 approved <yes>"}})"));
+        js(R"({"envelope_id":"e-2","payload":{"response_type":"ephemeral","text":"D-1 approved &lt;yes&gt;"}})"));
   auto errs = modal_errors(modal_error{"reason", "A reason is required."});
   CHECK(json::value(errs) == js(R"({"response_action":"errors","errors":{"reason":"A reason is required."}})"));
 }

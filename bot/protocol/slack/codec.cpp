@@ -263,7 +263,10 @@ intent interpret(const envelope& e) {
 }
 
 json::object ephemeral_reply(std::string_view text) {
-  return json::object{{"response_type", "ephemeral"}, {"text", text}};
+  // Escaped and cut like any post: a reply may quote user text such as "<!channel>".
+  json::object o = plain_message(text);
+  o["response_type"] = "ephemeral";
+  return o;
 }
 
 json::object modal_errors(const modal_error& e) {
