@@ -363,7 +363,7 @@ TEST_CASE("a slash command envelope has Slack's shape and its ack is matched and
   CHECK(errors[2].find("not an ack") != std::string::npos);
 }
 
-TEST_CASE("acks past the deadline are late; payloads only where accepted", "[fake_slack]") {
+TEST_CASE("acks past the deadline are late, payloads only where accepted", "[fake_slack]") {
   fake_slack::options o;
   o.ack_deadline = 50ms;
   fake_slack f(o);

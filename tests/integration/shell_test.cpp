@@ -193,7 +193,7 @@ TEST_CASE("shell: a piped journey records one audit record per command and a ver
   CHECK(contains(bad.out + bad.err, "seq " + std::to_string(altered)));
 }
 
-TEST_CASE("shell: /hold show previews without posting; values are never re-expanded",
+TEST_CASE("shell: /hold show previews without posting, values are never re-expanded",
           "[integration][shell]") {
   auto inst = make();
   auto r = inst.shell(
@@ -440,7 +440,7 @@ TEST_CASE("shell: a person over the command limit is denied", "[integration][she
 
 // --- 3. shell rules and start-up ----------------------------------------------
 
-TEST_CASE("shell: blank and # lines are skipped, \\r is stripped, os_user is recorded",
+TEST_CASE("shell: blank and # lines are skipped, a trailing CR is stripped, os_user is recorded",
           "[integration][shell]") {
   auto inst = make();
   auto r = inst.shell("\n   \n# a comment\n/draft new Hello\r\n\n#/draft new Not me\n@bob /draft show D-1\r\n"
@@ -504,7 +504,7 @@ TEST_CASE("shell: when standard output is gone, posts are recorded as failed and
   CHECK(count(db, "SELECT count(*) FROM audit_log WHERE action = 'post.sent'") == 0);
 }
 
-TEST_CASE("shell: --as picks the acting person; an unknown one refuses to start", "[integration][shell]") {
+TEST_CASE("shell: --as picks the acting person, an unknown one refuses to start", "[integration][shell]") {
   auto inst = make();
   auto r = inst.shell("/draft list\n", {"--as", "heidi"});
   REQUIRE(r.status == 0);

@@ -69,7 +69,10 @@ struct slack_env {
     std::string err = bot->err();
     REQUIRE(std::regex_search(err, m, std::regex(R"(\(port (\d+)\))")));
     http_port = static_cast<std::uint16_t>(std::stoi(m[1]));
-    if (connect) REQUIRE(fake.wait_connections(1, 10s));
+    if (connect) {
+      REQUIRE(fake.wait_connections(1, 10s));
+      REQUIRE(log_has("state connected"));  // the bot has seen hello too
+    }
   }
 
   // SIGKILL: a crash.
@@ -470,7 +473,7 @@ TEST_CASE("slack: a command whose ack a crash may have lost is confirmed after t
   CHECK(env.fake.calls("response_url").size() == after);
 }
 
-TEST_CASE("slack: SIGTERM closes the link with 1000 and exits 0; metrics and health are served", "[slack][service]") {
+TEST_CASE("slack: SIGTERM closes the link with 1000 and exits 0, metrics and health are served", "[slack][service]") {
   slack_env env;
   env.start();
   env.cmd("bob", "/crisis", "status");

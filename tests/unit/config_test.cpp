@@ -243,7 +243,7 @@ channel = "approvals"
                 "approval.standard.stages", "missing");
 }
 
-TEST_CASE("a role in [roles] that no person holds is an error", "[config]") {
+TEST_CASE("a role in the roles table that no person holds is an error", "[config]") {
   require_error(load_string(with("approve = [\"approver\"]", "approve = [\"approver\", \"legal\"]")),
                 "roles.approve[1]", "role \"legal\" is held by no person");
 }
@@ -256,7 +256,7 @@ TEST_CASE("a stage role that no person holds is an error", "[config]") {
   require_error(r, "approval.regulated.stages[1].roles[0]", "could never be met");
 }
 
-TEST_CASE("a stage role missing from [roles] approve is an error", "[config]") {
+TEST_CASE("a stage role missing from roles.approve is an error", "[config]") {
   auto r = load_string(with("stages = [{ name = \"comms\", roles = [\"approver\"] }]",
                             "stages = [{ name = \"comms\", roles = [\"drafter\"] }]"));
   require_error(r, "approval.standard.stages[0].roles[0]", "not in [roles] approve");
@@ -310,7 +310,7 @@ TEST_CASE("storage.busy_timeout admits ms, other durations do not", "[config]") 
                 "storage.busy_timeout", "\"soon\"");
 }
 
-TEST_CASE("channel names must exist in [channels]", "[config]") {
+TEST_CASE("channel names must exist in the channels table", "[config]") {
   SECTION("an approval class channel") {
     require_error(load_string(with("[approval.standard]", "[approval.standard]\nchannel = \"nowhere\"")),
                   "approval.standard.channel", "\"nowhere\"");

@@ -41,7 +41,7 @@ TEST_CASE("a lone -- ends the options so text may start with --", "[grammar]") {
   CHECK(c.to == std::vector<std::string>{"x"});
 }
 
-TEST_CASE("embargo with an offset is normalised to UTC; without a zone it is refused", "[grammar]") {
+TEST_CASE("embargo with an offset is normalised to UTC, without a zone it is refused", "[grammar]") {
   auto c = ok("/draft new --embargo 2026-12-01T10:00:00+01:00 text");
   CHECK(format_rfc3339_ms(*c.embargo) == "2026-12-01T09:00:00.000Z");
   auto e = bad("/draft new --embargo 2026-12-01T09:00:00 text");
@@ -75,7 +75,7 @@ TEST_CASE("approve and reject take D-n and D-n@R", "[grammar]") {
   CHECK_THAT(bad("/draft show D-1@2").message, Catch::Contains("not a draft ID"));
 }
 
-TEST_CASE("reject needs a reason; edit needs text", "[grammar]") {
+TEST_CASE("reject needs a reason, edit needs text", "[grammar]") {
   auto e = bad("/reject D-1");
   CHECK(e.v == verb::reject);
   CHECK_THAT(e.message, Catch::Contains("missing reason"));

@@ -15,7 +15,7 @@ TEST_CASE("a channel never seen is ready now", "[pacer]") {
   CHECK(p.ready_at("C1", t0) == t0);
 }
 
-TEST_CASE("posts to one channel are spaced by the interval; other channels are not held", "[pacer]") {
+TEST_CASE("posts to one channel are spaced by the interval, other channels are not held", "[pacer]") {
   pacer p(1000ms);
   p.sent("C1", t0);
   CHECK(p.ready_at("C1", t0) == t0 + 1000ms);
@@ -29,7 +29,7 @@ TEST_CASE("posts to one channel are spaced by the interval; other channels are n
   CHECK(p.ready_at("C1", t0 + 1000ms) == t0 + 2000ms);
 }
 
-TEST_CASE("Retry-After holds every channel; a shorter one never shortens it", "[pacer]") {
+TEST_CASE("Retry-After holds every channel, a shorter one never shortens it", "[pacer]") {
   pacer p(1000ms);
   p.sent("C1", t0);
   p.throttled(30s, t0 + 100ms);

@@ -354,7 +354,7 @@ TEST_CASE("acks and ack payloads have Slack's shape", "[slack][codec]") {
 
 // ---- Block Kit ----------------------------------------------------------------
 
-TEST_CASE("mrkdwn escaping; plain posts keep mentions", "[slack][codec]") {
+TEST_CASE("mrkdwn escaping, plain posts keep mentions", "[slack][codec]") {
   CHECK(escape_mrkdwn("a & b <c> >d") == "a &amp; b &lt;c&gt; &gt;d");
   CHECK(escape_mrkdwn("<@U123>") == "&lt;@U123&gt;");
   auto text = [](std::string_view t) { return std::string(plain_message(t).at("text").as_string()); };
@@ -485,7 +485,7 @@ TEST_CASE("the Reject modal for views.open", "[slack][codec]") {
 
 // ---- Web API ----------------------------------------------------------------
 
-TEST_CASE("Web API responses: ok, errors, garbage; the connection URL", "[slack][codec]") {
+TEST_CASE("Web API responses: ok, errors, garbage, the connection URL", "[slack][codec]") {
   auto ok = decode_api_response(R"({"ok":true,"url":"wss://wss-primary.slack.com/link/?ticket=1234-abc&app_id=A0"})");
   CHECK(ok.ok);
   CHECK(ok.error.empty());

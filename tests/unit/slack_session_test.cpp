@@ -58,7 +58,7 @@ void bring_up(session& s) {
 
 }  // namespace
 
-TEST_CASE("start opens a link; it is live only after hello", "[slack][session]") {
+TEST_CASE("start opens a link, it is live only after hello", "[slack][session]") {
   rig r;
   CHECK(show(r.s.start(t0)) == strings{"health connecting", "open 1"});
   CHECK_FALSE(r.s.healthy());
@@ -88,7 +88,7 @@ TEST_CASE("failures back off with full jitter, doubling to the cap", "[slack][se
   CHECK(r.s.consecutive_failures() == 9);
 }
 
-TEST_CASE("the jitter spans [0, ceiling): u = 0 retries at once, u near 1 just under the ceiling", "[slack][session]") {
+TEST_CASE("the jitter spans 0 up to the ceiling: u = 0 retries at once, u near 1 just under the ceiling", "[slack][session]") {
   rig r;
   r.rolls = {0.0, 0.99999, 0.99999};
   r.s.start(t0);
@@ -98,7 +98,7 @@ TEST_CASE("the jitter spans [0, ceiling): u = 0 retries at once, u near 1 just u
   CHECK(show(r.s.on_open_failed(3, "x", false, at(1999))) == strings{"wake +5998"});  // ceiling 4 s
 }
 
-TEST_CASE("the first failure reports degraded with the reason; hello resets the backoff", "[slack][session]") {
+TEST_CASE("the first failure reports degraded with the reason, hello resets the backoff", "[slack][session]") {
   rig r;
   r.s.start(t0);
   CHECK(show(r.s.on_open_failed(1, "apps.connections.open: ratelimited", false, t0)) ==

@@ -239,7 +239,7 @@ TEST_CASE("an edit voids approvals and a stale @R is refused", "[drafts]") {
   expect(b.run("alice", "/draft edit D-1 v2"), "invalid");
 }
 
-TEST_CASE("a rejection is answered by a revision; withdrawn is final", "[drafts]") {
+TEST_CASE("a rejection is answered by a revision, withdrawn is final", "[drafts]") {
   bot b;
   expect(b.run("alice", "/draft new v1"), "ok");
   auto r = b.run("bob", "/reject D-1 tone is off");
@@ -638,7 +638,7 @@ TEST_CASE("a batch commits many commands at once, each with its own record, in o
   CHECK(audit::verify(b.db.raw()).ok);
 }
 
-TEST_CASE("cards carry the revision their buttons act on; pages name who to mention", "[outbox]") {
+TEST_CASE("cards carry the revision their buttons act on, pages name who to mention", "[outbox]") {
   bot b;
   expect(b.run("alice", "/draft new hello"), "ok");
   expect(b.run("alice", "/draft edit D-1 hello again"), "ok");
