@@ -157,13 +157,15 @@ asio::awaitable<error_code> connect(std::shared_ptr<client_state> s) {
   if (s->origin.tls()) {
     s->secure = std::make_unique<tls_stream>(s->ex, s->ctx);
     error_code ec = co_await connect_tcp(beast::get_lowest_layer(*s->secure), s->origin, s->t.connect);
-    if (!ec) ec = co_await tls_handshake(*s->secure, s->origin.host, s->t.handshake);
+    if (!ec && !s->closed) ec = co_await tls_handshake(*s->secure, s->origin.host, s->t.handshake);
     if (ec) co_return ec;
   } else {
     s->plain = std::make_unique<beast::tcp_stream>(s->ex);
     const error_code ec = co_await connect_tcp(*s->plain, s->origin, s->t.connect);
     if (ec) co_return ec;
   }
+  // Destroyed meanwhile: do not send a request nobody waits for.
+  if (s->closed) co_return asio::error::operation_aborted;
   s->connected = true;
   co_return error_code{};
 }
@@ -175,6 +177,7 @@ asio::awaitable<exchange_result> exchange_on(const std::shared_ptr<client_state>
 
 asio::awaitable<std::pair<error_code, http_response>> run(std::shared_ptr<client_state> s, http_request r) {
   using result = std::pair<error_code, http_response>;
+  if (s->origin.scheme != "https" && s->origin.scheme != "http") co_return result{asio::error::invalid_argument, {}};
   if (!transport_allowed(s->origin)) co_return result{asio::error::access_denied, {}};
   const auto verb = http::string_to_verb(r.method);
   if (r.target.empty()) r.target = "/";

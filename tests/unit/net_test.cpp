@@ -125,6 +125,10 @@ class tls_listener {
     asio::co_spawn(ioc_, accept_loop(), asio::detached);
   }
   std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
+  // scheme://host:port/path of this listener.
+  net::url url(const std::string& scheme, const std::string& host = "localhost", const std::string& path = "") const {
+    return url_of(scheme + "://" + host + ":" + std::to_string(port()) + path);
+  }
   int accepts = 0;
   int handshake_failures = 0;
 
@@ -314,7 +318,7 @@ TEST_CASE("https: a response cut off mid-way is an error and is not resent", "[n
   const auto& tls = trusting_test_ca();
   run(ioc, [&]() -> asio::awaitable<void> {
     net::http_client client(ioc.get_executor(), tls,
-                            url_of("https://127.0.0.1:" + std::to_string(srv.listener.port())), short_timeouts());
+                            srv.listener.url("https", "127.0.0.1"), short_timeouts());
     auto [ec1, r1] = co_await client.request(post("/api/one"));
     REQUIRE_FALSE(ec1);
     // The second request goes out on the reused connection; the answer
@@ -332,7 +336,7 @@ TEST_CASE("https: Retry-After of a 429 comes back in seconds", "[net]") {
   const auto& tls = trusting_test_ca();
   run(ioc, [&]() -> asio::awaitable<void> {
     net::http_client client(ioc.get_executor(), tls,
-                            url_of("https://127.0.0.1:" + std::to_string(srv.listener.port())), short_timeouts());
+                            srv.listener.url("https", "127.0.0.1"), short_timeouts());
     srv.status = 429;
     srv.retry_after = " 7 ";
     auto [ec, r] = co_await client.request(post("/api/chat.postMessage"));
@@ -358,7 +362,7 @@ TEST_CASE("https: an untrusted issuer or a wrong host name fails the handshake w
   run(ioc, [&]() -> asio::awaitable<void> {
     {
       net::http_client client(ioc.get_executor(), other_ca,
-                              url_of("https://localhost:" + std::to_string(good.listener.port())), short_timeouts());
+                              good.listener.url("https"), short_timeouts());
       auto [ec, r] = co_await client.request(post("/api/x"));
       INFO(ec.message());
       CHECK(ec.category() == net::tls_verify_category());
@@ -367,7 +371,7 @@ TEST_CASE("https: an untrusted issuer or a wrong host name fails the handshake w
     }
     for (const char* host : {"localhost", "127.0.0.1"}) {
       net::http_client client(ioc.get_executor(), test_ca,
-                              url_of(std::string("https://") + host + ":" + std::to_string(wrong_host.listener.port())),
+                              wrong_host.listener.url("https", host),
                               short_timeouts());
       auto [ec, r] = co_await client.request(post("/api/x"));
       INFO(host << ": " << ec.message());
@@ -395,7 +399,7 @@ TEST_CASE("https: a server that never answers fails the request at the exchange 
     auto t = short_timeouts();
     t.exchange = 200ms;
     net::http_client client(ioc.get_executor(), tls,
-                            url_of("https://localhost:" + std::to_string(srv.listener.port())), t);
+                            srv.listener.url("https"), t);
     const auto start = std::chrono::steady_clock::now();
     auto [ec, r] = co_await client.request(post("/api/x"));
     const auto took = std::chrono::steady_clock::now() - start;
@@ -404,6 +408,16 @@ TEST_CASE("https: a server that never answers fails the request at the exchange 
     CHECK(took >= 150ms);
     CHECK(took < 3s);
     CHECK(srv.requests.size() == 1);  // sent once, not retried after the timeout
+
+    // A listener that never accepts: the kernel completes the TCP handshake
+    // from its backlog and nobody ever speaks TLS, so the handshake deadline ends it.
+    tcp::acceptor mute(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    t.handshake = 200ms;
+    net::http_client silent(ioc.get_executor(), tls,
+                            url_of("https://localhost:" + std::to_string(mute.local_endpoint().port())), t);
+    std::tie(ec, r) = co_await silent.request(post("/api/x"));
+    INFO(ec.message());
+    CHECK(ec == beast::error::timeout);
   });
 }
 
@@ -540,19 +554,25 @@ class wss_server {
   mode mode_;
 };
 
+// A websocket to a test server that must connect.
+asio::awaitable<std::unique_ptr<net::ws_client>> connect_ok(asio::io_context& ioc, net::url u,
+                                                            net::timeouts t = short_timeouts(),
+                                                            std::size_t max_message = 1 << 20) {
+  auto [ec, ws] = co_await net::ws_client::connect(ioc.get_executor(), trusting_test_ca(), std::move(u), t, max_message);
+  INFO(ec.message());
+  REQUIRE_FALSE(ec);
+  REQUIRE(ws);
+  co_return std::move(ws);
+}
+
 }  // namespace
 
 TEST_CASE("ws_client: wss echo, then a clean close", "[net]") {
   asio::io_context ioc;
   wss_server srv(ioc, wss_server::mode::echo);
-  const auto& tls = trusting_test_ca();
   run(ioc, [&]() -> asio::awaitable<void> {
     const auto port = std::to_string(srv.listener.port());
-    auto [ec, ws] = co_await net::ws_client::connect(ioc.get_executor(), tls,
-                                                     url_of("wss://localhost:" + port + "/link?ticket=1"),
-                                                     short_timeouts());
-    REQUIRE_FALSE(ec);
-    REQUIRE(ws);
+    auto ws = co_await connect_ok(ioc, srv.listener.url("wss", "localhost", "/link?ticket=1"));
     CHECK(srv.host == "localhost:" + port);
     CHECK(srv.target == "/link?ticket=1");
     CHECK(srv.user_agent.rfind("signoff/", 0) == 0);
@@ -576,12 +596,8 @@ TEST_CASE("ws_client: wss echo, then a clean close", "[net]") {
 TEST_CASE("ws_client: a message over max_message fails with message_too_big", "[net]") {
   asio::io_context ioc;
   wss_server srv(ioc, wss_server::mode::big_message);
-  const auto& tls = trusting_test_ca();
   run(ioc, [&]() -> asio::awaitable<void> {
-    auto [ec, ws] = co_await net::ws_client::connect(
-        ioc.get_executor(), tls, url_of("wss://localhost:" + std::to_string(srv.listener.port())),
-        short_timeouts(), 1024);
-    REQUIRE_FALSE(ec);
+    auto ws = co_await connect_ok(ioc, srv.listener.url("wss"), short_timeouts(), 1024);
     std::string got;
     const error_code rec = co_await ws->read(got);
     CHECK(rec == websocket::error::message_too_big);
@@ -596,12 +612,8 @@ TEST_CASE("ws_client: a message over max_message fails with message_too_big", "[
 TEST_CASE("ws_client: the server's close code is reported", "[net]") {
   asio::io_context ioc;
   wss_server srv(ioc, wss_server::mode::close_1011);
-  const auto& tls = trusting_test_ca();
   run(ioc, [&]() -> asio::awaitable<void> {
-    auto [ec, ws] = co_await net::ws_client::connect(
-        ioc.get_executor(), tls, url_of("wss://127.0.0.1:" + std::to_string(srv.listener.port())),
-        short_timeouts());
-    REQUIRE_FALSE(ec);
+    auto ws = co_await connect_ok(ioc, srv.listener.url("wss", "127.0.0.1"));
     CHECK(ws->close_code() == 0);
     std::string got;
     const error_code rec = co_await ws->read(got);
@@ -613,13 +625,10 @@ TEST_CASE("ws_client: the server's close code is reported", "[net]") {
 TEST_CASE("ws_client: a peer that stops answering pings ends the read at the idle timeout", "[net]") {
   asio::io_context ioc;
   wss_server srv(ioc, wss_server::mode::silent);
-  const auto& tls = trusting_test_ca();
   run(ioc, [&]() -> asio::awaitable<void> {
     auto t = short_timeouts();
     t.ws_idle = 300ms;
-    auto [ec, ws] = co_await net::ws_client::connect(
-        ioc.get_executor(), tls, url_of("wss://localhost:" + std::to_string(srv.listener.port())), t);
-    REQUIRE_FALSE(ec);
+    auto ws = co_await connect_ok(ioc, srv.listener.url("wss"), t);
     const auto start = std::chrono::steady_clock::now();
     std::string got;
     const auto rec = co_await ws->read(got);
@@ -632,11 +641,9 @@ TEST_CASE("ws_client: a peer that stops answering pings ends the read at the idl
 TEST_CASE("ws_client: wss with an untrusted certificate is refused", "[net]") {
   asio::io_context ioc;
   wss_server srv(ioc, wss_server::mode::echo);
-  const auto& tls = trusting_other_ca();
   run(ioc, [&]() -> asio::awaitable<void> {
-    auto [ec, ws] = co_await net::ws_client::connect(
-        ioc.get_executor(), tls, url_of("wss://localhost:" + std::to_string(srv.listener.port())),
-        short_timeouts());
+    auto [ec, ws] = co_await net::ws_client::connect(ioc.get_executor(), trusting_other_ca(),
+                                                     srv.listener.url("wss"), short_timeouts());
     CHECK(ec.category() == net::tls_verify_category());
     CHECK_FALSE(ws);
     CHECK(srv.host.empty());  // no upgrade request was sent
