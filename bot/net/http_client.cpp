@@ -180,12 +180,12 @@ asio::awaitable<std::pair<error_code, http_response>> run(std::shared_ptr<client
   if (s->origin.scheme != "https" && s->origin.scheme != "http") co_return result{asio::error::invalid_argument, {}};
   if (!transport_allowed(s->origin)) co_return result{asio::error::access_denied, {}};
   const auto verb = http::string_to_verb(r.method);
-  if (r.target.empty()) r.target = "/";
-  if (verb == http::verb::unknown || !target_safe(r.target) || !header_safe(r.bearer) ||
+  const std::string target = r.target.empty() ? std::string("/") : std::move(r.target);
+  if (verb == http::verb::unknown || !target_safe(target) || !header_safe(r.bearer) ||
       !header_safe(r.content_type))
     co_return result{asio::error::invalid_argument, {}};
 
-  request_message req{verb, r.target, 11};
+  request_message req{verb, target, 11};
   req.set(http::field::host, s->origin.authority());
   req.set(http::field::user_agent, user_agent);
   if (!r.bearer.empty()) req.set(http::field::authorization, "Bearer " + r.bearer);
