@@ -5,7 +5,8 @@
 // plus an optional extra CA file, send SNI and check the host name; there is
 // no switch that turns verification off. Every connect, TLS handshake and
 // HTTP exchange has a deadline. Beast stays out of this header: adapters
-// include it, the implementation compiles Beast once (net_impl.cpp).
+// include it; bot/net/*.cpp implement it (Asio/Beast compiled once in
+// asio_beast.cpp, shared steps in detail.hpp).
 //
 // Threading: every object here belongs to one executor (the adapters' single
 // io_context thread) and must be used only from coroutines running on it.
@@ -32,7 +33,8 @@ struct url {
   std::string port;    // explicit or the scheme's default
   std::string target;
   bool tls() const { return scheme == "https" || scheme == "wss"; }
-  std::string origin() const;  // scheme://host:port
+  std::string origin() const;     // scheme://host:port
+  std::string authority() const;  // host[:port] for a Host header: port only when not the default
 };
 // Nullopt when the text is not an absolute http/https/ws/wss URL.
 std::optional<url> parse_url(std::string_view text);
@@ -55,12 +57,18 @@ class tls_context {
   ~tls_context();
   tls_context(const tls_context&) = delete;
   tls_context& operator=(const tls_context&) = delete;
-  void* native() const;  // boost::asio::ssl::context*, for net_impl.cpp only
+  void* native() const;  // boost::asio::ssl::context*, for bot/net/*.cpp only
 
  private:
   struct impl;
   std::unique_ptr<impl> impl_;
 };
+
+// Certificate verification failures of a TLS handshake (untrusted issuer,
+// expired, host name mismatch...). value() is OpenSSL's X509_V_ERR_* code;
+// message() names the reason, e.g. "TLS certificate verification failed:
+// hostname mismatch". Other handshake failures keep their SSL error codes.
+const boost::system::error_category& tls_verify_category();
 
 struct http_request {
   std::string method = "POST";

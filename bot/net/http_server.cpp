@@ -1,0 +1,165 @@
+// The health/metrics endpoint: plain HTTP, GET only, one request per
+// connection, each connection under a short deadline so a slow client cannot
+// hold it open.
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include <stdexcept>
+
+#include "bot/net/detail.hpp"
+
+namespace signoff::net {
+
+using namespace detail;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr std::chrono::seconds connection_deadline{10};
+
+// "127.0.0.1:9470", "[::1]:9470", "localhost:0".
+std::optional<tcp::endpoint> parse_listen(const std::string& listen) {
+  const auto colon = listen.rfind(':');
+  if (colon == std::string::npos) return std::nullopt;
+  std::string host = listen.substr(0, colon);
+  const std::string port = listen.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host == "localhost") host = "127.0.0.1";
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  const unsigned long p = std::stoul(port);
+  if (p > 65535) return std::nullopt;
+  error_code ec;
+  const auto address = asio::ip::make_address(host, ec);
+  if (ec) return std::nullopt;
+  return tcp::endpoint(address, static_cast<std::uint16_t>(p));
+}
+
+// Shared with the accept loop and every connection coroutine, so stopping or
+// destroying the http_server never frees what they use.
+struct server_state {
+  server_state(asio::any_io_executor e, std::string l, http_server::handler handler)
+      : ex(std::move(e)), listen(std::move(l)), h(std::move(handler)), acceptor(ex) {}
+  asio::any_io_executor ex;
+  std::string listen;
+  http_server::handler h;
+  tcp::acceptor acceptor;
+  std::uint16_t port = 0;
+  bool started = false;
+  bool stopped = false;
+  std::vector<std::weak_ptr<beast::tcp_stream>> connections;  // to close them on stop()
+};
+
+http::response<http::string_body> answer(server_state& s, const http::request<http::string_body>& req) {
+  http::response<http::string_body> res;
+  res.version(11);
+  res.set(http::field::server, user_agent);
+  res.keep_alive(false);
+  if (req.method() != http::verb::get) {
+    res.result(http::status::method_not_allowed);
+    res.set(http::field::allow, "GET");
+    res.set(http::field::content_type, "text/plain; charset=utf-8");
+    res.body() = "method not allowed\n";
+  } else {
+    http_reply r;
+    try {
+      r = s.h(std::string_view(req.target().data(), req.target().size()));
+    } catch (const std::exception&) {
+      // A failing health probe must answer, not take the process down.
+      r = http_reply{500, "text/plain; charset=utf-8", "internal error\n"};
+    }
+    res.result(r.status > 999 ? 500 : r.status);
+    res.set(http::field::content_type, r.content_type);
+    res.body() = std::move(r.body);
+  }
+  res.prepare_payload();
+  return res;
+}
+
+asio::awaitable<void> serve(std::shared_ptr<server_state> s, std::shared_ptr<beast::tcp_stream> stream) {
+  beast::flat_buffer buffer;
+  http::request_parser<http::string_body> parser;
+  parser.body_limit(64 * 1024);
+  stream->expires_after(connection_deadline);
+  auto [rec, n] = co_await http::async_read(*stream, buffer, parser, tok);
+  if (!rec && !s->stopped) {
+    auto res = answer(*s, parser.get());
+    auto [wec, written] = co_await http::async_write(*stream, res, tok);
+    error_code ignored;
+    if (!wec) stream->socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+  stream->close();
+}
+
+asio::awaitable<void> accept_loop(std::shared_ptr<server_state> s) {
+  while (!s->stopped) {
+    auto [ec, socket] = co_await s->acceptor.async_accept(tok);
+    if (s->stopped) break;
+    if (ec) {
+      // Out of descriptors and the like: wait a little instead of spinning.
+      asio::steady_timer pause(s->ex, std::chrono::milliseconds(100));
+      co_await pause.async_wait(tok);
+      continue;
+    }
+    std::erase_if(s->connections, [](const auto& w) { return w.expired(); });
+    auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
+    s->connections.push_back(stream);
+    asio::co_spawn(s->ex, serve(s, std::move(stream)), asio::detached);
+  }
+}
+
+}  // namespace
+
+struct http_server::impl {
+  std::shared_ptr<server_state> s;
+};
+
+http_server::http_server(asio::any_io_executor ex, const std::string& listen, handler h)
+    : impl_(std::make_unique<impl>()) {
+  impl_->s = std::make_shared<server_state>(std::move(ex), listen, std::move(h));
+  auto& s = *impl_->s;
+  const auto endpoint = parse_listen(listen);
+  if (!endpoint) throw std::runtime_error("http: cannot listen on '" + listen + "': expected host:port");
+  error_code ec;
+  auto fail = [&](const char* step) {
+    throw std::runtime_error("http: cannot listen on " + listen + " (" + step + "): " + ec.message());
+  };
+  if (s.acceptor.open(endpoint->protocol(), ec); ec) fail("socket");
+  // A restarted process must not wait out TIME_WAIT; Linux still refuses a
+  // port another socket listens on.
+  if (s.acceptor.set_option(tcp::acceptor::reuse_address(true), ec); ec) fail("SO_REUSEADDR");
+  if (s.acceptor.bind(*endpoint, ec); ec) fail("bind");
+  if (s.acceptor.listen(asio::socket_base::max_listen_connections, ec); ec) fail("listen");
+  s.port = s.acceptor.local_endpoint().port();
+}
+
+http_server::~http_server() { stop(); }
+
+std::uint16_t http_server::port() const { return impl_->s->port; }
+
+void http_server::start() {
+  auto& s = impl_->s;
+  if (s->started || s->stopped) return;
+  s->started = true;
+  asio::co_spawn(s->ex, accept_loop(s), asio::detached);
+}
+
+void http_server::stop() {
+  auto& s = *impl_->s;
+  if (s.stopped) return;
+  s.stopped = true;
+  error_code ignored;
+  s.acceptor.close(ignored);
+  for (auto& w : s.connections)
+    if (auto c = w.lock()) c->close();
+  s.connections.clear();
+}
+
+}  // namespace signoff::net
