@@ -86,8 +86,11 @@ struct http_response {
 
 // A keep-alive HTTP/1.1 client for one origin (scheme, host, port). Requests
 // are serialised: a second request waits for the first. A broken or timed-out
-// connection is dropped and the next request reconnects once; errors come
-// back as values (error_code), never as exceptions.
+// connection is dropped and the next request reconnects. When a reused
+// connection turns out to be closed by the peer before any response byte
+// (write fails, or the read ends at once), the request is sent once more on a
+// fresh connection; never after a response began. Errors come back as values
+// (error_code), never as exceptions; timeouts are beast::error::timeout.
 class http_client {
  public:
   // `origin` must be https, or http on a loopback host (else every request
@@ -124,8 +127,9 @@ class ws_client {
           std::size_t max_message = 1 << 20);
 
   // Reads one whole message into `out` (replacing its content). A message
-  // over max_message fails with beast::websocket::error::message_too_big;
-  // a close frame fails with websocket::error::closed (see close_code()).
+  // over max_message fails with beast::websocket::error::message_too_big
+  // (the link is then closed with 1009); a close frame fails with
+  // websocket::error::closed (see close_code()).
   boost::asio::awaitable<boost::system::error_code> read(std::string& out);
   boost::asio::awaitable<boost::system::error_code> write(std::string_view text);
   // Sends a close frame with `code` and waits (bounded by the handshake

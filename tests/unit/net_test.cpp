@@ -232,7 +232,7 @@ net::http_request post(const std::string& target, const std::string& body = R"({
 
 }  // namespace
 
-TEST_CASE("parse_url splits http(s)/ws(s) URLs and refuses others", "[net]") {
+TEST_CASE("net: parse_url splits http(s)/ws(s) URLs and refuses others", "[net]") {
   auto u = net::parse_url("HTTPS://Slack.com/api/chat.postMessage?x=1#frag");
   REQUIRE(u);
   CHECK(u->scheme == "https");
@@ -268,7 +268,7 @@ TEST_CASE("parse_url splits http(s)/ws(s) URLs and refuses others", "[net]") {
   CHECK_FALSE(net::is_loopback_host("localhost.example.com"));
 }
 
-TEST_CASE("https: requests carry token and body, share one connection and survive an idle close", "[net]") {
+TEST_CASE("net: https: requests carry token and body, share one connection and survive an idle close", "[net]") {
   asio::io_context ioc;
   https_server srv(ioc);
   srv.close_after = 2;
@@ -311,7 +311,7 @@ TEST_CASE("https: requests carry token and body, share one connection and surviv
   });
 }
 
-TEST_CASE("https: a response cut off mid-way is an error and is not resent", "[net]") {
+TEST_CASE("net: https: a response cut off mid-way is an error and is not resent", "[net]") {
   asio::io_context ioc;
   https_server srv(ioc);
   srv.partial_at = 2;
@@ -330,7 +330,7 @@ TEST_CASE("https: a response cut off mid-way is an error and is not resent", "[n
   });
 }
 
-TEST_CASE("https: Retry-After of a 429 comes back in seconds", "[net]") {
+TEST_CASE("net: https: Retry-After of a 429 comes back in seconds", "[net]") {
   asio::io_context ioc;
   https_server srv(ioc);
   const auto& tls = trusting_test_ca();
@@ -353,7 +353,7 @@ TEST_CASE("https: Retry-After of a 429 comes back in seconds", "[net]") {
   });
 }
 
-TEST_CASE("https: an untrusted issuer or a wrong host name fails the handshake with a clear error", "[net]") {
+TEST_CASE("net: https: an untrusted issuer or a wrong host name fails the handshake with a clear error", "[net]") {
   asio::io_context ioc;
   https_server good(ioc);
   https_server wrong_host(ioc, test_pki().wrong_host_cert, test_pki().wrong_host_key);
@@ -390,7 +390,7 @@ TEST_CASE("https: an untrusted issuer or a wrong host name fails the handshake w
   });
 }
 
-TEST_CASE("https: a server that never answers fails the request at the exchange deadline", "[net]") {
+TEST_CASE("net: https: a server that never answers fails the request at the exchange deadline", "[net]") {
   asio::io_context ioc;
   https_server srv(ioc);
   srv.never_answer = true;
@@ -421,7 +421,7 @@ TEST_CASE("https: a server that never answers fails the request at the exchange 
   });
 }
 
-TEST_CASE("tls_context names a CA file it cannot load", "[net]") {
+TEST_CASE("net: tls_context names a CA file it cannot load", "[net]") {
   const std::string missing = "/nonexistent/signoff/corp-ca.pem";
   try {
     net::tls_context tls(missing);
@@ -435,7 +435,7 @@ TEST_CASE("tls_context names a CA file it cannot load", "[net]") {
   CHECK_NOTHROW(net::tls_context(""));
 }
 
-TEST_CASE("http_server answers GET through its handler, refuses other methods, names a busy address", "[net]") {
+TEST_CASE("net: http_server answers GET through its handler, refuses other methods, names a busy address", "[net]") {
   asio::io_context ioc;
   std::vector<std::string> targets;
   net::http_server server(ioc.get_executor(), "127.0.0.1:0", [&](std::string_view target) {
@@ -474,7 +474,7 @@ TEST_CASE("http_server answers GET through its handler, refuses other methods, n
                     Catch::Contains("nonsense"));
 }
 
-TEST_CASE("plain http and ws to a non-loopback host are refused before any connection", "[net]") {
+TEST_CASE("net: plain http and ws to a non-loopback host are refused before any connection", "[net]") {
   asio::io_context ioc;
   const auto& tls = trusting_test_ca();  // plain http never uses it
   run(ioc, [&]() -> asio::awaitable<void> {
@@ -567,7 +567,7 @@ asio::awaitable<std::unique_ptr<net::ws_client>> connect_ok(asio::io_context& io
 
 }  // namespace
 
-TEST_CASE("ws_client: wss echo, then a clean close", "[net]") {
+TEST_CASE("net: ws_client: wss echo, then a clean close", "[net]") {
   asio::io_context ioc;
   wss_server srv(ioc, wss_server::mode::echo);
   run(ioc, [&]() -> asio::awaitable<void> {
@@ -593,7 +593,7 @@ TEST_CASE("ws_client: wss echo, then a clean close", "[net]") {
   });
 }
 
-TEST_CASE("ws_client: a message over max_message fails with message_too_big", "[net]") {
+TEST_CASE("net: ws_client: a message over max_message fails with message_too_big", "[net]") {
   asio::io_context ioc;
   wss_server srv(ioc, wss_server::mode::big_message);
   run(ioc, [&]() -> asio::awaitable<void> {
@@ -609,7 +609,7 @@ TEST_CASE("ws_client: a message over max_message fails with message_too_big", "[
   });
 }
 
-TEST_CASE("ws_client: the server's close code is reported", "[net]") {
+TEST_CASE("net: ws_client: the server's close code is reported", "[net]") {
   asio::io_context ioc;
   wss_server srv(ioc, wss_server::mode::close_1011);
   run(ioc, [&]() -> asio::awaitable<void> {
@@ -622,7 +622,7 @@ TEST_CASE("ws_client: the server's close code is reported", "[net]") {
   });
 }
 
-TEST_CASE("ws_client: a peer that stops answering pings ends the read at the idle timeout", "[net]") {
+TEST_CASE("net: ws_client: a peer that stops answering pings ends the read at the idle timeout", "[net]") {
   asio::io_context ioc;
   wss_server srv(ioc, wss_server::mode::silent);
   run(ioc, [&]() -> asio::awaitable<void> {
@@ -638,7 +638,7 @@ TEST_CASE("ws_client: a peer that stops answering pings ends the read at the idl
   });
 }
 
-TEST_CASE("ws_client: wss with an untrusted certificate is refused", "[net]") {
+TEST_CASE("net: ws_client: wss with an untrusted certificate is refused", "[net]") {
   asio::io_context ioc;
   wss_server srv(ioc, wss_server::mode::echo);
   run(ioc, [&]() -> asio::awaitable<void> {
