@@ -157,3 +157,14 @@ std::string fill_template(std::string_view text, const std::map<std::string, std
 bool parse_rate(std::string_view s, std::optional<rate_limit>& out);
 
 }  // namespace signoff::conf
+
+namespace signoff::conf {
+
+// Reads a secret from its file (trailing whitespace and newlines removed)
+// or environment variable. On failure returns nullopt and sets `problem` to
+// a message naming `key` (e.g. "slack.app_token_file") and the file or
+// variable — never the secret's content.
+std::optional<std::string> read_secret_value(const secret_ref& ref, std::string_view key,
+                                             std::string& problem);
+
+}  // namespace signoff::conf

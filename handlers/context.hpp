@@ -21,6 +21,8 @@ namespace signoff::handlers {
 // delivering platform that has an ID for that channel.
 struct post_request {
   std::string channel, kind, subject, text;
+  std::optional<std::int64_t> approve_rev;  // cards: the revision their buttons act on
+  std::vector<std::string> mentions;        // people paged: "@id" in text, rendered per platform
 };
 
 struct result {

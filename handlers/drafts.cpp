@@ -98,7 +98,9 @@ std::string channel_of(const conf::config& cfg, const draft& d) {
 
 result with_card(result r, const conf::config& cfg, const draft& d, std::string_view kind,
                  std::string_view headline) {
-  r.posts.push_back({channel_of(cfg, d), std::string(kind), draft_id(d.id), card_text(cfg, d, headline)});
+  std::optional<std::int64_t> rev;
+  if (d.status == draft_status::pending) rev = d.rev;
+  r.posts.push_back({channel_of(cfg, d), std::string(kind), draft_id(d.id), card_text(cfg, d, headline), rev, {}});
   return r;
 }
 

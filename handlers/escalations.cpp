@@ -62,7 +62,8 @@ result escalate(const cmd::command& c, context& ctx) {
   r.detail["notified"] = boost::json::array(e.notified.begin(), e.notified.end());
   r.reply = r.subject + " opened on route " + route->name + " [" + e.sev + "]; paged " +
             join(e.notified) + " in #" + route->channel + ".";
-  r.posts.push_back({route->channel, "page", r.subject, page_text(e, *route, 1)});
+  r.posts.push_back({route->channel, "page", r.subject, page_text(e, *route, 1), std::nullopt,
+                     route->levels.front().notify});
   return r;
 }
 
@@ -170,7 +171,8 @@ std::optional<timer_action> fire_escalation(std::int64_t id, const conf::config&
   r.detail["notified"] = boost::json::array(lvl.notify.begin(), lvl.notify.end());
   r.detail["due_at"] = format_rfc3339_ms(was_due);  // after a restart it fires late, at once
   r.reply = r.subject + " not acknowledged: escalated to level " + std::to_string(next) + ", paging " + join(lvl.notify) + ".";
-  r.posts.push_back({route->channel, "page", r.subject, page_text(*e, *route, next)});
+  r.posts.push_back({route->channel, "page", r.subject, page_text(*e, *route, next), std::nullopt,
+                     route->levels[static_cast<std::size_t>(next - 1)].notify});
   return timer_action{"escalation.level", std::move(r)};
 }
 

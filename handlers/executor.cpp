@@ -48,6 +48,8 @@ void enqueue_posts(const conf::config& cfg, store& db, const std::vector<std::st
       op.subject = p.subject;
       op.text = p.text;
       op.requested_by = by;
+      op.approve_rev = p.approve_rev;
+      op.mentions = p.mentions;
       ids.push_back(db.enqueue_post(op));
       routed = true;
     }
@@ -83,9 +85,57 @@ bool executor::over_limit(const std::string& who, time_point now, std::string& w
 }
 
 execution executor::execute(const incoming& in, time_point now) {
-  ++stats_.commands;
+  auto out = execute_batch({in}, now);
+  return std::move(out.front());
+}
+
+std::vector<execution> executor::execute_batch(const std::vector<incoming>& batch, time_point now,
+                                               const confirmations& confirmed) {
+  std::vector<execution> out;
+  out.reserve(batch.size());
+  stats_.commands += batch.size();
+  try {
+    db_.begin();
+    try {
+      for (const auto& [platform, ids] : confirmed) db_.confirm_envelopes(platform, ids);
+      for (const auto& in : batch) out.push_back(run_one(in, now));
+      db_.commit();  // durable from here: only now may a reply report it
+    } catch (...) {
+      db_.rollback();
+      throw;
+    }
+  } catch (const std::exception& e) {  // storage_failure, or a failure outside any handler
+    stats_.not_recorded += batch.size();
+    std::vector<execution> refused(batch.size());
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      refused[i].action = i < out.size() ? out[i].action : std::string();
+      refused[i].error = e.what();
+      refused[i].reply = std::string(not_recorded_reply);
+    }
+    return refused;
+  }
+  return out;
+}
+
+// One command inside the caller's transaction, in its own savepoint so a
+// defect in a handler undoes only that command's changes.
+execution executor::run_one(const incoming& in, time_point now) {
   const std::string actor_name = in.who.audit_name();
   const conf::person* person = in.who.person.empty() ? nullptr : cfg_.find_person(in.who.person);
+
+  // A delivery seen before (a retry, a replay, an envelope repeated across a
+  // restart) gets the reply it got then and changes nothing.
+  if (!in.who.envelope.empty()) {
+    if (auto seen = db_.find_envelope(in.who.platform, in.who.envelope)) {
+      ++stats_.duplicates;
+      execution ex;
+      ex.duplicate = true;
+      ex.recorded = true;
+      ex.seq = seen->seq;
+      ex.reply = std::move(seen->reply);
+      return ex;
+    }
+  }
 
   boost::json::object base;
   const bool utf8 = valid_utf8(in.line);
@@ -124,30 +174,25 @@ execution executor::execute(const incoming& in, time_point now) {
 
   execution ex;
   ex.action = action;
-  auto run_in_transaction = [&](const std::function<handlers::result()>& decide) {
-    db_.begin();
-    try {
-      handlers::result res = decide();
-      enqueue_posts(cfg_, db_, platforms_, res.posts, actor_name, now, res);
-      boost::json::object detail = base;
-      for (auto& kv : res.detail) detail[kv.key()] = kv.value();
-      audit::entry e{in.who.platform, in.who.workspace, in.who.channel, actor_name, action,
-                     res.subject, res.revision, res.outcome, boost::json::serialize(detail)};
-      auto rec = db_.append_audit(e, now);
-      db_.commit();  // durable from here: only now may a reply report it
-      ex.recorded = true;
-      ex.seq = rec.seq;
-      ex.outcome = res.outcome;
-      ex.subject = res.subject;
-      ex.reply = std::move(res.reply);
-    } catch (...) {
-      db_.rollback();
-      throw;
-    }
+  auto record = [&](handlers::result res) {
+    enqueue_posts(cfg_, db_, platforms_, res.posts, actor_name, now, res);
+    boost::json::object detail = base;
+    for (auto& kv : res.detail) detail[kv.key()] = kv.value();
+    audit::entry e{in.who.platform, in.who.workspace, in.who.channel, actor_name, action,
+                   res.subject, res.revision, res.outcome, boost::json::serialize(detail)};
+    auto rec = db_.append_audit(e, now);
+    if (!in.who.envelope.empty())
+      db_.remember_envelope(in.who.platform, in.who.envelope, rec.seq, res.reply, in.response_url, now);
+    ex.recorded = true;
+    ex.seq = rec.seq;
+    ex.outcome = res.outcome;
+    ex.subject = res.subject;
+    ex.reply = std::move(res.reply);
   };
 
+  db_.savepoint();
   try {
-    run_in_transaction([&]() -> handlers::result {
+    record([&]() -> handlers::result {
       if (early) return *early;
       if (parsed->v == cmd::verb::help) {
         handlers::result r;
@@ -171,32 +216,22 @@ execution executor::execute(const incoming& in, time_point now) {
         case cmd::verb::help: break;
       }
       return handlers::invalid("unhandled command");
-    });
-  } catch (const storage_failure& e) {
-    ++stats_.not_recorded;
+    }());
+    db_.release_savepoint();
+  } catch (const storage_failure&) {
+    throw;  // the whole batch is refused: nothing of it is recorded
+  } catch (const std::exception& bug) {
+    // A defect in signoff, not in the input: undo what the handler did,
+    // record it as `error` so the attempt is audited, and say nothing changed.
+    db_.rollback_to_savepoint();
     ex = execution{};
     ex.action = action;
-    ex.error = e.what();
-    ex.reply = std::string(not_recorded_reply);
-  } catch (const std::exception& bug) {
-    // A defect in signoff, not in the input: record it as `error` so the
-    // attempt is audited, and tell the user nothing changed.
-    try {
-      run_in_transaction([&] {
-        handlers::result r;
-        r.outcome = "error";
-        r.detail["error"] = std::string("internal error: ") + bug.what();
-        r.reply = "signoff failed while processing this command (internal error); nothing was "
-                  "changed. The failure is recorded; please tell an operator.";
-        return r;
-      });
-    } catch (const std::exception& e) {
-      ++stats_.not_recorded;
-      ex = execution{};
-      ex.action = action;
-      ex.error = e.what();
-      ex.reply = std::string(not_recorded_reply);
-    }
+    handlers::result r;
+    r.outcome = "error";
+    r.detail["error"] = std::string("internal error: ") + bug.what();
+    r.reply = "signoff failed while processing this command (internal error); nothing was "
+              "changed. The failure is recorded; please tell an operator.";
+    record(std::move(r));
   }
   return ex;
 }

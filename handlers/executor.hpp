@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bot/core/types.hpp"
@@ -18,8 +19,9 @@
 namespace signoff {
 
 struct incoming {
-  actor who;
-  std::string line;  // the command line as received (may be invalid UTF-8)
+  actor who;                 // who.envelope: the platform delivery ID, deduplicated
+  std::string line;          // the command line as received (may be invalid UTF-8)
+  std::string response_url;  // where a late confirmation may go ('' when none)
 };
 
 struct execution {
@@ -29,6 +31,7 @@ struct execution {
   std::int64_t seq = 0;  // audit seq when recorded
   std::string action, subject;
   std::string error;  // when not recorded: the storage failure, for the operator's log
+  bool duplicate = false;  // a delivery seen before: not executed again, `reply` is the first reply
 };
 
 struct executor_stats {
@@ -37,6 +40,7 @@ struct executor_stats {
   std::uint64_t timer_actions = 0;
   std::uint64_t timer_failures = 0;
   std::uint64_t posts_sent = 0, posts_failed = 0;
+  std::uint64_t duplicates = 0;     // deliveries seen before, not executed again
 };
 
 class executor {
@@ -47,6 +51,17 @@ class executor {
 
   // Runs one command. The reply reports success only after the commit.
   execution execute(const incoming& in, time_point now);
+
+  // Runs several commands in one transaction (group commit: one fsync for
+  // all), each with its own audit record, in order; returns their results in
+  // the same order once the commit is durable. A command whose delivery ID
+  // was seen before is not executed again (`duplicate`). When the database
+  // cannot record, every command of the batch is refused (not recorded).
+  // `confirmed` (platform -> delivery IDs) marks earlier replies as
+  // delivered in the same transaction.
+  using confirmations = std::vector<std::pair<std::string, std::vector<std::string>>>;
+  std::vector<execution> execute_batch(const std::vector<incoming>& batch, time_point now,
+                                       const confirmations& confirmed = {});
 
   // Writes the config.load (or config.reload) record. Throws storage_failure.
   void record_config(bool reload, const std::string& source, time_point now);
@@ -74,6 +89,7 @@ class executor {
 
  private:
   bool over_limit(const std::string& who, time_point now, std::string& why);
+  execution run_one(const incoming& in, time_point now);
 
   const conf::config& cfg_;
   store& db_;

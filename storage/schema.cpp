@@ -126,6 +126,26 @@ CREATE TABLE outbox (
 );
 CREATE INDEX outbox_pending ON outbox(platform, id) WHERE status = 'pending';
 )sql",
+    // 2: platform deliveries seen (executed once, also across restarts), the
+    // revision an approval card's buttons act on, and finding a card's
+    // platform message for updates.
+    R"sql(
+CREATE TABLE seen_envelopes (
+  platform     TEXT NOT NULL,
+  envelope_id  TEXT NOT NULL,
+  seen_at      TEXT NOT NULL,
+  seq          INTEGER NOT NULL,
+  reply        TEXT NOT NULL,
+  response_url TEXT NOT NULL DEFAULT '',
+  confirmed    INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (platform, envelope_id)
+) WITHOUT ROWID;
+CREATE INDEX seen_envelopes_unconfirmed ON seen_envelopes(platform, seen_at) WHERE confirmed = 0;
+CREATE INDEX seen_envelopes_age ON seen_envelopes(seen_at);
+ALTER TABLE outbox ADD COLUMN approve_rev INTEGER;
+ALTER TABLE outbox ADD COLUMN mentions TEXT NOT NULL DEFAULT '';
+CREATE INDEX outbox_sent_cards ON outbox(platform, platform_channel, subject, id) WHERE status = 'sent' AND kind = 'card';
+)sql",
 };
 
 constexpr int n_migrations = static_cast<int>(sizeof migrations / sizeof migrations[0]);

@@ -58,6 +58,13 @@ void sqlite_store::rollback() noexcept {
     sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
 }
 
+void sqlite_store::savepoint() { db_.exec("SAVEPOINT cmd"); }
+void sqlite_store::release_savepoint() { db_.exec("RELEASE cmd"); }
+void sqlite_store::rollback_to_savepoint() {
+  db_.exec("ROLLBACK TO cmd");
+  db_.exec("RELEASE cmd");
+}
+
 // ---- drafts -------------------------------------------------------------
 
 std::int64_t sqlite_store::create_draft(const new_draft& d, time_point at) {
@@ -341,9 +348,10 @@ std::vector<audit::record> sqlite_store::query_audit(const audit::filter& f) {
 
 std::int64_t sqlite_store::enqueue_post(const outbox_post& p) {
   db_.prepare("INSERT INTO outbox (created_at, platform, channel, platform_channel, kind, subject, text, "
-              "requested_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+              "requested_by, approve_rev, mentions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
       .bind(1, ts(p.created_at)).bind(2, p.platform).bind(3, p.channel).bind(4, p.platform_channel)
-      .bind(5, p.kind).bind(6, p.subject).bind(7, p.text).bind(8, p.requested_by).run();
+      .bind(5, p.kind).bind(6, p.subject).bind(7, p.text).bind(8, p.requested_by)
+      .bind(9, p.approve_rev).bind(10, join_targets(p.mentions)).run();
   return db_.last_insert_rowid();
 }
 
@@ -351,7 +359,7 @@ namespace {
 
 constexpr const char* outbox_columns =
     "SELECT id, created_at, platform, channel, platform_channel, kind, subject, text, requested_by, "
-    "attempts FROM outbox ";
+    "attempts, approve_rev, mentions FROM outbox ";
 
 std::vector<outbox_post> load_posts(sql::stmt& s) {
   std::vector<outbox_post> out;
@@ -367,6 +375,8 @@ std::vector<outbox_post> load_posts(sql::stmt& s) {
     p.text = s.text(7);
     p.requested_by = s.text(8);
     p.attempts = static_cast<int>(s.i64(9));
+    if (!s.is_null(10)) p.approve_rev = s.i64(10);
+    p.mentions = split_targets(s.view(11));
     out.push_back(std::move(p));
   }
   return out;
@@ -404,6 +414,59 @@ bool sqlite_store::finish_post(std::int64_t id, bool sent, const std::string& re
               "lease_owner = NULL, lease_until = NULL WHERE id = ? AND status = 'pending'")
       .bind(1, sent ? "sent" : "failed").bind(2, ts(at)).bind(3, result).bind(4, id).run();
   return db_.changes() == 1;
+}
+
+std::optional<std::string> sqlite_store::sent_card(const std::string& platform,
+                                                   const std::string& platform_channel,
+                                                   const std::string& subject) {
+  auto s = db_.prepare("SELECT result FROM outbox WHERE platform = ? AND platform_channel = ? AND subject = ? "
+                       "AND status = 'sent' AND kind = 'card' ORDER BY id DESC LIMIT 1");
+  s.bind(1, platform).bind(2, platform_channel).bind(3, subject);
+  if (!s.step() || s.is_null(0)) return std::nullopt;
+  return s.text(0);
+}
+
+// ---- deliveries seen ---------------------------------------------------------
+
+std::optional<seen_envelope> sqlite_store::find_envelope(const std::string& platform,
+                                                         const std::string& envelope_id) {
+  auto s = db_.prepare("SELECT seq, reply FROM seen_envelopes WHERE platform = ? AND envelope_id = ?");
+  s.bind(1, platform).bind(2, envelope_id);
+  if (!s.step()) return std::nullopt;
+  return seen_envelope{s.i64(0), s.text(1)};
+}
+
+void sqlite_store::remember_envelope(const std::string& platform, const std::string& envelope_id,
+                                     std::int64_t seq, const std::string& reply,
+                                     const std::string& response_url, time_point at) {
+  db_.prepare("INSERT INTO seen_envelopes (platform, envelope_id, seen_at, seq, reply, response_url) "
+              "VALUES (?, ?, ?, ?, ?, ?)")
+      .bind(1, platform).bind(2, envelope_id).bind(3, ts(at)).bind(4, seq).bind(5, reply)
+      .bind(6, response_url).run();
+}
+
+void sqlite_store::confirm_envelopes(const std::string& platform, const std::vector<std::string>& ids) {
+  if (ids.empty()) return;
+  auto s = db_.prepare("UPDATE seen_envelopes SET confirmed = 1 WHERE platform = ? AND envelope_id = ?");
+  for (const auto& id : ids) {
+    s.reset();
+    s.bind(1, platform).bind(2, id).run();
+  }
+}
+
+std::vector<unconfirmed_envelope> sqlite_store::unconfirmed_envelopes(const std::string& platform,
+                                                                      time_point since) {
+  auto s = db_.prepare("SELECT envelope_id, reply, response_url, seen_at FROM seen_envelopes "
+                       "WHERE platform = ? AND confirmed = 0 AND seen_at >= ? ORDER BY seen_at");
+  s.bind(1, platform).bind(2, ts(since));
+  std::vector<unconfirmed_envelope> out;
+  while (s.step()) out.push_back({s.text(0), s.text(1), s.text(2), parse_ts(s.view(3))});
+  return out;
+}
+
+int sqlite_store::prune_envelopes(time_point before) {
+  db_.prepare("DELETE FROM seen_envelopes WHERE seen_at < ?").bind(1, ts(before)).run();
+  return db_.changes();
 }
 
 }  // namespace signoff

@@ -24,6 +24,9 @@ class sqlite_store final : public store {
   void begin() override;
   void commit() override;
   void rollback() noexcept override;
+  void savepoint() override;
+  void release_savepoint() override;
+  void rollback_to_savepoint() override;
 
   std::int64_t create_draft(const new_draft& d, time_point at) override;
   std::optional<draft> get_draft(std::int64_t id) override;
@@ -58,6 +61,17 @@ class sqlite_store final : public store {
 
   std::int64_t enqueue_post(const outbox_post& p) override;
   std::vector<outbox_post> pending_posts(const std::string& platform, int limit) override;
+  std::optional<std::string> sent_card(const std::string& platform, const std::string& platform_channel,
+                                       const std::string& subject) override;
+  std::optional<seen_envelope> find_envelope(const std::string& platform,
+                                             const std::string& envelope_id) override;
+  void remember_envelope(const std::string& platform, const std::string& envelope_id, std::int64_t seq,
+                         const std::string& reply, const std::string& response_url,
+                         time_point at) override;
+  void confirm_envelopes(const std::string& platform, const std::vector<std::string>& ids) override;
+  std::vector<unconfirmed_envelope> unconfirmed_envelopes(const std::string& platform,
+                                                          time_point since) override;
+  int prune_envelopes(time_point before) override;
   std::vector<outbox_post> claim_posts(const std::string& platform, const std::string& owner,
                                        time_point now, std::chrono::milliseconds lease,
                                        int limit) override;

@@ -113,6 +113,24 @@ struct outbox_post {
   std::string text;
   std::string requested_by;      // person whose command caused it ('system' for timers)
   int attempts = 0;
+  // Approval cards: the revision their Approve/Reject buttons act on; unset
+  // when the card offers no decision (approved, rejected, withdrawn).
+  std::optional<std::int64_t> approve_rev;
+  // Pages: the people mentioned as "@id" in `text`; adapters render them as
+  // platform mentions (Slack <@U…>).
+  std::vector<std::string> mentions;
+};
+
+// A platform delivery (Slack envelope, Discord interaction) already executed.
+struct seen_envelope {
+  std::int64_t seq = 0;    // the audit record of its execution
+  std::string reply;       // the reply it got, sent again on a redelivery
+};
+// An execution whose reply may not have reached its user (the ack was lost
+// to a crash): confirmed late through the response URL after a restart.
+struct unconfirmed_envelope {
+  std::string envelope_id, reply, response_url;
+  time_point seen_at;
 };
 
 class store {
@@ -123,6 +141,11 @@ class store {
   virtual void begin() = 0;
   virtual void commit() = 0;
   virtual void rollback() noexcept = 0;
+  // Inside a transaction: a nested unit that can be undone alone (grouped
+  // commits run several commands in one transaction, each in a savepoint).
+  virtual void savepoint() = 0;
+  virtual void release_savepoint() = 0;
+  virtual void rollback_to_savepoint() = 0;
 
   // Drafts
   virtual std::int64_t create_draft(const new_draft& d, time_point at) = 0;  // revision 1
@@ -179,6 +202,25 @@ class store {
   // Marks a post sent or failed. False when it was no longer pending (already
   // finished by another process), in which case nothing changed.
   virtual bool finish_post(std::int64_t id, bool sent, const std::string& result, time_point at) = 0;
+  // The platform message ID (finish_post's result) of the newest card sent
+  // for `subject` in that channel: what a card update edits.
+  virtual std::optional<std::string> sent_card(const std::string& platform,
+                                               const std::string& platform_channel,
+                                               const std::string& subject) = 0;
+
+  // Deliveries seen (SPEC: a platform delivery seen twice is executed once).
+  virtual std::optional<seen_envelope> find_envelope(const std::string& platform,
+                                                     const std::string& envelope_id) = 0;
+  virtual void remember_envelope(const std::string& platform, const std::string& envelope_id,
+                                 std::int64_t seq, const std::string& reply,
+                                 const std::string& response_url, time_point at) = 0;
+  // The replies of these envelopes reached their users (ack written).
+  virtual void confirm_envelopes(const std::string& platform, const std::vector<std::string>& ids) = 0;
+  // Unconfirmed executions seen at or after `since`, oldest first.
+  virtual std::vector<unconfirmed_envelope> unconfirmed_envelopes(const std::string& platform,
+                                                                  time_point since) = 0;
+  // Forgets deliveries seen before `before`; returns how many.
+  virtual int prune_envelopes(time_point before) = 0;
 };
 
 }  // namespace signoff

@@ -4,6 +4,7 @@
 
 #include "bot/app/audit_cli.hpp"
 #include "bot/app/output.hpp"
+#include "bot/app/run.hpp"
 #include "bot/app/shell.hpp"
 #include "config/config.hpp"
 
@@ -108,15 +109,7 @@ int run_cli(const std::vector<std::string>& args) {
   if (cmd == "run") {
     if (!parse_flags(args, 1, {"config"}, f, problem)) return usage(problem);
     if (flag(f, "config").empty()) return usage("run needs --config FILE");
-    auto r = conf::load_file(flag(f, "config"));
-    for (const auto& d : r.diagnostics) std::cerr << conf::format(d) << "\n";
-    if (!r.ok()) {
-      std::cerr << "signoff run: refusing to start on an invalid config\n";
-      return 2;
-    }
-    std::cerr << "signoff run: this build has no network platform adapter yet (Slack arrives "
-                 "next); use `signoff shell` to serve the terminal.\n";
-    return 2;
+    return run_service(flag(f, "config"));
   }
   return usage("unknown command '" + cmd + "'");
 }

@@ -1,0 +1,755 @@
+#include "bot/adapters/slack.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/serialize.hpp>
+#include <spdlog/spdlog.h>
+
+#include <deque>
+#include <map>
+#include <random>
+#include <unistd.h>
+
+#include "bot/core/pacer.hpp"
+#include "bot/net/net.hpp"
+#include "bot/protocol/slack/codec.hpp"
+#include "bot/protocol/slack/identity.hpp"
+#include "bot/protocol/slack/session.hpp"
+
+namespace signoff::adapters {
+namespace {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+using steady = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+time_point now() { return std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now()); }
+steady::time_point to_steady(time_point at) {
+  auto d = at - now();
+  return steady::now() + (d.count() > 0 ? std::chrono::duration_cast<steady::duration>(d) : steady::duration{});
+}
+
+template <class... F>
+struct overloaded : F... {
+  using F::operator()...;
+};
+template <class... F>
+overloaded(F...) -> overloaded<F...>;
+
+// A one-waiter wake-up flag on a timer: notify() before wait() is not lost.
+class event {
+ public:
+  explicit event(asio::any_io_executor ex) : t_(ex) {}
+  void notify() {
+    set_ = true;
+    t_.cancel();
+  }
+  awaitable<void> wait() { return wait_until(steady::time_point::max()); }
+  awaitable<void> wait_until(steady::time_point at) {
+    if (!set_) {
+      t_.expires_at(at);
+      co_await t_.async_wait(use_tuple);
+    }
+    set_ = false;
+  }
+
+ private:
+  asio::steady_timer t_;
+  bool set_ = false;
+};
+
+// Errors after which a post is retried rather than reported failed.
+bool transient_error(std::string_view e) {
+  return e == "ratelimited" || e == "internal_error" || e == "fatal_error" ||
+         e == "service_unavailable" || e == "request_timeout" || e == "invalid_response";
+}
+
+constexpr std::size_t max_batch = 256;
+constexpr auto post_lease = std::chrono::seconds(120);
+constexpr auto seen_keep = std::chrono::hours(24);       // dedup window for deliveries
+constexpr auto late_window = std::chrono::minutes(30);   // response_url lifetime (Slack: 30 min)
+
+}  // namespace
+
+struct slack_adapter::impl : std::enable_shared_from_this<impl> {
+  struct link_conn {
+    slack::link_id id = 0;
+    std::unique_ptr<net::ws_client> ws;
+    std::deque<std::string> outq;
+    std::unique_ptr<event> wake;
+    bool closing = false, ended = false, abandon = false;
+    std::uint16_t close_code = 1000;
+  };
+  struct pending_cmd {
+    std::shared_ptr<link_conn> link;
+    std::string envelope_id;
+    slack::run_command cmd;
+  };
+
+  asio::any_io_executor ex;
+  const conf::config& cfg;
+  executor& exec;
+  store& db;
+  slack_secrets secrets;
+  std::shared_ptr<spdlog::logger> log;
+
+  std::unique_ptr<net::tls_context> tls;
+  net::url api_origin;
+  std::string api_prefix;  // target prefix of Web API methods, e.g. "/api/"
+  std::unique_ptr<net::http_client> api_connect, api_posts, api_interactive;
+  std::map<std::string, std::unique_ptr<net::http_client>> response_clients;
+
+  std::mt19937_64 rng{std::random_device{}()};
+  slack::session fsm;
+  std::map<slack::link_id, std::shared_ptr<link_conn>> links;
+  std::optional<time_point> fsm_timer_at;
+  event fsm_wake, commit_wake, deliver_wake;
+
+  std::deque<pending_cmd> pending;
+  std::vector<std::string> acked;  // envelopes whose reply was written, to mark confirmed
+  pacer pace{std::chrono::milliseconds(1100)};
+  const std::string owner = "slack:" + std::to_string(::getpid()) + ":" +
+                            std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
+
+  std::string state = "connecting", detail;
+  slack_counters counters;
+  bool stopping = false, stopped = false;
+  std::function<void()> on_done;
+
+  impl(asio::any_io_executor e, const conf::config& c, executor& x, store& d, slack_secrets s)
+      : ex(e), cfg(c), exec(x), db(d), secrets(std::move(s)),
+        fsm(slack::session_options{}, [this] { return std::uniform_real_distribution<double>(0, 1)(rng); }),
+        fsm_wake(e), commit_wake(e), deliver_wake(e) {
+    log = spdlog::default_logger()->clone("slack");
+  }
+
+  // ---- set-up -------------------------------------------------------------
+  void start() {
+    const auto& sc = *cfg.slack;
+    auto u = net::parse_url(sc.api_base);
+    if (!u || (u->scheme != "https" && u->scheme != "http"))
+      throw std::runtime_error("slack.api_base: not an http(s) URL: " + sc.api_base);
+    if (!u->tls() && !net::is_loopback_host(u->host))
+      throw std::runtime_error("slack.api_base: plain http is only allowed on a loopback address");
+    api_origin = *u;
+    api_prefix = u->target;
+    if (api_prefix.empty() || api_prefix.back() != '/') api_prefix += '/';
+    tls = std::make_unique<net::tls_context>(sc.ca_file);
+    api_connect = std::make_unique<net::http_client>(ex, *tls, api_origin);
+    api_posts = std::make_unique<net::http_client>(ex, *tls, api_origin);
+    api_interactive = std::make_unique<net::http_client>(ex, *tls, api_origin);
+    auto self = shared_from_this();
+    late_confirmations();
+    asio::co_spawn(ex, [self]() { return self->committer(); }, asio::detached);
+    asio::co_spawn(ex, [self]() { return self->deliverer(); }, asio::detached);
+    asio::co_spawn(ex, [self]() { return self->fsm_timer(); }, asio::detached);
+    apply(fsm.start(now()));
+  }
+
+  // ---- the session state machine's actions --------------------------------
+  void apply(std::vector<slack::action> acts) {
+    for (auto& a : acts)
+      std::visit(overloaded{
+                     [&](const slack::open_link& o) {
+                       auto self = shared_from_this();
+                       auto l = std::make_shared<link_conn>();
+                       l->id = o.id;
+                       l->wake = std::make_unique<event>(ex);
+                       links[o.id] = l;
+                       asio::co_spawn(ex, [self, l]() { return self->run_link(l); }, asio::detached);
+                     },
+                     [&](const slack::close_link& c) {
+                       auto it = links.find(c.id);
+                       if (it == links.end()) return;
+                       auto& l = it->second;
+                       if (!l->ws) l->abandon = true;
+                       else if (c.code == 0) l->ws->abort();
+                       else {
+                         l->closing = true;
+                         l->close_code = c.code;
+                         l->wake->notify();
+                       }
+                     },
+                     [&](const slack::wake_at& w) {
+                       fsm_timer_at = w.at;
+                       fsm_wake.notify();
+                     },
+                     [&](const slack::report_health& h) {
+                       if (h.state != state || h.detail != detail) {
+                         if (h.state == "disabled") log->error("Socket Mode disabled: {}", h.detail);
+                         else if (h.state == "degraded") log->warn("no live Socket Mode link: {}", h.detail);
+                         else log->info("state {}{}{}", h.state, h.detail.empty() ? "" : ": ", h.detail);
+                       }
+                       state = h.state;
+                       detail = h.detail;
+                     },
+                 },
+                 a);
+  }
+
+  awaitable<void> fsm_timer() {
+    auto self = shared_from_this();
+    while (!stopped) {
+      if (fsm_timer_at) co_await fsm_wake.wait_until(to_steady(*fsm_timer_at));
+      else co_await fsm_wake.wait();
+      if (stopped) break;
+      if (fsm_timer_at && now() >= *fsm_timer_at) {
+        fsm_timer_at.reset();
+        apply(fsm.on_timer(now()));
+      }
+    }
+  }
+
+  // ---- one Socket Mode link ---------------------------------------------------
+  awaitable<void> run_link(std::shared_ptr<link_conn> l) {
+    auto self = shared_from_this();
+    ++counters.links_opened;
+    net::http_request req;
+    req.target = api_prefix + "apps.connections.open";
+    req.content_type = "application/x-www-form-urlencoded";
+    req.bearer = secrets.app_token;
+    auto [ec, resp] = co_await api_connect->request(req);
+    std::string why;
+    bool fatal = false;
+    std::optional<net::url> wss;
+    if (ec) {
+      why = "apps.connections.open: " + ec.message();
+    } else if (resp.status == 429) {
+      why = "apps.connections.open: rate limited (HTTP 429)";
+    } else {
+      auto r = slack::decode_api_response(resp.body);
+      if (!r.ok) {
+        why = "apps.connections.open: " + (r.error.empty() ? "HTTP " + std::to_string(resp.status) : r.error);
+        fatal = slack::fatal_auth_error(r.error);
+      } else if (auto cu = slack::connection_url(r); !cu || !(wss = net::parse_url(*cu))) {
+        why = "apps.connections.open: no usable url in the response";
+      } else if (!wss->tls() && !(!api_origin.tls() && net::is_loopback_host(wss->host))) {
+        why = "apps.connections.open: refusing a plain ws:// link";
+        wss.reset();
+      }
+    }
+    if (!wss) {
+      ++counters.link_failures;
+      links.erase(l->id);
+      log->warn("link {}: {}", l->id, why);
+      if (!stopped) apply(fsm.on_open_failed(l->id, why, fatal, now()));
+      co_return;
+    }
+    auto [cec, ws] = co_await net::ws_client::connect(ex, *tls, *wss, net::timeouts{});
+    if (cec) {
+      ++counters.link_failures;
+      links.erase(l->id);
+      // The URL's query is a single-use ticket: log the host only.
+      log->warn("link {}: websocket connect to {} failed: {}", l->id, wss->host, cec.message());
+      if (!stopped) apply(fsm.on_open_failed(l->id, "websocket connect: " + cec.message(), false, now()));
+      co_return;
+    }
+    l->ws = std::move(ws);
+    if (l->abandon || stopped) {
+      co_await l->ws->close(1000);
+      links.erase(l->id);
+      co_return;
+    }
+    apply(fsm.on_connected(l->id, now()));
+    asio::co_spawn(ex, [self, l]() { return self->writer(l); }, asio::detached);
+
+    std::string frame;
+    for (;;) {
+      auto rec = co_await l->ws->read(frame);
+      if (rec) {
+        why = rec.message();
+        if (l->ws->close_code()) why += " (close code " + std::to_string(l->ws->close_code()) + ")";
+        break;
+      }
+      on_frame(l, frame);
+    }
+    l->ended = true;
+    l->wake->notify();
+    links.erase(l->id);
+    if (l->closing) log->info("link {} closed", l->id);
+    else log->warn("link {} ended: {}", l->id, why);
+    if (!stopped) apply(fsm.on_closed(l->id, why, now()));
+    commit_wake.notify();  // a stopping adapter waits for its links to end
+  }
+
+  awaitable<void> writer(std::shared_ptr<link_conn> l) {
+    auto self = shared_from_this();
+    while (!l->ended) {
+      if (l->outq.empty()) {
+        if (l->closing) break;
+        co_await l->wake->wait();
+        continue;
+      }
+      std::string msg = std::move(l->outq.front());
+      l->outq.pop_front();
+      if (auto ec = co_await l->ws->write(msg)) {
+        log->warn("link {}: write failed: {}", l->id, ec.message());
+        l->ws->abort();
+        co_return;
+      }
+    }
+    if (l->closing && !l->ended) co_await l->ws->close(l->close_code);
+  }
+
+  bool send_ack(const std::shared_ptr<link_conn>& l, const std::string& envelope_id,
+                const boost::json::object* payload) {
+    if (!l || l->ended || l->closing || !l->ws) return false;
+    l->outq.push_back(slack::encode_ack(envelope_id, payload));
+    l->wake->notify();
+    ++counters.acks;
+    return true;
+  }
+
+  void on_frame(const std::shared_ptr<link_conn>& l, const std::string& text) {
+    auto d = slack::decode_frame(text);
+    if (auto* err = std::get_if<slack::decode_error>(&d)) {
+      ++counters.malformed_frames;
+      log->warn("link {}: ignoring a malformed frame: {}", l->id, err->message);
+      return;
+    }
+    std::visit(overloaded{
+                   [&](const slack::hello& h) {
+                     log->info("link {}: hello (num_connections {})", l->id, h.num_connections);
+                     apply(fsm.on_hello(l->id, h, now()));
+                   },
+                   [&](const slack::disconnect& dc) {
+                     ++counters.disconnects;
+                     log->info("link {}: disconnect ({})", l->id, dc.reason_text);
+                     apply(fsm.on_disconnect(l->id, dc, now()));
+                   },
+                   [&](const slack::envelope& e) { on_envelope(l, e); },
+                   [&](const slack::unknown_frame& u) {
+                     log->debug("link {}: ignoring frame type '{}'", l->id, u.type);
+                   },
+               },
+               std::get<slack::frame>(d));
+  }
+
+  void on_envelope(const std::shared_ptr<link_conn>& l, const slack::envelope& e) {
+    ++counters.envelopes;
+    if (e.retry_attempt > 0)
+      log->info("envelope {} redelivered (retry_attempt {}, {})", e.envelope_id, e.retry_attempt,
+                e.retry_reason);
+    std::visit(overloaded{
+                   [&](const slack::run_command& rc) {
+                     pending.push_back({l, e.envelope_id, rc});
+                     commit_wake.notify();
+                   },
+                   [&](const slack::open_reject_modal& m) {
+                     send_ack(l, e.envelope_id, nullptr);
+                     auto self = shared_from_this();
+                     std::string response_url;
+                     if (auto* v = e.payload.if_contains("response_url"); v && v->is_string())
+                       response_url = std::string(v->get_string());
+                     asio::co_spawn(ex, [self, m, response_url]() { return self->open_modal(m, response_url); },
+                                    asio::detached);
+                   },
+                   [&](const slack::modal_error& me) {
+                     auto payload = slack::modal_errors(me);
+                     send_ack(l, e.envelope_id, &payload);
+                   },
+                   [&](const slack::ignore_envelope& ig) {
+                     send_ack(l, e.envelope_id, nullptr);
+                     log->debug("envelope {} ({}) ignored: {}", e.envelope_id, e.type, ig.why);
+                   },
+               },
+               slack::interpret(e));
+  }
+
+  // ---- commands: grouped durable commits, then acks -----------------------------
+  awaitable<void> committer() {
+    auto self = shared_from_this();
+    bool stop_sent = false;
+    steady::time_point stop_deadline{};
+    for (;;) {
+      if (!pending.empty()) {
+        run_batch();
+        // Let the readers queue what arrived meanwhile: it forms the next batch.
+        co_await asio::post(ex, asio::use_awaitable);
+        continue;
+      }
+      if (stopping) {
+        if (!stop_sent) {
+          stop_sent = true;
+          stop_deadline = steady::now() + 5s;
+          apply(fsm.stop());
+          deliver_wake.notify();
+        }
+        if (links.empty() || steady::now() >= stop_deadline) break;
+        co_await commit_wake.wait_until(steady::now() + 50ms);
+        continue;
+      }
+      if (!acked.empty()) {
+        co_await commit_wake.wait_until(steady::now() + 500ms);
+        if (pending.empty() && !acked.empty()) flush_confirmations();
+        continue;
+      }
+      co_await commit_wake.wait();
+    }
+    if (!acked.empty()) flush_confirmations();
+    stopped = true;
+    state = "stopped";
+    fsm_wake.notify();
+    deliver_wake.notify();
+    for (auto& [id, l] : links)
+      if (l->ws) l->ws->abort();
+    if (on_done) on_done();
+  }
+
+  void flush_confirmations() {
+    executor::confirmations c{{"slack", std::move(acked)}};
+    acked.clear();
+    auto r = exec.execute_batch({}, now(), c);
+    (void)r;  // an empty batch has no results; a failure leaves them unconfirmed (harmless)
+  }
+
+  void run_batch() {
+    std::vector<pending_cmd> batch;
+    while (!pending.empty() && batch.size() < max_batch) {
+      batch.push_back(std::move(pending.front()));
+      pending.pop_front();
+    }
+    std::vector<incoming> ins;
+    ins.reserve(batch.size());
+    for (const auto& c : batch)
+      ins.push_back({slack::actor_for(c.cmd.from, cfg, c.envelope_id), c.cmd.line, c.cmd.response_url});
+    executor::confirmations conf;
+    if (!acked.empty()) conf.push_back({"slack", std::move(acked)});
+    acked.clear();
+    auto results = exec.execute_batch(ins, now(), conf);
+    ++counters.batches;
+    if (!results.empty() && !results.front().recorded) {
+      log->error("database could not record {} command(s): {}", results.size(), results.front().error);
+      if (!conf.empty()) acked = std::move(conf.front().second);  // try again with the next batch
+    }
+    for (std::size_t i = 0; i < batch.size(); ++i) respond(batch[i], results[i]);
+    deliver_wake.notify();
+  }
+
+  void respond(const pending_cmd& c, const execution& r) {
+    if (r.duplicate) {
+      ++counters.duplicates;
+      log->info("envelope {} seen before (audit seq {}): not executed again", c.envelope_id, r.seq);
+    }
+    auto self = shared_from_this();
+    const auto& rc = c.cmd;
+    if (rc.ephemeral_ack) {
+      auto payload = slack::ephemeral_reply(r.reply);
+      if (send_ack(c.link, c.envelope_id, &payload)) {
+        if (r.recorded) acked.push_back(c.envelope_id);
+      } else if (r.recorded && !rc.response_url.empty()) {
+        // The link died before the ack: the user still learns the outcome.
+        asio::co_spawn(ex, [self, url = rc.response_url, text = r.reply, id = c.envelope_id]() {
+          return self->reply_via_url(url, text, id);
+        }, asio::detached);
+      }
+      return;
+    }
+    send_ack(c.link, c.envelope_id, nullptr);  // closes the modal / settles the click
+    if (rc.from_modal) {
+      asio::co_spawn(ex, [self, ch = rc.from.channel_id, user = rc.from.user_id, text = r.reply,
+                          id = c.envelope_id, rec = r.recorded]() {
+        return self->post_ephemeral(ch, user, text, rec ? id : std::string());
+      }, asio::detached);
+    } else if (!rc.response_url.empty()) {
+      asio::co_spawn(ex, [self, url = rc.response_url, text = r.reply,
+                          id = r.recorded ? c.envelope_id : std::string()]() {
+        return self->reply_via_url(url, text, id);
+      }, asio::detached);
+    }
+  }
+
+  // ---- Web API helpers -----------------------------------------------------------
+  struct api_outcome {
+    enum class kind { ok, retry, failed } k = kind::failed;
+    slack::api_result r;
+    std::chrono::milliseconds retry_after{0};
+    std::string error;
+  };
+
+  awaitable<api_outcome> call(net::http_client& client, const std::string& method,
+                              const boost::json::object& args) {
+    ++counters.api_calls;
+    net::http_request req;
+    req.target = api_prefix + method;
+    req.content_type = "application/json; charset=utf-8";
+    req.body = boost::json::serialize(args);
+    req.bearer = secrets.bot_token;
+    auto [ec, resp] = co_await client.request(std::move(req));
+    api_outcome out;
+    if (ec) {
+      out.k = api_outcome::kind::retry;
+      out.error = ec.message();
+      out.retry_after = 2s;
+    } else if (resp.status == 429) {
+      ++counters.rate_limited;
+      out.k = api_outcome::kind::retry;
+      out.error = "ratelimited";
+      out.retry_after = resp.retry_after ? std::chrono::duration_cast<std::chrono::milliseconds>(*resp.retry_after)
+                                         : std::chrono::milliseconds(1000);
+    } else if (resp.status >= 500) {
+      out.k = api_outcome::kind::retry;
+      out.error = "HTTP " + std::to_string(resp.status);
+      out.retry_after = 2s;
+    } else {
+      out.r = slack::decode_api_response(resp.body);
+      if (out.r.ok) out.k = api_outcome::kind::ok;
+      else {
+        out.error = out.r.error;
+        out.k = transient_error(out.r.error) ? api_outcome::kind::retry : api_outcome::kind::failed;
+        out.retry_after = 2s;
+      }
+    }
+    if (out.k != api_outcome::kind::ok) {
+      ++counters.api_errors;
+      log->warn("{}: {}", method, out.error);
+    }
+    co_return out;
+  }
+
+  awaitable<void> open_modal(slack::open_reject_modal m, std::string response_url) {
+    auto self = shared_from_this();
+    auto args = slack::reject_modal(m.trigger_id, m.draft, m.rev, m.from.channel_id, cfg.limits.max_text);
+    auto out = co_await call(*api_interactive, "views.open", args);
+    if (out.k != api_outcome::kind::ok && !response_url.empty())
+      co_await reply_via_url(response_url,
+                             "Could not open the reject dialog (" + out.error + "). Use /reject " + m.draft +
+                                 "@" + std::to_string(m.rev) + " REASON instead.",
+                             "");
+  }
+
+  awaitable<void> post_ephemeral(std::string channel, std::string user, std::string text,
+                                 std::string envelope_id) {
+    auto self = shared_from_this();
+    boost::json::object args = slack::plain_message(text);
+    args["channel"] = channel;
+    args["user"] = user;
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      auto out = co_await call(*api_interactive, "chat.postEphemeral", args);
+      if (out.k == api_outcome::kind::ok) {
+        if (!envelope_id.empty()) acked.push_back(envelope_id);
+        co_return;
+      }
+      if (out.k == api_outcome::kind::failed) co_return;
+      asio::steady_timer t(ex, out.retry_after);
+      co_await t.async_wait(use_tuple);
+    }
+  }
+
+  // POSTs an ephemeral message to a response_url (valid 30 min, 5 uses).
+  awaitable<bool> reply_via_url(std::string url_text, std::string text, std::string envelope_id) {
+    auto self = shared_from_this();
+    auto u = net::parse_url(url_text);
+    if (!u || !(u->tls() || (!api_origin.tls() && net::is_loopback_host(u->host)))) {
+      log->warn("ignoring a response_url that is not https");
+      co_return false;
+    }
+    auto& client = response_clients[u->origin()];
+    if (!client) client = std::make_unique<net::http_client>(ex, *tls, *u);
+    boost::json::object body = slack::plain_message(text);
+    body["response_type"] = "ephemeral";
+    body["replace_original"] = false;
+    net::http_request req;
+    req.target = u->target;
+    req.content_type = "application/json; charset=utf-8";
+    req.body = boost::json::serialize(body);
+    auto [ec, resp] = co_await client->request(std::move(req));
+    if (ec || resp.status >= 300) {
+      log->warn("response_url reply failed: {}", ec ? ec.message() : "HTTP " + std::to_string(resp.status));
+      co_return false;
+    }
+    if (!envelope_id.empty()) acked.push_back(envelope_id);
+    co_return true;
+  }
+
+  // After a restart: tell users whose command was recorded but whose ack a
+  // crash lost that it stands (SPEC: late confirmation via response_url).
+  void late_confirmations() {
+    std::vector<unconfirmed_envelope> rows;
+    try {
+      rows = db.unconfirmed_envelopes("slack", now() - late_window);
+      db.begin();
+      db.prune_envelopes(now() - seen_keep);
+      db.commit();
+    } catch (const std::exception& e) {
+      db.rollback();
+      log->error("cannot read unconfirmed commands: {}", e.what());
+      return;
+    }
+    auto self = shared_from_this();
+    for (auto& row : rows) {
+      if (row.response_url.empty()) {
+        acked.push_back(row.envelope_id);
+        continue;
+      }
+      ++counters.late_confirmations;
+      log->info("confirming envelope {} late: its ack may have been lost in a restart", row.envelope_id);
+      asio::co_spawn(ex, [self, row]() {
+        return self->reply_via_url(row.response_url,
+                                   "signoff restarted before it could answer you. Your command was "
+                                   "recorded:\n" + row.reply,
+                                   row.envelope_id);
+      }, [](std::exception_ptr, bool) {});
+    }
+  }
+
+  // ---- the outbox --------------------------------------------------------------
+  enum class delivery { sent, failed, retry };
+
+  awaitable<void> deliverer() {
+    auto self = shared_from_this();
+    std::deque<outbox_post> q;
+    std::map<std::int64_t, std::string> recorded_pending;  // delivered, recording failed: post id -> result
+    while (!stopping) {
+      if (q.empty()) {
+        try {
+          auto posts = db.claim_posts("slack", owner, now(), post_lease, 50);
+          q.assign(posts.begin(), posts.end());
+        } catch (const std::exception& e) {
+          log->error("cannot read the outbox: {}", e.what());
+        }
+        if (q.empty()) {
+          co_await deliver_wake.wait_until(steady::now() + 5s);
+          continue;
+        }
+      }
+      // The first post of each channel, in order; the earliest one ready goes.
+      auto t = now();
+      std::optional<std::size_t> pick;
+      time_point soonest = time_point::max();
+      std::vector<std::string> seen_channels;
+      for (std::size_t i = 0; i < q.size(); ++i) {
+        const auto& ch = q[i].platform_channel;
+        if (std::find(seen_channels.begin(), seen_channels.end(), ch) != seen_channels.end()) continue;
+        seen_channels.push_back(ch);
+        auto ready = pace.ready_at(ch, t);
+        if (ready <= t) {
+          pick = i;
+          break;
+        }
+        soonest = std::min(soonest, ready);
+      }
+      if (!pick) {
+        co_await deliver_wake.wait_until(to_steady(soonest));
+        continue;
+      }
+      outbox_post p = q[*pick];
+      std::string result;
+      delivery d;
+      if (auto it = recorded_pending.find(p.id); it != recorded_pending.end()) {
+        d = delivery::sent;
+        result = it->second;
+      } else {
+        d = co_await deliver(p, result);
+        if (stopping) co_return;  // shutdown never waits: the lease expires, the post stays queued
+      }
+      if (d == delivery::retry) continue;  // the pacer holds it back
+      try {
+        exec.record_delivery(p, d == delivery::sent, result, now());
+        recorded_pending.erase(p.id);
+        q.erase(q.begin() + static_cast<std::ptrdiff_t>(*pick));
+      } catch (const std::exception& e) {
+        log->error("post {} delivered but not recorded yet: {}", p.id, e.what());
+        if (d == delivery::sent) recorded_pending[p.id] = result;
+        asio::steady_timer tm(ex, 1s);
+        co_await tm.async_wait(use_tuple);
+        continue;
+      }
+      if (d == delivery::failed) {
+        log->error("post {} ({} {} to {}) failed: {}", p.id, p.kind, p.subject, p.platform_channel, result);
+        notify_failure(p, result);
+      }
+    }
+  }
+
+  awaitable<delivery> deliver(const outbox_post& p, std::string& result) {
+    auto self = shared_from_this();
+    boost::json::object args;
+    std::string method = "chat.postMessage";
+    if (p.kind == "card" || p.kind == "card_update") {
+      args = slack::card_message(p.text, p.subject, p.approve_rev);
+      if (p.kind == "card_update") {
+        std::optional<std::string> ts;
+        try {
+          ts = db.sent_card("slack", p.platform_channel, p.subject);
+        } catch (const std::exception& e) {
+          log->error("cannot look up the card of {}: {}", p.subject, e.what());
+          co_return delivery::retry;
+        }
+        if (ts) {
+          method = "chat.update";
+          args["ts"] = *ts;
+        }
+      }
+    } else {
+      args = slack::plain_message(slack::render_mentions(p.text, p.mentions, cfg));
+    }
+    args["channel"] = p.platform_channel;
+    auto out = co_await call(*api_posts, method, args);
+    pace.sent(p.platform_channel, now());
+    if (out.k == api_outcome::kind::failed && method == "chat.update" &&
+        (out.error == "message_not_found" || out.error == "cant_update_message" ||
+         out.error == "edit_window_closed")) {
+      args.erase("ts");  // the card is gone: post the current state as a new card
+      out = co_await call(*api_posts, "chat.postMessage", args);
+      pace.sent(p.platform_channel, now());
+    }
+    switch (out.k) {
+      case api_outcome::kind::ok: {
+        result = method == "chat.update" ? std::string(args.at("ts").as_string()) : std::string();
+        if (auto* v = out.r.body.if_contains("ts"); v && v->is_string()) result = std::string(v->get_string());
+        co_return delivery::sent;
+      }
+      case api_outcome::kind::retry:
+        pace.throttled(out.retry_after, now());
+        co_return delivery::retry;
+      case api_outcome::kind::failed:
+        result = out.error;
+        co_return delivery::failed;
+    }
+    co_return delivery::retry;
+  }
+
+  // SPEC: a failed post is also reported to the person whose command caused it.
+  void notify_failure(const outbox_post& p, const std::string& error) {
+    const auto* person = cfg.find_person(p.requested_by);
+    if (!person || person->slack.empty()) return;
+    auto self = shared_from_this();
+    boost::json::object args = slack::plain_message(
+        "signoff could not post the " + p.kind + " for " + p.subject + " to #" + p.channel + ": " + error +
+        ". The failure is recorded in the audit log.");
+    args["channel"] = person->slack;  // a direct message from the app
+    asio::co_spawn(ex, [self, args]() -> awaitable<void> {
+      co_await self->call(*self->api_interactive, "chat.postMessage", args);
+    }, asio::detached);
+  }
+};
+
+slack_adapter::slack_adapter(asio::any_io_executor ex, const conf::config& cfg, executor& exec, store& db,
+                             slack_secrets secrets)
+    : impl_(std::make_shared<impl>(ex, cfg, exec, db, std::move(secrets))) {}
+
+slack_adapter::~slack_adapter() = default;
+
+void slack_adapter::start() { impl_->start(); }
+
+void slack_adapter::stop(std::function<void()> done) {
+  impl_->on_done = std::move(done);
+  impl_->stopping = true;
+  impl_->commit_wake.notify();
+  impl_->deliver_wake.notify();
+}
+
+void slack_adapter::posts_enqueued() { impl_->deliver_wake.notify(); }
+std::string slack_adapter::state() const { return impl_->state; }
+std::string slack_adapter::state_detail() const { return impl_->detail; }
+int slack_adapter::live_links() const { return impl_->fsm.live_links(); }
+const slack_counters& slack_adapter::counters() const { return impl_->counters; }
+
+}  // namespace signoff::adapters

@@ -1,0 +1,61 @@
+#pragma once
+// The Slack adapter: Socket Mode links driven by slack::session, commands
+// executed in grouped durable commits and acked only after the commit, the
+// outbox delivered with chat.postMessage / chat.update paced per channel,
+// and late confirmations of commands whose ack a crash lost.
+// Everything runs on one executor (one io_context thread); not thread-safe.
+#include <boost/asio/any_io_executor.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "config/config.hpp"
+#include "handlers/executor.hpp"
+#include "storage/store.hpp"
+
+namespace signoff::adapters {
+
+struct slack_secrets {
+  std::string app_token;  // xapp-…: apps.connections.open only
+  std::string bot_token;  // xoxb-…: every other Web API call
+};
+
+struct slack_counters {
+  std::uint64_t envelopes = 0, acks = 0, duplicates = 0, malformed_frames = 0;
+  std::uint64_t links_opened = 0, link_failures = 0, disconnects = 0;
+  std::uint64_t api_calls = 0, api_errors = 0, rate_limited = 0;
+  std::uint64_t late_confirmations = 0, batches = 0;
+};
+
+class slack_adapter {
+ public:
+  // `cfg`, `exec` and `db` outlive the adapter.
+  slack_adapter(boost::asio::any_io_executor ex, const conf::config& cfg, executor& exec, store& db,
+                slack_secrets secrets);
+  ~slack_adapter();
+  slack_adapter(const slack_adapter&) = delete;
+  slack_adapter& operator=(const slack_adapter&) = delete;
+
+  // Throws std::runtime_error when [slack] api_base / ca_file are unusable.
+  void start();
+  // SIGTERM: answer the commands already read, close the links with 1000,
+  // stop delivering (queued posts stay in the outbox for the next start).
+  // `done` is called once everything has ended.
+  void stop(std::function<void()> done);
+  // New posts may be in the outbox (after a timer action).
+  void posts_enqueued();
+
+  // "connecting", "connected", "degraded", "disabled", "stopped"
+  std::string state() const;
+  std::string state_detail() const;
+  int live_links() const;
+  const slack_counters& counters() const;
+
+ private:
+  struct impl;
+  std::shared_ptr<impl> impl_;
+};
+
+}  // namespace signoff::adapters

@@ -1,0 +1,245 @@
+#include "bot/app/run.hpp"
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <optional>
+
+#include "bot/adapters/slack.hpp"
+#include "bot/net/net.hpp"
+#include "handlers/executor.hpp"
+#include "storage/sqlite_store.hpp"
+
+namespace signoff {
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+time_point now_ms() {
+  return std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
+}
+
+// Under systemd (journald adds its own timestamps) log without them.
+void setup_logging() {
+  auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  auto logger = std::make_shared<spdlog::logger>("signoff", sink);
+  const bool journal = std::getenv("JOURNAL_STREAM") || std::getenv("INVOCATION_ID");
+  logger->set_pattern(journal ? "%l [%n] %v" : "%Y-%m-%dT%H:%M:%S.%e%z %l [%n] %v");
+  if (const char* lvl = std::getenv("SIGNOFF_LOG_LEVEL")) logger->set_level(spdlog::level::from_str(lvl));
+  spdlog::set_default_logger(logger);
+}
+
+struct service {
+  const conf::config& cfg;
+  executor& exec;
+  std::unique_ptr<adapters::slack_adapter> slack;
+  std::uint64_t db_failures_seen = 0;
+
+  net::http_reply healthz() {
+    boost::json::object o, platforms;
+    bool healthy = true;
+    if (slack) {
+      boost::json::object s;
+      s["state"] = slack->state();
+      s["links"] = slack->live_links();
+      if (!slack->state_detail().empty()) s["detail"] = slack->state_detail();
+      platforms["slack"] = std::move(s);
+      healthy = healthy && slack->state() != "disabled";
+    }
+    const auto& st = exec.stats();
+    o["status"] = healthy ? "ok" : "unhealthy";
+    o["platforms"] = std::move(platforms);
+    o["commands"] = st.commands;
+    o["not_recorded"] = st.not_recorded;
+    return {healthy ? 200u : 503u, "application/json", boost::json::serialize(o) + "\n"};
+  }
+
+  net::http_reply metrics() {
+    std::string out;
+    auto counter = [&](const char* name, const char* help, std::uint64_t v) {
+      out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n" + name + " " +
+             std::to_string(v) + "\n";
+    };
+    auto gauge = [&](const char* name, const char* help, std::int64_t v) {
+      out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " gauge\n" + name + " " +
+             std::to_string(v) + "\n";
+    };
+    const auto& st = exec.stats();
+    counter("signoff_commands_total", "Commands received (every one audited or refused as not recorded).",
+            st.commands);
+    counter("signoff_commands_not_recorded_total", "Commands refused because the database could not record.",
+            st.not_recorded);
+    counter("signoff_deliveries_duplicate_total", "Platform deliveries seen before and not executed again.",
+            st.duplicates);
+    counter("signoff_timer_actions_total", "Escalation levels and embargo releases fired.", st.timer_actions);
+    counter("signoff_timer_failures_total", "Timer rounds stopped by a database failure.", st.timer_failures);
+    counter("signoff_posts_sent_total", "Outbox posts delivered.", st.posts_sent);
+    counter("signoff_posts_failed_total", "Outbox posts that failed for good.", st.posts_failed);
+    if (slack) {
+      const auto& c = slack->counters();
+      gauge("signoff_slack_up", "1 when a Socket Mode link is live.", slack->live_links() > 0 ? 1 : 0);
+      gauge("signoff_slack_links", "Live Socket Mode links.", slack->live_links());
+      counter("signoff_slack_envelopes_total", "Socket Mode envelopes received.", c.envelopes);
+      counter("signoff_slack_acks_total", "Envelope acks written.", c.acks);
+      counter("signoff_slack_batches_total", "Grouped durable commits.", c.batches);
+      counter("signoff_slack_links_opened_total", "Socket Mode links attempted.", c.links_opened);
+      counter("signoff_slack_link_failures_total", "Links that failed to open.", c.link_failures);
+      counter("signoff_slack_disconnects_total", "disconnect messages received.", c.disconnects);
+      counter("signoff_slack_malformed_frames_total", "Frames that did not decode.", c.malformed_frames);
+      counter("signoff_slack_api_calls_total", "Web API calls.", c.api_calls);
+      counter("signoff_slack_api_errors_total", "Web API calls that failed.", c.api_errors);
+      counter("signoff_slack_rate_limited_total", "HTTP 429 answers.", c.rate_limited);
+      counter("signoff_slack_late_confirmations_total", "Replies confirmed after a restart.",
+              c.late_confirmations);
+    }
+    return {200, "text/plain; version=0.0.4; charset=utf-8", out};
+  }
+};
+
+}  // namespace
+
+void sd_notify(const std::string& state) {
+  const char* path = std::getenv("NOTIFY_SOCKET");
+  if (!path || !*path) return;
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::size_t len = std::strlen(path);
+  if (len >= sizeof addr.sun_path) return;
+  std::memcpy(addr.sun_path, path, len);
+  if (addr.sun_path[0] == '@') addr.sun_path[0] = '\0';  // abstract namespace
+  int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return;
+  ::sendto(fd, state.data(), state.size(), MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&addr),
+           static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + len));
+  ::close(fd);
+}
+
+int run_service(const std::string& config_path) {
+  setup_logging();
+  auto log = spdlog::default_logger();
+  auto loaded = conf::load_file(config_path);
+  for (const auto& d : loaded.diagnostics) (d.warning ? log->warn("{}", conf::format(d)) : log->error("{}", conf::format(d)));
+  if (!loaded.ok()) {
+    log->error("refusing to start on an invalid config: {}", config_path);
+    return 2;
+  }
+  const conf::config& cfg = *loaded.cfg;
+  if (!cfg.slack) {
+    log->error("no network platform is configured (add a [slack] section); use `signoff shell` for the terminal");
+    return 2;
+  }
+  if (cfg.discord) log->warn("[discord] is configured but this build has no Discord adapter yet; ignoring it");
+  if (cfg.mattermost)
+    log->warn("[mattermost] is configured but this build has no Mattermost adapter yet; ignoring it");
+
+  adapters::slack_secrets secrets;
+  {
+    std::string problem;
+    auto app = conf::read_secret_value(cfg.slack->app_token, "slack.app_token", problem);
+    if (!app) return log->error("{}", problem), 2;
+    auto bot = conf::read_secret_value(cfg.slack->bot_token, "slack.bot_token", problem);
+    if (!bot) return log->error("{}", problem), 2;
+    if (app->rfind("xapp-", 0) != 0)
+      return log->error("slack.app_token: not an app-level token (Slack app tokens start with xapp-)"), 2;
+    if (bot->rfind("xoxb-", 0) != 0)
+      return log->error("slack.bot_token: not a bot token (Slack bot tokens start with xoxb-)"), 2;
+    secrets = {*app, *bot};
+  }
+
+  std::unique_ptr<sqlite_store> db;
+  try {
+    db = std::make_unique<sqlite_store>(
+        cfg.storage.path, sqlite_store::options{static_cast<int>(cfg.storage.busy_timeout.count()), nullptr});
+  } catch (const std::exception& e) {
+    log->error("cannot open the database {}: {}", cfg.storage.path, e.what());
+    return 1;
+  }
+  executor exec(cfg, *db, {"slack"});
+  try {
+    exec.record_config(false, config_path, now_ms());
+  } catch (const std::exception& e) {
+    log->error("cannot record config.load: {}", e.what());
+    return 1;
+  }
+
+  asio::io_context ioc(1);
+  service svc{cfg, exec, nullptr};
+  std::unique_ptr<net::http_server> http;
+  try {
+    http = std::make_unique<net::http_server>(ioc.get_executor(), cfg.http_listen, [&](std::string_view target) {
+      if (target == "/healthz") return svc.healthz();
+      if (target == "/metrics") return svc.metrics();
+      return net::http_reply{404, "text/plain; charset=utf-8", "not found: try /healthz or /metrics\n"};
+    });
+    http->start();
+    log->info("health and metrics on http://{} (port {})", cfg.http_listen, http->port());
+  } catch (const std::exception& e) {
+    log->error("http: {}", e.what());
+    return 1;
+  }
+
+  svc.slack = std::make_unique<adapters::slack_adapter>(ioc.get_executor(), cfg, exec, *db, secrets);
+  try {
+    svc.slack->start();
+  } catch (const std::exception& e) {
+    log->error("slack: {}", e.what());
+    return 2;
+  }
+
+  bool stopping = false;
+  asio::steady_timer tick(ioc);
+  asio::co_spawn(ioc, [&]() -> asio::awaitable<void> {
+    // The scheduler: escalation levels and embargo releases live in the
+    // database; fire what is due, then sleep until the next due time (at most 1 s,
+    // so timers armed by commands are seen promptly).
+    while (!stopping) {
+      auto r = exec.run_due(now_ms());
+      for (const auto& f : r.fired) log->info("timer: {}", f.substr(0, f.find('\n')));
+      if (!r.fired.empty() && svc.slack) svc.slack->posts_enqueued();
+      if (!r.error.empty()) log->error("timer actions postponed, database: {}", r.error);
+      std::chrono::milliseconds wait = 1s;
+      try {
+        if (auto nd = exec.next_due()) wait = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(*nd - now_ms()), 0ms, wait);
+      } catch (const std::exception&) {
+      }
+      tick.expires_after(wait);
+      co_await tick.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+  }, asio::detached);
+
+  asio::signal_set signals(ioc, SIGTERM, SIGINT);
+  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    log->info("signal {}: finishing commands in flight, then exiting", sig);
+    sd_notify("STOPPING=1");
+    stopping = true;
+    tick.cancel();
+    http->stop();
+    svc.slack->stop([&] { ioc.stop(); });
+  });
+
+  sd_notify("READY=1");
+  log->info("signoff {} running (config {}, database {})", SIGNOFF_VERSION, config_path, cfg.storage.path);
+  ioc.run();
+  log->info("stopped");
+  return 0;
+}
+
+}  // namespace signoff
