@@ -36,6 +36,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <regex>
 #include <sstream>
@@ -448,6 +449,7 @@ struct subject_report {
   memory mem;
   std::string version;
   std::size_t sent = 0;
+  std::string api_calls;  // Web API methods the subject called, with counts
   // signoff only
   std::optional<long long> audit_records, slack_records;
   bool verify_ok = false;
@@ -460,6 +462,15 @@ void run_all(driver& d, const options& o, subject_report& rep) {
     rep.runs.push_back(d.windowed(w, o.n, fmt::format("window {}", w)));
   rep.runs.push_back(d.paced(o.rate, o.seconds, fmt::format("paced {:.0f}/s", o.rate)));
   rep.sent = d.total_sent();
+}
+
+// "apps.connections.open 1, auth.test 1, chat.postMessage 1234".
+std::string api_summary(const fake_slack& fake) {
+  std::map<std::string, std::size_t> n;
+  for (const auto& c : fake.calls()) ++n[c.method];
+  std::string out;
+  for (const auto& [method, count] : n) out += (out.empty() ? "" : ", ") + method + " " + std::to_string(count);
+  return out.empty() ? "none" : out;
 }
 
 // ---- signoff ----------------------------------------------------------------
@@ -599,6 +610,7 @@ subject_report bench_signoff(const options& o) {
   driver d(fake, "signoff", true);
   run_all(d, o, rep);
   rep.mem = memory_of(proc.pid());
+  rep.api_calls = api_summary(fake);
 
   auto st = stop(proc);
   if (!st || *st != 0)
@@ -670,6 +682,7 @@ subject_report bench_bolt(const options& o) {
   driver d(fake, "bolt", false);
   run_all(d, o, rep);
   rep.mem = memory_of(proc.pid());
+  rep.api_calls = api_summary(fake);
   auto st = stop(proc);
   if (!st || (*st != 0 && *st != 128 + SIGTERM))
     rep.problem = fmt::format("the Bolt app's exit status {}; stderr:\n{}", st ? std::to_string(*st) : "none",
@@ -743,8 +756,8 @@ int main(int argc, char** argv) {
   fmt::print("\n");
   for (const auto& s : subjects)
     if (s.ran)
-      fmt::print("{} resident memory after the runs: VmHWM {}, VmRSS {}\n", s.name, mb(s.mem.hwm_kb),
-                 mb(s.mem.rss_kb));
+      fmt::print("{}: resident memory after the runs VmHWM {}, VmRSS {}; Web API calls made: {}\n",
+                 s.name, mb(s.mem.hwm_kb), mb(s.mem.rss_kb), s.api_calls);
   if (so.ran) {
     fmt::print("signoff audit verify: {}\n", so.verify_line);
     fmt::print("audit records from Slack: {} for {} commands sent\n",
