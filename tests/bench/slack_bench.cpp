@@ -464,13 +464,14 @@ void run_all(driver& d, const options& o, subject_report& rep) {
   rep.sent = d.total_sent();
 }
 
-// "apps.connections.open 1, auth.test 1, chat.postMessage 1234".
+// "apps.connections.open 1, auth.test 1, chat.postMessage 1234; Socket Mode
+// links opened 1" (more than one link: the subject reconnected mid-run).
 std::string api_summary(const fake_slack& fake) {
   std::map<std::string, std::size_t> n;
   for (const auto& c : fake.calls()) ++n[c.method];
   std::string out;
   for (const auto& [method, count] : n) out += (out.empty() ? "" : ", ") + method + " " + std::to_string(count);
-  return out.empty() ? "none" : out;
+  return (out.empty() ? "none" : out) + "; Socket Mode links opened " + std::to_string(fake.connections_opened());
 }
 
 // ---- signoff ----------------------------------------------------------------
