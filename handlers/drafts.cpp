@@ -371,7 +371,7 @@ std::optional<timer_action> clear_embargo(std::int64_t id, const conf::config& c
   r.reply = draft_id(id) + " revision " + std::to_string(d->rev) +
             " is cleared for publication (embargo " + format_rfc3339_ms(*d->embargo) + " passed)" +
             (d->targets.empty() ? "" : " to " + join(d->targets)) + ".";
-  r.posts.push_back({channel_of(cfg, *d), "notice", draft_id(id), r.reply});
+  r.posts.push_back({channel_of(cfg, *d), "notice", draft_id(id), r.reply, std::nullopt, {}});
   return timer_action{"draft.cleared", std::move(r)};
 }
 

@@ -88,7 +88,7 @@ result ack(const cmd::command& c, context& ctx) {
   const auto* route = ctx.cfg.find_route(e->route);
   r.posts.push_back({route ? route->channel : "approvals", "notice", subj,
                      subj + " acknowledged by " + ctx.who.id + " after " +
-                         format_age(ctx.now - e->opened_at) + "."});
+                         format_age(ctx.now - e->opened_at) + ".", std::nullopt, {}});
   return r;
 }
 
@@ -107,7 +107,7 @@ result resolve(const cmd::command& c, context& ctx) {
   r.reply = subj + " resolved.";
   const auto* route = ctx.cfg.find_route(e->route);
   r.posts.push_back({route ? route->channel : "approvals", "notice", subj,
-                     subj + " resolved by " + ctx.who.id + (c.text.empty() ? "." : ": " + c.text)});
+                     subj + " resolved by " + ctx.who.id + (c.text.empty() ? "." : ": " + c.text), std::nullopt, {}});
   return r;
 }
 

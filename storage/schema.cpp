@@ -144,7 +144,8 @@ CREATE INDEX seen_envelopes_unconfirmed ON seen_envelopes(platform, seen_at) WHE
 CREATE INDEX seen_envelopes_age ON seen_envelopes(seen_at);
 ALTER TABLE outbox ADD COLUMN approve_rev INTEGER;
 ALTER TABLE outbox ADD COLUMN mentions TEXT NOT NULL DEFAULT '';
-CREATE INDEX outbox_sent_cards ON outbox(platform, platform_channel, subject, id) WHERE status = 'sent' AND kind = 'card';
+CREATE INDEX outbox_sent_cards ON outbox(platform, platform_channel, subject, id)
+  WHERE status = 'sent' AND kind IN ('card', 'card_update');
 )sql",
 };
 

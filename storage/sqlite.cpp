@@ -17,7 +17,11 @@ db::db(const std::string& path, options opt) {
   sqlite3_extended_result_codes(h_, 1);
 }
 
-db::~db() { sqlite3_close_v2(h_); }
+db::~db() {
+  for (auto& [sql, v] : cache_)
+    for (auto* s : v) sqlite3_finalize(s);
+  sqlite3_close_v2(h_);
+}
 
 void db::fail(int rc, std::string_view what) const {
   throw store_error(sqlite3_extended_errcode(h_) ? sqlite3_extended_errcode(h_) : rc,
@@ -39,11 +43,32 @@ std::int64_t db::last_insert_rowid() const noexcept { return sqlite3_last_insert
 int db::changes() const noexcept { return sqlite3_changes(h_); }
 
 stmt::stmt(const db& d, std::string_view sql) : d_(d) {
+  constexpr std::size_t max_distinct = 256;
+  auto it = d.cache_.find(std::string(sql));
+  if (it == d.cache_.end() && d.cache_.size() < max_distinct)
+    it = d.cache_.emplace(std::string(sql), std::vector<sqlite3_stmt*>{}).first;
+  if (it != d.cache_.end()) {
+    home_ = &it->second;
+    if (!home_->empty()) {
+      s_ = home_->back();
+      home_->pop_back();
+      return;
+    }
+  }
   int rc = sqlite3_prepare_v2(d.handle(), sql.data(), static_cast<int>(sql.size()), &s_, nullptr);
   if (rc != SQLITE_OK) d.fail(rc, "database error (prepare)");
 }
 
-stmt::~stmt() { sqlite3_finalize(s_); }
+stmt::~stmt() {
+  if (!s_) return;
+  if (home_ && home_->size() < 4) {
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+    home_->push_back(s_);
+  } else {
+    sqlite3_finalize(s_);
+  }
+}
 
 stmt& stmt::bind(int i, std::int64_t v) {
   if (int rc = sqlite3_bind_int64(s_, i, v); rc != SQLITE_OK) d_.fail(rc, "database error (bind)");

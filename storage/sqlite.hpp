@@ -8,6 +8,8 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
+#include <vector>
 #include <string_view>
 
 #include "storage/errors.hpp"
@@ -43,14 +45,19 @@ class db {
   [[noreturn]] void fail(int rc, std::string_view what) const;
 
  private:
+  friend class stmt;
   sqlite3* h_ = nullptr;
+  // Prepared statements kept for reuse, by SQL text: preparing costs more
+  // than running most of our statements, and the hot path (one command ->
+  // about ten statements) repeats the same few.
+  mutable std::unordered_map<std::string, std::vector<sqlite3_stmt*>> cache_;
 };
 
 class stmt {
  public:
   stmt(const db& d, std::string_view sql);
   ~stmt();
-  stmt(stmt&& o) noexcept : d_(o.d_), s_(o.s_) { o.s_ = nullptr; }
+  stmt(stmt&& o) noexcept : d_(o.d_), s_(o.s_), home_(o.home_) { o.s_ = nullptr; }
   stmt(const stmt&) = delete;
   stmt& operator=(const stmt&) = delete;
 
@@ -78,6 +85,7 @@ class stmt {
  private:
   const db& d_;
   sqlite3_stmt* s_ = nullptr;
+  std::vector<sqlite3_stmt*>* home_ = nullptr;  // the cache slot it returns to
 };
 
 // BEGIN IMMEDIATE ... COMMIT; rolls back in the destructor unless committed.

@@ -416,11 +416,16 @@ bool sqlite_store::finish_post(std::int64_t id, bool sent, const std::string& re
   return db_.changes() == 1;
 }
 
+void sqlite_store::release_posts(const std::string& owner) {
+  db_.prepare("UPDATE outbox SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ? AND status = 'pending'")
+      .bind(1, owner).run();
+}
+
 std::optional<std::string> sqlite_store::sent_card(const std::string& platform,
                                                    const std::string& platform_channel,
                                                    const std::string& subject) {
   auto s = db_.prepare("SELECT result FROM outbox WHERE platform = ? AND platform_channel = ? AND subject = ? "
-                       "AND status = 'sent' AND kind = 'card' ORDER BY id DESC LIMIT 1");
+                       "AND status = 'sent' AND kind IN ('card', 'card_update') ORDER BY id DESC LIMIT 1");
   s.bind(1, platform).bind(2, platform_channel).bind(3, subject);
   if (!s.step() || s.is_null(0)) return std::nullopt;
   return s.text(0);

@@ -61,6 +61,7 @@ class sqlite_store final : public store {
 
   std::int64_t enqueue_post(const outbox_post& p) override;
   std::vector<outbox_post> pending_posts(const std::string& platform, int limit) override;
+  void release_posts(const std::string& owner) override;
   std::optional<std::string> sent_card(const std::string& platform, const std::string& platform_channel,
                                        const std::string& subject) override;
   std::optional<seen_envelope> find_envelope(const std::string& platform,

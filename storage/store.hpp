@@ -199,6 +199,9 @@ class store {
   virtual std::vector<outbox_post> claim_posts(const std::string& platform, const std::string& owner,
                                                time_point now, std::chrono::milliseconds lease,
                                                int limit) = 0;
+  // Gives up `owner`'s leases on pending posts (a clean shutdown), so the
+  // next process delivers them at once instead of after the lease.
+  virtual void release_posts(const std::string& owner) = 0;
   // Marks a post sent or failed. False when it was no longer pending (already
   // finished by another process), in which case nothing changed.
   virtual bool finish_post(std::int64_t id, bool sent, const std::string& result, time_point at) = 0;

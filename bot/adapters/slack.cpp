@@ -71,7 +71,7 @@ bool transient_error(std::string_view e) {
 }
 
 constexpr std::size_t max_batch = 256;
-constexpr auto post_lease = std::chrono::seconds(120);
+constexpr auto post_lease = std::chrono::seconds(60);
 constexpr auto seen_keep = std::chrono::hours(24);       // dedup window for deliveries
 constexpr auto late_window = std::chrono::minutes(30);   // response_url lifetime (Slack: 30 min)
 
@@ -122,9 +122,17 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl> {
   bool stopping = false, stopped = false;
   std::function<void()> on_done;
 
+  static slack::session_options session_options() {
+    slack::session_options o;
+    // Slack gives no figure for too_many_websockets; 10 s lets a duplicate
+    // instance's links drain without hammering apps.connections.open.
+    o.too_many_backoff = std::chrono::seconds(10);
+    return o;
+  }
+
   impl(asio::any_io_executor e, const conf::config& c, executor& x, store& d, slack_secrets s)
       : ex(e), cfg(c), exec(x), db(d), secrets(std::move(s)),
-        fsm(slack::session_options{}, [this] { return std::uniform_real_distribution<double>(0, 1)(rng); }),
+        fsm(session_options(), [this] { return std::uniform_real_distribution<double>(0, 1)(rng); }),
         fsm_wake(e), commit_wake(e), deliver_wake(e) {
     log = spdlog::default_logger()->clone("slack");
   }
@@ -393,6 +401,11 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl> {
       co_await commit_wake.wait();
     }
     if (!acked.empty()) flush_confirmations();
+    try {
+      db.release_posts(owner);  // the next start delivers what is still queued at once
+    } catch (const std::exception& e) {
+      log->warn("could not release outbox leases: {}", e.what());
+    }
     stopped = true;
     state = "stopped";
     fsm_wake.notify();
@@ -650,13 +663,17 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl> {
         if (stopping) co_return;  // shutdown never waits: the lease expires, the post stays queued
       }
       if (d == delivery::retry) continue;  // the pacer holds it back
+      bool recorded = false;
       try {
         exec.record_delivery(p, d == delivery::sent, result, now());
+        recorded = true;
         recorded_pending.erase(p.id);
         q.erase(q.begin() + static_cast<std::ptrdiff_t>(*pick));
       } catch (const std::exception& e) {
         log->error("post {} delivered but not recorded yet: {}", p.id, e.what());
         if (d == delivery::sent) recorded_pending[p.id] = result;
+      }
+      if (!recorded) {
         asio::steady_timer tm(ex, 1s);
         co_await tm.async_wait(use_tuple);
         continue;

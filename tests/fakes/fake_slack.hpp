@@ -41,10 +41,12 @@ class fake_slack {
   std::string api_base() const;
 
   // ---- Socket Mode link -------------------------------------------------
-  // Open websocket links that received hello (and have not closed).
+  // Open websocket links that were sent hello and are neither closed nor
+  // closing (a link told warning / refresh_requested counts until closed).
   int connections() const;
   // Total websocket links ever opened / apps.connections.open calls answered ok.
   int connections_opened() const;
+  // True once connections() == n (also for n smaller than now: waiting for links to go).
   bool wait_connections(int n, std::chrono::milliseconds timeout) const;
 
   struct ack {
@@ -57,6 +59,11 @@ class fake_slack {
   // its envelope_id. `command` is e.g. "/approve", `text` what follows it.
   std::string slash_command(const std::string& user_id, const std::string& channel_id,
                             const std::string& command, const std::string& text);
+  // Envelopes go round robin to usable links (links told warning /
+  // refresh_requested only when nothing else is up) and wait, in order, while
+  // no link is up. Each carries a trigger_id (views.open: valid 3 s, once;
+  // reuse -> exchanged_trigger_id) and a response_url (5 posts; the 6th gets
+  // 404 used_url). These calls never wait for the write.
   // A block_actions click on a button (action_id, value) of message `message_ts`.
   std::string block_action(const std::string& user_id, const std::string& channel_id,
                            const std::string& action_id, const std::string& value,
@@ -73,6 +80,14 @@ class fake_slack {
   std::vector<ack> acks() const;  // every ack received, in order
   // Pops the oldest ack not popped yet (for benchmarks: windowed driving).
   std::optional<ack> next_ack(std::chrono::milliseconds timeout);
+  // The response_url carried by envelope `envelope_id` (computed, so it works
+  // for any envelope this fake made); "" when the ID is not one of ours.
+  std::string response_url_of(const std::string& envelope_id) const;
+  // What the client did wrong on the link: acks for unknown or already acked
+  // envelope IDs, an ack payload where the envelope said
+  // accepts_response_payload: false, frames that are not acks. Tests assert
+  // it stays empty.
+  std::vector<std::string> protocol_errors() const;
 
   // ---- faults -----------------------------------------------------------
   void drop_links();                            // abrupt TCP close, no close frame
@@ -100,6 +115,7 @@ class fake_slack {
     std::chrono::steady_clock::time_point at;
     unsigned status = 200;        // HTTP status the fake answered
     std::string error;            // the ok:false error answered, if any
+    std::string target;           // the URL posted to (response_url calls: which envelope's)
   };
   std::vector<api_call> calls(const std::string& method = "") const;
   bool wait_calls(const std::string& method, std::size_t n, std::chrono::milliseconds timeout) const;

@@ -17,9 +17,10 @@ std::string test_config(const std::string& db_path, const config_options& o) {
   const char* people[][2] = {{"alice", "drafter"},  {"bob", "approver"},   {"carol", "approver"},
                              {"dave", "legal"},     {"erin", "compliance"}, {"frank", "crisis-lead"},
                              {"heidi", "auditor"},  {"ivan", "admin"}};
+  auto ids = [&](const std::string& id) { return o.slack_ids ? "slack = \"" + slack_id(id) + "\"\n" : ""; };
   for (const auto& p : people)
-    t += std::string("[[people]]\nid = \"") + p[0] + "\"\nroles = [\"" + p[1] + "\"]\n\n";
-  t += "[[people]]\nid = \"lena\"\nroles = [\"legal\", \"compliance\"]\n\n";
+    t += std::string("[[people]]\nid = \"") + p[0] + "\"\nroles = [\"" + p[1] + "\"]\n" + ids(p[0]) + "\n";
+  t += "[[people]]\nid = \"lena\"\nroles = [\"legal\", \"compliance\"]\n" + ids("lena") + "\n";
   t += R"toml([roles]
 draft   = ["drafter", "approver", "admin"]
 approve = ["approver", "legal", "compliance", "crisis-lead"]
@@ -69,6 +70,12 @@ text = "We are aware of an incident affecting {system}. Next update by {next_upd
        std::to_string(o.max_text) + "\n";
   if (!o.extra.empty()) t += "\n" + o.extra + "\n";
   return t;
+}
+
+std::string slack_id(const std::string& person) {
+  std::string out = "U0";
+  for (char c : person) out += static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
+  return out;
 }
 
 std::string current_os_user() {

@@ -22,7 +22,11 @@ struct config_options {
   int max_text = 50;
   std::string fast_level2_after = "1h";  // `fast` route: level 1 after 1s, level 2 after this
   std::string extra;                     // appended verbatim (new top-level tables)
+  bool slack_ids = false;                // give each person slack = "U0<ID in capitals>"
 };
+
+// The Slack user ID test_config gives `person` when slack_ids is set.
+std::string slack_id(const std::string& person);
 
 // The TOML text of the test config, with [storage] path = `db_path`.
 std::string test_config(const std::string& db_path, const config_options& o = {});

@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 #include <stdexcept>
@@ -42,9 +43,11 @@ struct pki_dir {
       sh("openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj '/CN=signoff-test' -keyout " +
              d + "/" + name + ".key -out " + d + "/" + name + ".csr",
          "CSR");
+      // Written directly: sh() appends ">/dev/null", which would win over a
+      // "> file" redirection and leave the extension file empty (no SAN).
       std::string ext = d + "/" + name + ".ext";
-      sh("printf 'subjectAltName=" + san + "\\nextendedKeyUsage=serverAuth\\nbasicConstraints=CA:FALSE\\n' > " + ext,
-         "extension file");
+      std::ofstream(ext) << "subjectAltName=" << san
+                         << "\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n";
       sh("openssl x509 -req -in " + d + "/" + name + ".csr -CA " + d + "/ca.pem -CAkey " + d +
              "/ca.key -CAcreateserial -days 2 -extfile " + ext + " -out " + d + "/" + name + ".pem",
          "sign");

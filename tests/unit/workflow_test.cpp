@@ -9,6 +9,7 @@
 #include "handlers/executor.hpp"
 #include "storage/audit_log.hpp"
 #include "storage/sqlite_store.hpp"
+#include "support/process.hpp"
 
 using namespace signoff;
 using namespace std::chrono_literals;
@@ -546,4 +547,119 @@ TEST_CASE("outbox claims: a post claimed by one process is skipped by another un
   CHECK_FALSE(b.ex.record_delivery(mine[0], true, "ts-2", b.now));
   CHECK(b.count("SELECT count(*) FROM audit_log") == before);
   CHECK(b.count("SELECT count(*) FROM audit_log WHERE action = 'post.sent'") == 1);
+}
+
+// ---- deliveries seen twice, grouped commits (issue 3) ------------------------
+
+namespace {
+incoming delivery(const conf::config& cfg, const std::string& who, const std::string& envelope,
+                  const std::string& line) {
+  incoming in;
+  in.who.platform = "slack";
+  in.who.platform_user = "U-" + who;
+  in.who.person = cfg.find_person(who) ? who : "";
+  in.who.envelope = envelope;
+  in.line = line;
+  in.response_url = "https://hooks.example/" + envelope;
+  return in;
+}
+}  // namespace
+
+TEST_CASE("a delivery seen twice is executed once and answered with its first reply", "[dedup]") {
+  bot b;
+  auto first = b.ex.execute(delivery(b.cfg, "alice", "E1", "/draft new launch post"), b.now);
+  expect(first, "ok");
+  auto records = b.count("SELECT count(*) FROM audit_log");
+  auto again = b.ex.execute(delivery(b.cfg, "alice", "E1", "/draft new launch post"), b.now + 1s);
+  CHECK(again.duplicate);
+  CHECK(again.reply == first.reply);
+  CHECK(again.seq == first.seq);
+  CHECK(b.count("SELECT count(*) FROM audit_log") == records);
+  CHECK(b.count("SELECT count(*) FROM drafts") == 1);
+  CHECK(b.ex.stats().duplicates == 1);
+  // The same envelope ID on another platform is another delivery.
+  auto other = delivery(b.cfg, "alice", "E1", "/crisis status");
+  other.who.platform = "discord";
+  CHECK_FALSE(b.ex.execute(other, b.now).duplicate);
+}
+
+TEST_CASE("deliveries seen are remembered across a restart", "[dedup]") {
+  test::temp_dir dir;
+  auto cfg = load(team_toml);
+  auto t = *parse_rfc3339("2026-11-22T12:00:00Z");
+  std::string first_reply;
+  {
+    sqlite_store db(dir.file("s.db"));
+    executor ex(cfg, db, {"slack"});
+    auto r = ex.execute(delivery(cfg, "bob", "Ex", "/escalate legal server down"), t);
+    REQUIRE(r.outcome == "ok");
+    first_reply = r.reply;
+  }
+  sqlite_store db(dir.file("s.db"));
+  executor ex(cfg, db, {"slack"});
+  auto r = ex.execute(delivery(cfg, "bob", "Ex", "/escalate legal server down"), t + 5s);
+  CHECK(r.duplicate);
+  CHECK(r.reply == first_reply);
+  auto s = db.raw().prepare("SELECT count(*) FROM escalations");
+  s.step();
+  CHECK(s.i64(0) == 1);
+  // Unconfirmed until an ack is reported; then gone from the late-confirmation list.
+  auto pending = db.unconfirmed_envelopes("slack", t - 1min);
+  REQUIRE(pending.size() == 1);
+  CHECK(pending[0].envelope_id == "Ex");
+  CHECK(pending[0].response_url == "https://hooks.example/Ex");
+  CHECK(pending[0].reply == first_reply);
+  ex.execute_batch({}, t + 6s, {{"slack", {"Ex"}}});
+  CHECK(db.unconfirmed_envelopes("slack", t - 1min).empty());
+  db.begin();
+  CHECK(db.prune_envelopes(t + 1h) == 1);
+  db.commit();
+}
+
+TEST_CASE("a batch commits many commands at once, each with its own record, in order", "[batch]") {
+  bot b;
+  std::vector<incoming> batch{delivery(b.cfg, "alice", "B1", "/draft new one"),
+                              delivery(b.cfg, "bob", "B2", "/approve D-1 fine"),
+                              delivery(b.cfg, "bob", "B2", "/approve D-1 fine"),  // redelivered in the same batch
+                              delivery(b.cfg, "mallory", "B3", "/crisis status"),
+                              delivery(b.cfg, "alice", "B4", "/nonsense")};
+  auto before = b.count("SELECT count(*) FROM audit_log");
+  auto out = b.ex.execute_batch(batch, b.now);
+  REQUIRE(out.size() == 5);
+  CHECK(out[0].outcome == "ok");
+  CHECK(out[1].outcome == "ok");
+  CHECK(out[2].duplicate);
+  CHECK(out[3].outcome == "denied");
+  CHECK(out[4].outcome == "invalid");
+  CHECK(out[1].seq == out[0].seq + 1);
+  CHECK(out[3].seq == out[1].seq + 1);
+  CHECK(b.count("SELECT count(*) FROM audit_log") - before == 4);
+  CHECK(b.get(1).status == draft_status::approved);
+  CHECK(audit::verify(b.db.raw()).ok);
+}
+
+TEST_CASE("cards carry the revision their buttons act on; pages name who to mention", "[outbox]") {
+  bot b;
+  expect(b.run("alice", "/draft new hello"), "ok");
+  expect(b.run("alice", "/draft edit D-1 hello again"), "ok");
+  auto posts = b.db.pending_posts("slack", 10);
+  REQUIRE(posts.size() == 2);
+  CHECK(posts[0].approve_rev == 1);
+  CHECK(posts[1].kind == "card_update");
+  CHECK(posts[1].approve_rev == 2);
+  b.ex.record_delivery(posts[0], true, "111.000001", b.now);
+  CHECK(b.db.sent_card("slack", "C0APPROVALS", "D-1") == std::optional<std::string>("111.000001"));
+  CHECK_FALSE(b.db.sent_card("slack", "C0APPROVALS", "D-2"));
+  b.ex.record_delivery(posts[1], true, "111.000001", b.now);
+  expect(b.run("bob", "/approve D-1"), "ok");
+  auto approved = b.db.pending_posts("slack", 10);
+  REQUIRE(approved.size() == 1);
+  CHECK_FALSE(approved[0].approve_rev);  // an approved draft's card has no buttons
+
+  expect(b.run("bob", "/escalate legal printer on fire"), "ok");
+  auto pages = b.db.pending_posts("slack", 10);
+  REQUIRE(pages.size() == 2);
+  CHECK(pages[1].kind == "page");
+  CHECK(pages[1].mentions == std::vector<std::string>{"dave"});
+  CHECK_THAT(pages[1].text, Catch::Contains("@dave"));
 }

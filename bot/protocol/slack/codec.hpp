@@ -53,6 +53,7 @@ std::string encode_ack(std::string_view envelope_id, const boost::json::object* 
 // Who and where, from any payload shape.
 struct origin {
   std::string team_id, channel_id, user_id;
+  friend bool operator==(const origin&, const origin&) = default;
 };
 // Run a command line (a slash command, an Approve button, a Reject modal).
 struct run_command {
@@ -78,6 +79,12 @@ struct ignore_envelope {
   std::string why;
 };
 using intent = std::variant<run_command, open_reject_modal, modal_error, ignore_envelope>;
+// slash_commands -> run_command (command + " " + text, ephemeral ack);
+// block_actions on our Approve button -> run_command "/approve D-n@R"
+// (answered through response_url), on Reject -> open_reject_modal;
+// view_submission of our modal -> run_command "/reject D-n@R REASON" for the
+// channel in its private_metadata, or modal_error when the reason is blank;
+// anything else (events_api, foreign buttons, malformed values) -> ignore.
 intent interpret(const envelope& e);
 
 // Ack payloads.
@@ -94,6 +101,7 @@ inline constexpr std::string_view reason_input = "reason_input";
 
 // Slack's limits (text of a section block 3000, message text 40000, button value 2000).
 inline constexpr std::size_t section_text_max = 3000;
+inline constexpr std::size_t message_text_max = 40000;
 
 // Escapes &, < and > as Slack's mrkdwn requires.
 std::string escape_mrkdwn(std::string_view text);
@@ -103,6 +111,10 @@ std::string cut_text(std::string_view text, std::size_t max_chars, std::string_v
 
 // An approval card: the card text (as the handlers render it) in sections,
 // and, when `approve_rev` is set, Approve (value "D-n@R") and Reject buttons.
+// Layout: headline/status/targets/authors in one section, a divider, the
+// draft text (between handlers' "---" lines) in another section, the command
+// hint after it in a context block; each escaped and cut to
+// section_text_max with the /draft show pointer.
 // Returns {"text": fallback, "blocks": [...]} to merge into chat.postMessage
 // / chat.update arguments.
 boost::json::object card_message(std::string_view card_text, std::string_view draft_id,
@@ -110,7 +122,9 @@ boost::json::object card_message(std::string_view card_text, std::string_view dr
 // A plain post (statement, page, notice): {"text": escaped, cut to Slack's limit}.
 // Mentions of people already in the text as <@U…> are kept.
 boost::json::object plain_message(std::string_view text);
-// The Reject modal for views.open: {"trigger_id":…, "view":{…}}.
+// The Reject modal for views.open: {"trigger_id":…, "view":{…}}. Its
+// private_metadata is "D-n@R|CHANNEL" (read back by interpret); the reason
+// input's max_length is min(max_reason, 3000), Slack's ceiling.
 boost::json::object reject_modal(std::string_view trigger_id, std::string_view draft_id,
                                  std::int64_t rev, std::string_view channel_id, std::size_t max_reason);
 

@@ -11,6 +11,41 @@
 // - `link_disabled`: stop for good and report unhealthy;
 // - a link that does not say hello within hello_timeout is closed and retried;
 // - failures back off with full jitter: uniform(0, min(cap, base * 2^n)).
+//
+// Choices (session.cpp):
+// - A failure is a link that ended before its hello: apps.connections.open
+//   or connect failed, no hello in time, closed or told to go before hello,
+//   too_many_websockets. n counts the failures before this one since the
+//   last hello, so the k-th consecutive failure waits
+//   uniform(0, min(cap, base * 2^(k-1))); hello resets n to 0.
+// - A live link lost while no other link serves (failures = 0) reconnects at
+//   once: it had worked, so the first retry does not wait; if that attempt
+//   fails, the backoff starts. Flapping is bounded by that backoff and by
+//   Slack's rate limit on apps.connections.open (a 429 is a failure).
+// - warning / refresh_requested / an unknown reason on a live link: the link
+//   becomes `draining` (still serving, still acked on) and a new link opens
+//   at once when fewer than max_links are open; when the new one says hello
+//   every draining link gets close_link(1000). A draining link that closes
+//   first is normal: the new link is already opening. With no room for a new
+//   link the old one serves until it closes, then a new one opens at once.
+// - too_many_websockets: close_link(1000) on that link, then no open_link
+//   before too_many_backoff has passed (a floor over the jittered delay).
+// - link_disabled, or a fatal on_open_failed: close every link, report
+//   "disabled" (detail: the reason), and never open a link again.
+// - The hello timeout runs from on_connected; apps.connections.open and the
+//   connect/TLS/websocket handshakes are bounded by the adapter's own
+//   timeouts (net::timeouts), which end in on_open_failed. A timed-out link is
+//   aborted (close_link code 0): a silent peer is not worth a close handshake.
+// - close_link code 0 (abort) for a link still in apps.connections.open or
+//   connecting, 1000 for links with a websocket.
+// - wake_at carries the earliest pending deadline (hello timeout or retry)
+//   and supersedes every earlier wake_at; it is emitted when that deadline
+//   changes. on_timer at any other time is harmless.
+// - report_health on transitions only: "connecting" (start, until the first
+//   hello or failure), "connected" (some link serves), "degraded" (none
+//   serves and a reconnect is under way or scheduled; detail: why),
+//   "disabled", "stopped".
+// - After stop() or disabled, every event returns no action.
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -61,6 +96,8 @@ class session {
   // Which live link should carry writes nobody else claims (none today: acks
   // go on the link their envelope came from). True when some link is live.
   bool healthy() const;
+  // Links that said hello and still serve (a draining link counts until the
+  // session closes it or it closes).
   int live_links() const;
   int consecutive_failures() const { return failures_; }
 
@@ -71,8 +108,18 @@ class session {
     time_point since;
   };
   std::vector<action> open_new(time_point now);
+  // Makes sure a fresh (non-draining) link is open, opening or scheduled;
+  // `floor`: no open_link before now + floor (too_many_websockets).
   std::vector<action> schedule_retry(time_point now, std::chrono::milliseconds floor);
   std::chrono::milliseconds next_delay();
+  link* find(link_id id);
+  void erase(link_id id);
+  void note_failure();
+  bool has_fresh() const;
+  std::vector<action> shut_down(std::string state, std::string detail);
+  void set_health(std::vector<action>& out, const std::string& state, const std::string& detail);
+  void update_health(std::vector<action>& out, const std::string& why);
+  void finish(std::vector<action>& out);  // appends wake_at when the earliest deadline changed
 
   session_options opt_;
   std::function<double()> rnd_;
@@ -80,6 +127,9 @@ class session {
   link_id next_id_ = 1;
   int failures_ = 0;
   std::optional<time_point> retry_at_;
+  std::optional<time_point> hold_until_;  // too_many_websockets floor
+  std::optional<time_point> last_wake_;
+  std::string health_;
   bool stopped_ = false, disabled_ = false;
 };
 

@@ -1,0 +1,183 @@
+// Block Kit: approval cards, plain posts and the Reject modal
+// (https://api.slack.com/reference/block-kit). Limits counted in code points
+// on the text as sent (escaped), so a cut never exceeds what Slack accepts.
+#include <algorithm>
+
+#include "bot/core/text.hpp"
+#include "bot/protocol/slack/codec.hpp"
+#include "bot/protocol/slack/internal.hpp"
+
+namespace signoff::slack {
+namespace json = boost::json;
+
+namespace {
+
+constexpr std::size_t modal_title_max = 24;
+constexpr std::size_t input_max_length = 3000;
+
+// Bytes taken by the first `n` code points of `s`: cutting there never
+// splits a UTF-8 sequence (continuation bytes are never counted as starts).
+std::size_t prefix_bytes(std::string_view s, std::size_t n) {
+  std::size_t count = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if ((static_cast<unsigned char>(s[i]) & 0xC0u) == 0x80u) continue;
+    if (count == n) return i;
+    ++count;
+  }
+  return s.size();
+}
+
+std::string pointer(std::string_view draft_id) {
+  if (draft_id.empty()) return "… (cut)";
+  return "… (cut: /draft show " + std::string(draft_id) + " for the full text)";
+}
+
+// cut_text's rule; with `markup`, the cut also backs off an entity (&amp;)
+// or a mention (<@U1>) it would split, so escaped text stays well formed.
+std::string cut(std::string_view text, std::size_t max_chars, std::string_view draft_id, bool markup) {
+  if (code_points(text) <= max_chars) return std::string(text);
+  auto ptr = pointer(draft_id);
+  auto ptr_chars = code_points(ptr);
+  if (ptr_chars >= max_chars) return ptr.substr(0, prefix_bytes(ptr, max_chars));
+  auto keep = text.substr(0, prefix_bytes(text, max_chars - ptr_chars));
+  if (markup) {
+    auto amp = keep.rfind('&');
+    if (amp != std::string_view::npos && keep.find(';', amp) == std::string_view::npos) keep = keep.substr(0, amp);
+    auto lt = keep.rfind('<');
+    if (lt != std::string_view::npos && keep.find('>', lt) == std::string_view::npos) keep = keep.substr(0, lt);
+  }
+  return std::string(keep) + ptr;
+}
+
+// Length of a `<@U123>` mention at the start of `s`, or 0.
+std::size_t mention_at(std::string_view s) {
+  if (!s.starts_with("<@")) return 0;
+  std::size_t i = 2;
+  while (i < s.size() && ((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9'))) ++i;
+  return i > 2 && i < s.size() && s[i] == '>' ? i + 1 : 0;
+}
+
+std::string escape(std::string_view text, bool keep_mentions) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '<' && keep_mentions) {
+      if (auto n = mention_at(text.substr(i))) {
+        out.append(text.substr(i, n));
+        i += n - 1;
+        continue;
+      }
+    }
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      default: out.push_back(c);
+    }
+  }
+  return out;
+}
+
+json::object plain_text(std::string_view text) { return {{"type", "plain_text"}, {"text", text}}; }
+
+// verbatim: Slack leaves URLs and names as written (no auto-linking), which
+// is what an approver must see of a draft.
+json::object mrkdwn_section(std::string_view escaped) {
+  return {{"type", "section"}, {"text", {{"type", "mrkdwn"}, {"text", escaped}, {"verbatim", true}}}};
+}
+
+json::object button(std::string_view label, std::string_view style, std::string_view action_id,
+                    std::string_view value) {
+  return {{"type", "button"}, {"text", plain_text(label)}, {"style", style},
+          {"action_id", action_id}, {"value", value}};
+}
+
+// The parts of handlers' card_text: head (headline, status, targets,
+// authors), the draft text between the "---" lines, and the command hint
+// after them. The text itself may hold "---" lines: the first delimiter
+// opens it and the last one closes it.
+struct card_parts {
+  std::string_view head, body, tail;
+};
+card_parts split_card(std::string_view text) {
+  auto open = text.find("\n---\n");
+  if (open == std::string_view::npos) return {text, {}, {}};
+  card_parts p{text.substr(0, open), {}, {}};
+  auto rest = text.substr(open + 5);
+  for (auto close = rest.rfind("\n---"); close != std::string_view::npos;
+       close = close == 0 ? std::string_view::npos : rest.rfind("\n---", close - 1)) {
+    if (close + 4 == rest.size() || rest[close + 4] == '\n') {
+      p.body = rest.substr(0, close);
+      p.tail = rest.substr(std::min(rest.size(), close + 5));
+      return p;
+    }
+  }
+  p.body = rest;
+  return p;
+}
+
+}  // namespace
+
+std::string escape_mrkdwn(std::string_view text) { return escape(text, false); }
+
+std::string cut_text(std::string_view text, std::size_t max_chars, std::string_view draft_id) {
+  return cut(text, max_chars, draft_id, false);
+}
+
+json::object card_message(std::string_view card_text, std::string_view draft_id,
+                          std::optional<std::int64_t> approve_rev) {
+  auto parts = split_card(card_text);
+  auto head = escape_mrkdwn(parts.head);
+  json::array blocks;
+  blocks.push_back(mrkdwn_section(cut(head, section_text_max, draft_id, true)));
+  if (!parts.body.empty()) {
+    blocks.push_back(json::object{{"type", "divider"}});
+    blocks.push_back(mrkdwn_section(cut(escape_mrkdwn(parts.body), section_text_max, draft_id, true)));
+  }
+  if (!parts.tail.empty())
+    blocks.push_back(json::object{
+        {"type", "context"},
+        {"elements", json::array{{{"type", "mrkdwn"},
+                                  {"text", cut(escape_mrkdwn(parts.tail), section_text_max, draft_id, true)}}}}});
+  if (approve_rev) {
+    auto value = std::string(draft_id) + "@" + std::to_string(*approve_rev);
+    blocks.push_back(json::object{
+        {"type", "actions"},
+        {"block_id", "signoff_decide"},
+        {"elements", json::array{button("Approve", "primary", approve_action, value),
+                                 button("Reject", "danger", reject_action, value)}}});
+  }
+  // The fallback shows in notifications and in clients without blocks.
+  return {{"text", cut(head, section_text_max, draft_id, true)}, {"blocks", std::move(blocks)}};
+}
+
+json::object plain_message(std::string_view text) {
+  return {{"text", cut(escape(text, true), message_text_max, {}, true)}};
+}
+
+json::object reject_modal(std::string_view trigger_id, std::string_view draft_id, std::int64_t rev,
+                          std::string_view channel_id, std::size_t max_reason) {
+  auto title = "Reject " + std::string(draft_id);
+  title.resize(prefix_bytes(title, modal_title_max));
+  auto max_length = static_cast<std::int64_t>(std::clamp<std::size_t>(max_reason, 1, input_max_length));
+  json::object input{
+      {"type", "input"},
+      {"block_id", reason_block},
+      {"label", plain_text("Reason (required, recorded in the audit log)")},
+      {"element", {{"type", "plain_text_input"}, {"action_id", reason_input}, {"multiline", true},
+                   {"max_length", max_length}}}};
+  json::object intro =
+      mrkdwn_section("Rejecting *" + escape_mrkdwn(draft_id) + "* revision " + std::to_string(rev) + ".");
+  json::object view{
+      {"type", "modal"},
+      {"callback_id", reject_callback},
+      {"private_metadata", detail::reject_metadata(draft_id, rev, channel_id)},
+      {"title", plain_text(title)},
+      {"submit", plain_text("Reject")},
+      {"close", plain_text("Cancel")},
+      {"blocks", json::array{std::move(intro), std::move(input)}}};
+  return {{"trigger_id", trigger_id}, {"view", std::move(view)}};
+}
+
+}  // namespace signoff::slack

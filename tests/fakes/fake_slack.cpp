@@ -1,0 +1,1389 @@
+// The loopback fake of Slack (see fake_slack.hpp for the contract).
+//
+// Threads: one io_context on one thread owns every socket, the links, the
+// pending-envelope table and the ticket set ("io-only" below). Everything the
+// test thread reads (calls, messages, views, acks, counters) sits behind `mu`
+// with one condition variable. The hot path (slash_command -> envelope write
+// -> ack) takes one lock on each side: the test thread appends to `outbox`
+// (and posts a drain only when none is queued), the io thread appends the ack
+// under `mu`. Trigger IDs and response URLs carry a keyed hash of what they
+// stand for, so the fake keeps no per-envelope registry of them.
+#include "fakes/fake_slack.hpp"
+
+#include "bot/core/text.hpp"
+#include "support/test_pki.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <fstream>
+#include <future>
+#include <map>
+#include <mutex>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace signoff::test {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+namespace ssl = asio::ssl;
+namespace json = boost::json;
+using tcp = asio::ip::tcp;
+using steady = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+constexpr auto tok = asio::as_tuple(asio::use_awaitable);
+using tls_stream = beast::ssl_stream<beast::tcp_stream>;
+using ws_stream = websocket::stream<tls_stream>;
+using request = http::request<http::string_body>;
+using response = http::response<http::string_body>;
+
+constexpr std::string_view app_id = "A0TEST";
+constexpr std::string_view bot_user = "U0BOT";
+constexpr std::string_view bot_id = "B0BOT";
+constexpr std::string_view team_domain = "fake-team";
+constexpr std::string_view verification_token = "fakeverificationtoken";
+constexpr auto trigger_lifetime = 3s;          // Slack: a trigger_id expires after 3 s
+constexpr int response_url_uses = 5;           // Slack: up to 5 posts per response_url
+constexpr std::size_t acked_kept = 4096;       // acked envelopes kept for redeliver()
+constexpr std::size_t max_message = 1 << 20;   // largest client frame accepted
+
+// JSON string literal, escaping "/" as Slack's servers do ("https:\/\/..."),
+// which also checks that clients use a real JSON parser.
+void append_json(std::string& out, std::string_view s) {
+  out += '"';
+  for (char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '/': out += "\\/"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+          out += buf;
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+}
+
+// FNV-1a over a few fields: the keyed "MAC" of trigger IDs and response URLs
+// (a fake needs unforgeable-by-accident, not cryptographic).
+std::uint64_t mix(std::uint64_t h, std::string_view s) {
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  h ^= 0xff;  // field separator
+  h *= 1099511628211ull;
+  return h;
+}
+
+std::string hex16(std::uint64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::optional<std::string> hex_decode(std::string_view s) {
+  if (s.size() % 2) return std::nullopt;
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); i += 2) {
+    int hi = hex_digit(s[i]), lo = hex_digit(s[i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out += static_cast<char>(hi * 16 + lo);
+  }
+  return out;
+}
+
+std::optional<std::uint64_t> to_u64(std::string_view s, int base = 10) {
+  if (s.empty() || s.size() > 20) return std::nullopt;
+  std::uint64_t v = 0;
+  for (char c : s) {
+    int d = hex_digit(c);
+    if (d < 0 || d >= base) return std::nullopt;
+    v = v * static_cast<std::uint64_t>(base) + static_cast<std::uint64_t>(d);
+  }
+  return v;
+}
+
+std::string pct_decode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out += ' ';
+    } else if (s[i] == '%' && i + 2 < s.size() && hex_digit(s[i + 1]) >= 0 && hex_digit(s[i + 2]) >= 0) {
+      out += static_cast<char>(hex_digit(s[i + 1]) * 16 + hex_digit(s[i + 2]));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+// application/x-www-form-urlencoded (and query strings): every value a string.
+void parse_form(std::string_view body, json::object& into) {
+  while (!body.empty()) {
+    auto amp = body.find('&');
+    std::string_view pair = body.substr(0, amp);
+    body = amp == std::string_view::npos ? std::string_view{} : body.substr(amp + 1);
+    if (pair.empty()) continue;
+    auto eq = pair.find('=');
+    std::string key = pct_decode(pair.substr(0, eq));
+    std::string value = eq == std::string_view::npos ? std::string{} : pct_decode(pair.substr(eq + 1));
+    into[key] = value;
+  }
+}
+
+bool starts_with_ci(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(s[i])) != std::tolower(static_cast<unsigned char>(prefix[i])))
+      return false;
+  return true;
+}
+
+std::string arg_str(const json::object& a, std::string_view k) {
+  auto* v = a.if_contains(k);
+  if (!v) return {};
+  if (v->is_string()) return std::string(v->get_string());
+  if (v->is_null()) return {};
+  return json::serialize(*v);
+}
+
+// A JSON argument that form bodies carry as JSON-encoded text (blocks, view).
+// Nullopt when absent; `bad` when present but not parseable.
+std::optional<json::value> arg_json(const json::object& a, std::string_view k, bool& bad) {
+  auto* v = a.if_contains(k);
+  if (!v || v->is_null()) return std::nullopt;
+  if (!v->is_string()) return *v;
+  boost::system::error_code ec;
+  auto parsed = json::parse(v->get_string(), ec);
+  if (ec) {
+    bad = true;
+    return std::nullopt;
+  }
+  return parsed;
+}
+
+std::int64_t unix_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+std::int64_t unix_ms() { return unix_us() / 1000; }
+
+std::string ts_text(std::int64_t us) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%lld.%06lld", static_cast<long long>(us / 1'000'000),
+                static_cast<long long>(us % 1'000'000));
+  return buf;
+}
+
+std::string cut80(std::string_view s) {
+  return std::string(s.substr(0, 80)) + (s.size() > 80 ? "…" : "");
+}
+
+json::object user_object(std::string_view user_id, std::string_view team_id) {
+  return {{"id", user_id}, {"username", "name-" + std::string(user_id)},
+          {"name", "name-" + std::string(user_id)}, {"team_id", team_id}};
+}
+
+// The block_id and button text of the element `action_id` in `blocks`.
+std::pair<std::string, std::string> find_action(const json::value& blocks, std::string_view action_id) {
+  if (blocks.is_array()) {
+    for (const auto& b : blocks.get_array()) {
+      if (!b.is_object()) continue;
+      const auto& bo = b.get_object();
+      std::string block_id = arg_str(bo, "block_id");
+      auto matches = [&](const json::value& e) -> std::optional<std::string> {
+        if (!e.is_object() || arg_str(e.get_object(), "action_id") != action_id) return std::nullopt;
+        std::string text;
+        if (auto* t = e.get_object().if_contains("text"); t && t->is_object())
+          text = arg_str(t->get_object(), "text");
+        return text;
+      };
+      if (auto* els = bo.if_contains("elements"); els && els->is_array())
+        for (const auto& e : els->get_array())
+          if (auto t = matches(e)) return {block_id, *t};
+      if (auto* acc = bo.if_contains("accessory"))
+        if (auto t = matches(*acc)) return {block_id, *t};
+    }
+  }
+  return {"actions", std::string(action_id)};
+}
+
+// The action_id of the input in block `block_id` of a view's blocks.
+std::string input_action_id(const json::object& view_spec, std::string_view block_id) {
+  if (auto* blocks = view_spec.if_contains("blocks"); blocks && blocks->is_array())
+    for (const auto& b : blocks->get_array()) {
+      if (!b.is_object() || arg_str(b.get_object(), "block_id") != block_id) continue;
+      if (auto* el = b.get_object().if_contains("element"); el && el->is_object())
+        return arg_str(el->get_object(), "action_id");
+    }
+  return std::string(block_id);
+}
+
+std::string file_or_pem(const std::string& s) {
+  if (s.find("-----BEGIN") != std::string::npos) return s;
+  std::ifstream in(s, std::ios::binary);
+  if (!in) throw std::runtime_error("fake_slack: cannot read " + s);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+struct envelope_rec {
+  std::uint64_t seq = 0;
+  std::string id;
+  std::string frame;           // the first delivery, ready to write
+  bool accepts_payload = false;
+  // io-only from here on
+  steady::time_point sent_at{};
+  bool written = false, acked = false;
+};
+using envelope_ptr = std::shared_ptr<envelope_rec>;
+
+struct wframe {
+  enum class kind : std::uint8_t { text, envelope, close };
+  kind k = kind::text;
+  std::uint16_t code = 0;
+  std::string text;            // for envelopes: a redelivery's frame, else env->frame
+  envelope_ptr env;
+};
+
+struct ws_link {
+  explicit ws_link(tls_stream&& s) : ws(std::move(s)), signal(ws.get_executor()) {}
+  ws_stream ws;
+  asio::steady_timer signal;   // wakes the writer; cancelled when a frame is queued
+  std::deque<wframe> q;
+  bool live = false;           // hello queued (it goes out before anything else)
+  bool draining = false;       // told warning / refresh_requested: prefer other links
+  bool closing = false;        // close frame queued or disconnect that ends the link
+  bool dead = false;
+  bool writer_waiting = false;
+  bool usable() const { return live && !closing && !dead; }
+};
+using link_ptr = std::shared_ptr<ws_link>;
+
+struct api_answer {
+  unsigned status = 200;
+  json::object body;
+  std::string error;
+  int retry_after = 0;
+};
+
+api_answer fail(std::string error) {
+  api_answer a;
+  a.body = {{"ok", false}, {"error", error}};
+  a.error = std::move(error);
+  return a;
+}
+
+}  // namespace
+
+struct fake_slack::impl {
+  options opt;
+  std::uint64_t key;                          // keys the hashes in IDs
+  ssl::context ssl_ctx{ssl::context::tls_server};
+  asio::io_context ioc{1};
+  asio::executor_work_guard<asio::io_context::executor_type> work{ioc.get_executor()};
+  tcp::acceptor acceptor{ioc};
+  std::uint16_t port = 0;
+  std::string port_text;
+  std::atomic<std::uint64_t> seq{0};
+
+  // ---- io-only ----
+  std::vector<link_ptr> links;
+  std::size_t rr = 0;
+  std::deque<wframe> waiting;                 // envelopes while no link is live
+  std::unordered_map<std::string, envelope_ptr> pending;
+  std::deque<std::string> acked_order;
+  std::unordered_set<std::string> tickets;
+  std::unordered_set<std::string> used_triggers;
+  std::unordered_map<std::string, int> response_uses;
+  std::vector<envelope_ptr> drained;          // the drain's swap buffer
+
+  // ---- test thread -> io thread ----
+  std::mutex out_mu;
+  std::vector<envelope_ptr> outbox;
+  bool drain_posted = false;
+
+  // ---- shared, under mu ----
+  mutable std::mutex mu;
+  mutable std::condition_variable cv;
+  int live_links = 0, opened_links = 0;
+  std::vector<ack> acks;
+  std::size_t next_ack = 0;
+  std::vector<std::string> protocol_errors;
+  std::vector<api_call> calls;
+  std::vector<message> messages;
+  std::vector<view> views;
+  std::map<std::string, std::deque<std::string>> fail_next;
+  std::map<std::string, std::pair<int, int>> rate_limits;  // method -> {seconds, count}
+  std::string refuse;
+  std::chrono::milliseconds open_delay{0};
+  std::int64_t last_ts_us = 0;
+  std::uint64_t view_seq = 0;
+
+  std::thread thread;  // last: started when everything above exists
+
+  explicit impl(options o) : opt(std::move(o)), key(std::random_device{}() * 0x9e3779b97f4a7c15ull ^ std::random_device{}()) {
+    if (opt.cert_pem.empty()) opt.cert_pem = test_pki().cert_pem;
+    if (opt.key_pem.empty()) opt.key_pem = test_pki().key_pem;
+    open_delay = opt.connections_open_delay;
+    ssl_ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                        ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+    std::string cert = file_or_pem(opt.cert_pem), pkey = file_or_pem(opt.key_pem);
+    ssl_ctx.use_certificate_chain(asio::buffer(cert));
+    ssl_ctx.use_private_key(asio::buffer(pkey), ssl::context::pem);
+    tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), 0);
+    acceptor.open(ep.protocol());
+    acceptor.set_option(tcp::acceptor::reuse_address(true));
+    acceptor.bind(ep);
+    acceptor.listen();
+    port = acceptor.local_endpoint().port();
+    port_text = std::to_string(port);
+    spawn(accept_loop());
+    thread = std::thread([this] { ioc.run(); });
+  }
+
+  ~impl() {
+    // Pending coroutine frames (and the sockets they own) are destroyed with
+    // the io_context, after the thread has stopped: no handler runs again.
+    ioc.stop();
+    if (thread.joinable()) thread.join();
+  }
+
+  template <class Awaitable>
+  void spawn(Awaitable a) {
+    asio::co_spawn(ioc, std::move(a), [this](std::exception_ptr e) {
+      if (!e) return;
+      std::string what = "unknown exception";
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& x) {
+        what = x.what();
+      } catch (...) {
+      }
+      std::lock_guard lk(mu);
+      protocol_errors.push_back("fake_slack internal error: " + what);
+      cv.notify_all();
+    });
+  }
+
+  // Runs `f` on the io thread and waits for it (fault injection: ordered
+  // with envelopes queued before and after the call).
+  template <class F>
+  void run_sync(F&& f) {
+    if (ioc.get_executor().running_in_this_thread()) {
+      f();
+      return;
+    }
+    std::promise<void> done;
+    auto fut = done.get_future();
+    asio::post(ioc, [&] {
+      try {
+        f();
+        done.set_value();
+      } catch (...) {
+        done.set_exception(std::current_exception());
+      }
+    });
+    fut.get();
+  }
+
+  void protocol_error(std::string what) {
+    std::lock_guard lk(mu);
+    protocol_errors.push_back(std::move(what));
+    cv.notify_all();
+  }
+
+  // ---- IDs ---------------------------------------------------------------
+  std::string envelope_id(std::uint64_t n) const {
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "%08llx-%04llx-4%03llx-8%03llx-%012llx",
+                  static_cast<unsigned long long>(key >> 32), static_cast<unsigned long long>((key >> 16) & 0xffff),
+                  static_cast<unsigned long long>((key >> 4) & 0xfff), static_cast<unsigned long long>(key & 0xfff),
+                  static_cast<unsigned long long>(n & 0xffffffffffffull));
+    return buf;
+  }
+  std::optional<std::uint64_t> seq_of(std::string_view envelope) const {
+    if (envelope.size() != 36) return std::nullopt;
+    auto n = to_u64(envelope.substr(24), 16);
+    if (!n || envelope_id(*n) != envelope) return std::nullopt;
+    return n;
+  }
+  std::string response_path(std::uint64_t n) const {
+    std::string s = std::to_string(n);
+    return "/response/" + opt.team_id + "/" + s + "/" + hex16(mix(mix(key, "response"), s));
+  }
+  std::string response_url(std::uint64_t n) const {
+    return "https://localhost:" + port_text + response_path(n);
+  }
+  std::string trigger_id(std::uint64_t n, std::string_view user) const {
+    std::string s = std::to_string(n), ms = std::to_string(unix_ms());
+    return s + "." + ms + "." + to_hex(user) + hex16(mix(mix(mix(key, s), ms), user));
+  }
+  struct trigger_info {
+    std::string user;
+    std::int64_t issued_ms = 0;
+  };
+  std::optional<trigger_info> parse_trigger(std::string_view t) const {
+    auto d1 = t.find('.');
+    if (d1 == std::string_view::npos) return std::nullopt;
+    auto d2 = t.find('.', d1 + 1);
+    if (d2 == std::string_view::npos) return std::nullopt;
+    std::string_view s = t.substr(0, d1), ms = t.substr(d1 + 1, d2 - d1 - 1), rest = t.substr(d2 + 1);
+    if (rest.size() < 16) return std::nullopt;
+    auto user = hex_decode(rest.substr(0, rest.size() - 16));
+    auto issued = to_u64(ms);
+    if (!user || !issued || !to_u64(s)) return std::nullopt;
+    if (hex16(mix(mix(mix(key, s), ms), *user)) != rest.substr(rest.size() - 16)) return std::nullopt;
+    return trigger_info{*user, static_cast<std::int64_t>(*issued)};
+  }
+
+  // ---- envelopes (test thread) ---------------------------------------------
+  envelope_ptr new_envelope(std::string_view type, bool accepts, std::uint64_t n) const {
+    auto e = std::make_shared<envelope_rec>();
+    e->seq = n;
+    e->id = envelope_id(n);
+    e->accepts_payload = accepts;
+    e->frame.reserve(1024);
+    e->frame += R"({"envelope_id":")";
+    e->frame += e->id;
+    e->frame += R"(","type":")";
+    e->frame += type;
+    e->frame += R"(","accepts_response_payload":)";
+    e->frame += accepts ? "true" : "false";
+    e->frame += R"(,"payload":)";
+    return e;
+  }
+
+  // Completes an envelope begun by new_envelope() with `payload`; returns its ID.
+  std::string submit(envelope_ptr e, const json::object& payload) {
+    e->frame += json::serialize(payload);
+    e->frame += '}';
+    std::string id = e->id;
+    submit(std::move(e));
+    return id;
+  }
+
+  void submit(envelope_ptr e) {
+    bool post = false;
+    {
+      std::lock_guard lk(out_mu);
+      outbox.push_back(std::move(e));
+      if (!drain_posted) post = drain_posted = true;
+    }
+    if (post) asio::post(ioc, [this] { drain(); });
+  }
+
+  // ---- io thread: dispatch and links --------------------------------------
+  void drain() {
+    {
+      std::lock_guard lk(out_mu);
+      drained.swap(outbox);
+      drain_posted = false;
+    }
+    for (auto& e : drained) {
+      pending.emplace(e->id, e);
+      wframe f;
+      f.k = wframe::kind::envelope;
+      f.env = std::move(e);
+      dispatch(std::move(f));
+    }
+    drained.clear();
+  }
+
+  ws_link* pick_link() {
+    // Round robin over usable links, preferring those not told to go away.
+    for (int pass = 0; pass < 2; ++pass)
+      for (std::size_t i = 0; i < links.size(); ++i) {
+        auto& l = links[(rr + i) % links.size()];
+        if (l->usable() && (pass == 1 || !l->draining)) {
+          rr = (rr + i + 1) % links.size();
+          return l.get();
+        }
+      }
+    return nullptr;
+  }
+
+  void dispatch(wframe f) {
+    if (ws_link* l = pick_link())
+      enqueue(*l, std::move(f));
+    else
+      waiting.push_back(std::move(f));  // like Slack, hold it until a link is up
+  }
+
+  void enqueue(ws_link& l, wframe f) {
+    if (l.dead) return;
+    l.q.push_back(std::move(f));
+    if (l.writer_waiting) {
+      l.writer_waiting = false;
+      l.signal.cancel();
+    }
+  }
+
+  void publish_counts() {
+    int n = 0;
+    for (auto& l : links) n += l->usable() ? 1 : 0;
+    std::lock_guard lk(mu);
+    live_links = n;
+    cv.notify_all();
+  }
+
+  void kill(const link_ptr& l) {
+    if (l->dead) return;
+    l->dead = true;
+    beast::get_lowest_layer(l->ws).close();  // abrupt: no close frame, no TLS close_notify
+    l->signal.cancel();
+    l->q.clear();
+    links.erase(std::remove(links.begin(), links.end(), l), links.end());
+    publish_counts();
+  }
+
+  void queue_close(const link_ptr& l, std::uint16_t code) {
+    if (l->dead || l->closing) return;
+    l->closing = true;
+    wframe f;
+    f.k = wframe::kind::close;
+    f.code = code;
+    enqueue(*l, std::move(f));
+  }
+
+  void queue_text(ws_link& l, std::string text) {
+    wframe f;
+    f.text = std::move(text);
+    enqueue(l, std::move(f));
+  }
+
+  std::string hello_frame(int num_connections) const {
+    return R"({"type":"hello","num_connections":)" + std::to_string(num_connections) +
+           R"(,"debug_info":{"host":"applink-fake","build_number":1,"approximate_connection_time":18060},)"
+           R"("connection_info":{"app_id":")" + std::string(app_id) + R"("}})";
+  }
+  static std::string disconnect_frame(std::string_view reason) {
+    std::string f = R"({"type":"disconnect","reason":)";
+    append_json(f, reason);
+    f += R"(,"debug_info":{"host":"applink-fake"}})";
+    return f;
+  }
+
+  asio::awaitable<void> writer(link_ptr l) {
+    for (;;) {
+      if (l->dead) co_return;
+      if (l->q.empty()) {
+        l->writer_waiting = true;
+        l->signal.expires_at(asio::steady_timer::time_point::max());
+        co_await l->signal.async_wait(tok);
+        continue;
+      }
+      wframe f = std::move(l->q.front());
+      l->q.pop_front();
+      if (f.k == wframe::kind::close) {
+        co_await l->ws.async_close(websocket::close_reason(f.code), tok);
+        co_return;  // nothing may be written after a close frame; the reader ends the link
+      }
+      std::string_view text = f.text;
+      if (f.k == wframe::kind::envelope) {
+        if (f.text.empty()) text = f.env->frame;
+        f.env->written = true;
+        f.env->sent_at = steady::now();
+      }
+      auto [ec, n] = co_await l->ws.async_write(asio::buffer(text.data(), text.size()), tok);
+      if (ec) {
+        kill(l);
+        co_return;
+      }
+    }
+  }
+
+  asio::awaitable<void> close_later(link_ptr l, std::chrono::milliseconds after) {
+    asio::steady_timer t(ioc, after);
+    co_await t.async_wait(tok);
+    queue_close(l, 1000);
+    publish_counts();
+  }
+
+  void on_client_frame(std::string_view text, steady::time_point read_at) {
+    boost::system::error_code ec;
+    json::value v = json::parse(text, ec);
+    json::object* o = ec ? nullptr : v.if_object();
+    const json::value* idv = o ? o->if_contains("envelope_id") : nullptr;
+    if (!idv || !idv->is_string()) {
+      protocol_error("unexpected frame from the client (not an ack): " + cut80(text));
+      return;
+    }
+    std::string id(idv->get_string());
+    auto it = pending.find(id);
+    if (it == pending.end()) {
+      protocol_error("ack for an unknown envelope_id " + cut80(id));
+      return;
+    }
+    envelope_rec& e = *it->second;
+    if (!e.written || e.acked) {
+      protocol_error((e.acked ? "second ack for envelope " : "ack before the envelope was sent: ") + id);
+      return;
+    }
+    ack a;
+    a.latency = read_at - e.sent_at;
+    a.late = a.latency > opt.ack_deadline;
+    a.envelope_id = std::move(id);
+    e.acked = true;
+    std::string error;
+    if (auto* p = o->if_contains("payload")) {
+      if (!e.accepts_payload && !(p->is_object() && p->get_object().empty()))
+        error = "ack payload for envelope " + a.envelope_id + ", which has accepts_response_payload: false";
+      a.payload = std::move(*p);
+    }
+    acked_order.push_back(a.envelope_id);
+    while (acked_order.size() > acked_kept) {
+      auto old = pending.find(acked_order.front());
+      if (old != pending.end() && old->second->acked) pending.erase(old);
+      acked_order.pop_front();
+    }
+    std::lock_guard lk(mu);
+    acks.push_back(std::move(a));
+    if (!error.empty()) protocol_errors.push_back(std::move(error));
+    cv.notify_all();
+  }
+
+  asio::awaitable<void> run_link(link_ptr l) {
+    spawn(writer(l));
+    beast::flat_buffer buf;
+    for (;;) {
+      auto [ec, n] = co_await l->ws.async_read(buf, tok);
+      if (ec) break;
+      auto read_at = steady::now();
+      if (!l->ws.got_text()) {
+        protocol_error("binary frame from the client");
+      } else {
+        auto d = buf.cdata();
+        on_client_frame(std::string_view(static_cast<const char*>(d.data()), d.size()), read_at);
+      }
+      buf.consume(buf.size());
+    }
+    kill(l);
+  }
+
+  // ---- HTTP ------------------------------------------------------------------
+  asio::awaitable<void> accept_loop() {
+    for (;;) {
+      auto [ec, sock] = co_await acceptor.async_accept(tok);
+      if (ec) {
+        if (!acceptor.is_open()) co_return;
+        asio::steady_timer pause(ioc, 10ms);  // e.g. out of descriptors: do not spin
+        co_await pause.async_wait(tok);
+        continue;
+      }
+      boost::system::error_code ignored;
+      sock.set_option(tcp::no_delay(true), ignored);  // small frames: latency matters
+      spawn(serve(std::move(sock)));
+    }
+  }
+
+  static response json_response(unsigned status, unsigned version, const json::object& body) {
+    response res{static_cast<http::status>(status), version};
+    res.set(http::field::server, "fake-slack");
+    res.set(http::field::content_type, "application/json; charset=utf-8");
+    res.body() = json::serialize(body);
+    return res;
+  }
+
+  asio::awaitable<void> serve(tcp::socket sock) {
+    tls_stream stream(std::move(sock), ssl_ctx);
+    stream.next_layer().expires_after(10s);
+    auto [hec] = co_await stream.async_handshake(ssl::stream_base::server, tok);
+    if (hec) co_return;
+    beast::flat_buffer buf;
+    for (;;) {
+      http::request_parser<http::string_body> parser;
+      parser.body_limit(4 << 20);
+      stream.next_layer().expires_after(120s);
+      auto [rec, rn] = co_await http::async_read(stream, buf, parser, tok);
+      if (rec) co_return;
+      request req = parser.release();
+      if (websocket::is_upgrade(req)) {
+        co_await upgrade(std::move(stream), std::move(req));
+        co_return;
+      }
+      response res = co_await handle(req);
+      res.keep_alive(req.keep_alive());
+      res.prepare_payload();
+      stream.next_layer().expires_after(30s);
+      auto [wec, wn] = co_await http::async_write(stream, res, tok);
+      if (wec) co_return;
+      if (!res.keep_alive()) break;
+    }
+    stream.next_layer().expires_after(2s);
+    co_await stream.async_shutdown(tok);
+  }
+
+  asio::awaitable<void> upgrade(tls_stream stream, request req) {
+    std::string_view target(req.target().data(), req.target().size());
+    auto q = target.find('?');
+    json::object query;
+    if (q != std::string_view::npos) parse_form(target.substr(q + 1), query);
+    std::string ticket = arg_str(query, "ticket");
+    bool ok = target.substr(0, q).starts_with("/link") && tickets.erase(ticket) == 1;
+    if (!ok) {
+      // Slack refuses a used or unknown ticket at the HTTP upgrade.
+      response res = json_response(401, req.version(), {{"ok", false}, {"error", "invalid_ticket"}});
+      res.keep_alive(false);
+      res.prepare_payload();
+      stream.next_layer().expires_after(5s);
+      co_await http::async_write(stream, res, tok);
+      co_await stream.async_shutdown(tok);
+      co_return;
+    }
+    stream.next_layer().expires_never();  // websocket timeouts take over
+    auto l = std::make_shared<ws_link>(std::move(stream));
+    l->ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+    l->ws.set_option(websocket::stream_base::decorator(
+        [](websocket::response_type& res) { res.set(http::field::server, "fake-slack"); }));
+    l->ws.read_message_max(max_message);
+    l->ws.text(true);
+    auto [ec] = co_await l->ws.async_accept(req, tok);
+    if (ec) co_return;
+    std::size_t open_count = 0;
+    for (auto& other : links) open_count += (!other->dead && !other->closing) ? 1 : 0;
+    links.push_back(l);
+    {
+      std::lock_guard lk(mu);
+      ++opened_links;
+    }
+    if (open_count >= opt.max_connections) {
+      queue_text(*l, disconnect_frame("too_many_websockets"));
+      queue_close(l, 1000);
+    } else {
+      // Live from the moment hello is queued: the queue keeps hello ahead of
+      // anything sent later, and the client may read it before our write
+      // completes.
+      int live = 1;
+      for (auto& other : links) live += other->usable() ? 1 : 0;
+      queue_text(*l, hello_frame(live));
+      l->live = true;
+      while (!waiting.empty()) {
+        enqueue(*l, std::move(waiting.front()));
+        waiting.pop_front();
+      }
+      publish_counts();
+    }
+    co_await run_link(l);
+  }
+
+  asio::awaitable<response> handle(const request& req) {
+    std::string_view target(req.target().data(), req.target().size());
+    auto q = target.find('?');
+    std::string_view path = target.substr(0, q);
+    std::string_view query = q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
+    if (path.starts_with("/api/")) co_return co_await handle_api(req, path.substr(5), query);
+    if (path.starts_with("/response/")) co_return handle_response_url(req, path);
+    co_return json_response(404, req.version(), {{"ok", false}, {"error", "not_found"}});
+  }
+
+  response handle_response_url(const request& req, std::string_view path) {
+    api_call call;
+    call.method = "response_url";
+    call.at = steady::now();
+    call.target = "https://localhost:" + port_text + std::string(path);
+    unsigned status = 200;
+    json::object body{{"ok", true}};
+    // /response/<team>/<seq>/<mac>
+    std::string_view rest = path.substr(std::string_view("/response/").size());
+    auto s1 = rest.find('/');
+    auto s2 = s1 == std::string_view::npos ? s1 : rest.find('/', s1 + 1);
+    std::optional<std::uint64_t> n;
+    if (s2 != std::string_view::npos) n = to_u64(rest.substr(s1 + 1, s2 - s1 - 1));
+    boost::system::error_code ec;
+    json::value v = json::parse(req.body(), ec);
+    if (!ec && v.is_object()) call.args = v.get_object();
+    if (req.method() != http::verb::post || !n || response_path(*n) != path) {
+      status = 404;
+      call.error = "invalid_url";
+    } else if (ec || !v.is_object()) {
+      status = 400;
+      call.error = "invalid_payload";
+    } else if (++response_uses[std::string(path)] > response_url_uses) {
+      status = 404;
+      call.error = "used_url";
+    }
+    if (!call.error.empty()) body = {{"ok", false}, {"error", call.error}};
+    call.status = status;
+    record(std::move(call));
+    return json_response(status, req.version(), body);
+  }
+
+  void record(api_call call) {
+    std::lock_guard lk(mu);
+    calls.push_back(std::move(call));
+    cv.notify_all();
+  }
+
+  asio::awaitable<response> handle_api(const request& req, std::string_view method, std::string_view query) {
+    api_call call;
+    call.method = std::string(method);
+    call.at = steady::now();
+    call.target = "https://localhost:" + port_text + std::string(req.target().data(), req.target().size());
+    json::object args;
+    std::string body_error;
+    bool json_body = false;
+    parse_form(query, args);
+    std::string_view ctype(req[http::field::content_type].data(), req[http::field::content_type].size());
+    if (!req.body().empty()) {
+      if (starts_with_ci(ctype, "application/json")) {
+        json_body = true;
+        boost::system::error_code ec;
+        json::value v = json::parse(req.body(), ec);
+        if (ec || !v.is_object())
+          body_error = "invalid_json";
+        else
+          for (auto& kv : v.get_object()) args[kv.key()] = kv.value();
+      } else if (starts_with_ci(ctype, "application/x-www-form-urlencoded")) {
+        parse_form(req.body(), args);
+      } else {
+        body_error = ctype.empty() ? "missing_post_type" : "invalid_post_type";
+      }
+    }
+    std::string token;
+    std::string_view auth(req[http::field::authorization].data(), req[http::field::authorization].size());
+    if (starts_with_ci(auth, "Bearer ")) token = std::string(auth.substr(7));
+    if (auto* t = args.if_contains("token")) {
+      // Slack takes a token argument from forms and query strings, never from a JSON body.
+      if (token.empty() && !json_body && t->is_string()) token = std::string(t->get_string());
+      args.erase("token");
+    }
+    call.token = token;
+    call.args = args;
+
+    if (method == "apps.connections.open") {
+      std::chrono::milliseconds delay;
+      {
+        std::lock_guard lk(mu);
+        delay = open_delay;
+      }
+      if (delay.count() > 0) {
+        asio::steady_timer t(ioc, delay);
+        co_await t.async_wait(tok);
+      }
+    }
+    api_answer a = body_error.empty() ? answer(method, args, token) : fail(body_error);
+    call.status = a.status;
+    call.error = a.error;
+    record(std::move(call));
+    response res = json_response(a.status, req.version(), a.body);
+    if (a.retry_after > 0) res.set(http::field::retry_after, std::to_string(a.retry_after));
+    co_return res;
+  }
+
+  std::string next_ts() {
+    std::lock_guard lk(mu);
+    last_ts_us = std::max(unix_us(), last_ts_us + 1);
+    return ts_text(last_ts_us);
+  }
+
+  json::object message_json(const message& m) const {
+    json::object o{{"type", "message"}, {"user", bot_user}, {"bot_id", bot_id}, {"app_id", app_id},
+                   {"team", opt.team_id}, {"text", m.text}, {"ts", m.ts}};
+    if (!m.blocks.is_null()) o["blocks"] = m.blocks;
+    return o;
+  }
+
+  api_answer answer(std::string_view method, const json::object& args, const std::string& token) {
+    static const std::unordered_set<std::string_view> known = {
+        "apps.connections.open", "auth.test", "chat.postMessage", "chat.update", "chat.postEphemeral", "views.open"};
+    if (!known.contains(method)) return fail("unknown_method");
+    if (token.empty()) return fail("not_authed");
+    if (method == "apps.connections.open") {
+      if (!token.starts_with("xapp-")) return fail("not_allowed_token_type");
+      if (token != opt.app_token) return fail("invalid_auth");
+    } else {
+      if (token.starts_with("xapp-")) return fail("not_allowed_token_type");
+      if (token != opt.bot_token) return fail("invalid_auth");
+    }
+    {
+      std::lock_guard lk(mu);
+      std::string m(method);
+      if (auto it = rate_limits.find(m); it != rate_limits.end() && it->second.second > 0) {
+        api_answer a = fail("ratelimited");
+        a.status = 429;
+        a.retry_after = it->second.first;
+        if (--it->second.second == 0) rate_limits.erase(it);
+        return a;
+      }
+      if (auto it = fail_next.find(m); it != fail_next.end() && !it->second.empty()) {
+        api_answer a = fail(it->second.front());
+        it->second.pop_front();
+        if (it->second.empty()) fail_next.erase(it);
+        return a;
+      }
+    }
+    if (method == "apps.connections.open") return connections_open();
+    if (method == "auth.test") {
+      api_answer a;
+      a.body = {{"ok", true}, {"url", "https://" + std::string(team_domain) + ".slack.com/"},
+                {"team", "Fake Team"}, {"user", "signoff"}, {"team_id", opt.team_id},
+                {"user_id", bot_user}, {"bot_id", bot_id}, {"is_enterprise_install", false}};
+      return a;
+    }
+    if (method == "chat.postMessage") return post_message(args);
+    if (method == "chat.update") return update_message(args);
+    if (method == "chat.postEphemeral") return post_ephemeral(args);
+    return open_view(args);
+  }
+
+  api_answer connections_open() {
+    {
+      std::lock_guard lk(mu);
+      if (!refuse.empty()) return fail(refuse);
+    }
+    std::uint64_t n = ++seq;
+    std::uint64_t r = mix(key, std::to_string(n));
+    char ticket[40];
+    std::snprintf(ticket, sizeof ticket, "%08llx-%04llx-%04llx-%04llx-%012llx",
+                  static_cast<unsigned long long>(r >> 32), static_cast<unsigned long long>((r >> 16) & 0xffff),
+                  static_cast<unsigned long long>(r & 0xffff), static_cast<unsigned long long>((r >> 48) & 0xffff),
+                  static_cast<unsigned long long>(n & 0xffffffffffffull));
+    tickets.insert(ticket);
+    api_answer a;
+    a.body = {{"ok", true},
+              {"url", "wss://localhost:" + port_text + "/link/?ticket=" + ticket + "&app_id=" + std::string(app_id)}};
+    return a;
+  }
+
+  // text / blocks of a post: {text, blocks, error}
+  struct content {
+    std::string text;
+    json::value blocks;
+    std::string error;
+  };
+  static content read_content(const json::object& args, bool required) {
+    content c;
+    bool bad = false;
+    c.text = arg_str(args, "text");
+    if (auto b = arg_json(args, "blocks", bad)) c.blocks = std::move(*b);
+    if (bad || (!c.blocks.is_null() && !c.blocks.is_array())) c.error = "invalid_blocks";
+    else if (required && c.text.empty() && (!c.blocks.is_array() || c.blocks.get_array().empty())) c.error = "no_text";
+    return c;
+  }
+
+  api_answer post_message(const json::object& args) {
+    message m;
+    m.channel = arg_str(args, "channel");
+    if (m.channel.empty()) return fail("channel_not_found");
+    content c = read_content(args, true);
+    if (!c.error.empty()) return fail(c.error);
+    m.text = std::move(c.text);
+    m.blocks = std::move(c.blocks);
+    m.ts = next_ts();
+    api_answer a;
+    a.body = {{"ok", true}, {"channel", m.channel}, {"ts", m.ts}, {"message", message_json(m)}};
+    std::lock_guard lk(mu);
+    messages.push_back(std::move(m));
+    cv.notify_all();
+    return a;
+  }
+
+  api_answer update_message(const json::object& args) {
+    std::string channel = arg_str(args, "channel"), ts = arg_str(args, "ts");
+    if (channel.empty()) return fail("channel_not_found");
+    content c = read_content(args, true);
+    if (!c.error.empty()) return fail(c.error);
+    std::lock_guard lk(mu);
+    auto it = std::find_if(messages.begin(), messages.end(),
+                           [&](const message& m) { return m.channel == channel && m.ts == ts; });
+    if (it == messages.end()) return fail("message_not_found");
+    it->text = std::move(c.text);
+    if (!c.blocks.is_null()) it->blocks = std::move(c.blocks);
+    ++it->updates;
+    api_answer a;
+    a.body = {{"ok", true}, {"channel", channel}, {"ts", ts}, {"text", it->text}, {"message", message_json(*it)}};
+    cv.notify_all();
+    return a;
+  }
+
+  api_answer post_ephemeral(const json::object& args) {
+    if (arg_str(args, "channel").empty()) return fail("channel_not_found");
+    if (arg_str(args, "user").empty()) return fail("user_not_in_channel");
+    content c = read_content(args, true);
+    if (!c.error.empty()) return fail(c.error);
+    api_answer a;
+    a.body = {{"ok", true}, {"message_ts", next_ts()}};
+    return a;
+  }
+
+  api_answer open_view(const json::object& args) {
+    std::string trigger = arg_str(args, "trigger_id");
+    auto t = parse_trigger(trigger);
+    if (!t) return fail("invalid_trigger_id");
+    if (used_triggers.contains(trigger)) return fail("exchanged_trigger_id");
+    if (unix_ms() - t->issued_ms > std::chrono::milliseconds(trigger_lifetime).count())
+      return fail("expired_trigger_id");
+    bool bad = false;
+    auto spec = arg_json(args, "view", bad);
+    if (bad || !spec || !spec->is_object()) return fail("invalid_arguments");
+    used_triggers.insert(trigger);
+    view v;
+    v.trigger_id = trigger;
+    v.user_id = t->user;
+    v.spec = spec->get_object();
+    v.callback_id = arg_str(v.spec, "callback_id");
+    v.private_metadata = arg_str(v.spec, "private_metadata");
+    json::object shown = v.spec;
+    {
+      std::lock_guard lk(mu);
+      char id[16];
+      std::snprintf(id, sizeof id, "V%09llu", static_cast<unsigned long long>(++view_seq));
+      v.view_id = id;
+    }
+    shown["id"] = v.view_id;
+    shown["team_id"] = opt.team_id;
+    shown["state"] = json::object{{"values", json::object{}}};
+    shown["hash"] = ts_text(unix_us());
+    shown["root_view_id"] = v.view_id;
+    shown["app_id"] = app_id;
+    shown["bot_id"] = bot_id;
+    api_answer a;
+    a.body = {{"ok", true}, {"view", std::move(shown)}};
+    std::lock_guard lk(mu);
+    views.push_back(std::move(v));
+    cv.notify_all();
+    return a;
+  }
+};
+
+// ---- public API ---------------------------------------------------------------
+
+fake_slack::fake_slack() : fake_slack(options{}) {}
+fake_slack::fake_slack(options o) : impl_(std::make_unique<impl>(std::move(o))) {}
+fake_slack::~fake_slack() = default;
+
+std::uint16_t fake_slack::port() const { return impl_->port; }
+std::string fake_slack::api_base() const { return "https://localhost:" + impl_->port_text + "/api/"; }
+
+int fake_slack::connections() const {
+  std::lock_guard lk(impl_->mu);
+  return impl_->live_links;
+}
+int fake_slack::connections_opened() const {
+  std::lock_guard lk(impl_->mu);
+  return impl_->opened_links;
+}
+bool fake_slack::wait_connections(int n, std::chrono::milliseconds timeout) const {
+  std::unique_lock lk(impl_->mu);
+  return impl_->cv.wait_for(lk, timeout, [&] { return impl_->live_links == n; });
+}
+
+std::string fake_slack::slash_command(const std::string& user_id, const std::string& channel_id,
+                                      const std::string& command, const std::string& text) {
+  impl& m = *impl_;
+  std::uint64_t n = ++m.seq;
+  envelope_ptr e = m.new_envelope("slash_commands", true, n);
+  std::string& f = e->frame;
+  f += R"({"token":")";
+  f += verification_token;
+  f += R"(","team_id":)";
+  append_json(f, m.opt.team_id);
+  f += R"(,"team_domain":")";
+  f += team_domain;
+  f += R"(","channel_id":)";
+  append_json(f, channel_id);
+  f += R"(,"channel_name":)";
+  append_json(f, "name-" + channel_id);
+  f += R"(,"user_id":)";
+  append_json(f, user_id);
+  f += R"(,"user_name":)";
+  append_json(f, "name-" + user_id);
+  f += R"(,"command":)";
+  append_json(f, command);
+  f += R"(,"text":)";
+  append_json(f, text);
+  f += R"(,"api_app_id":")";
+  f += app_id;
+  f += R"(","is_enterprise_install":"false","response_url":)";
+  append_json(f, m.response_url(n));
+  f += R"(,"trigger_id":)";
+  append_json(f, m.trigger_id(n, user_id));
+  f += "}}";
+  std::string id = e->id;
+  m.submit(std::move(e));
+  return id;
+}
+
+std::string fake_slack::block_action(const std::string& user_id, const std::string& channel_id,
+                                     const std::string& action_id, const std::string& value,
+                                     const std::string& message_ts) {
+  impl& m = *impl_;
+  json::object msg{{"type", "message"}, {"ts", message_ts}};
+  json::value blocks;
+  {
+    std::lock_guard lk(m.mu);
+    for (const auto& mm : m.messages)
+      if (mm.channel == channel_id && mm.ts == message_ts) {
+        msg = m.message_json(mm);
+        blocks = mm.blocks;
+      }
+  }
+  auto [block_id, button_text] = find_action(blocks, action_id);
+  std::uint64_t n = ++m.seq;
+  json::object payload{
+      {"type", "block_actions"},
+      {"user", user_object(user_id, m.opt.team_id)},
+      {"api_app_id", app_id},
+      {"token", verification_token},
+      {"container",
+       {{"type", "message"}, {"message_ts", message_ts}, {"channel_id", channel_id}, {"is_ephemeral", false}}},
+      {"trigger_id", m.trigger_id(n, user_id)},
+      {"team", {{"id", m.opt.team_id}, {"domain", team_domain}}},
+      {"enterprise", nullptr},
+      {"is_enterprise_install", false},
+      {"channel", {{"id", channel_id}, {"name", "name-" + channel_id}}},
+      {"message", std::move(msg)},
+      {"state", {{"values", json::object{}}}},
+      {"response_url", m.response_url(n)},
+      {"actions", json::array{json::object{{"action_id", action_id},
+                                           {"block_id", block_id},
+                                           {"text", {{"type", "plain_text"}, {"text", button_text}, {"emoji", true}}},
+                                           {"value", value},
+                                           {"type", "button"},
+                                           {"action_ts", ts_text(unix_us())}}}}};
+  return m.submit(m.new_envelope("interactive", false, n), payload);
+}
+
+std::string fake_slack::view_submission(const std::string& user_id, const std::string& view_id,
+                                        const std::vector<std::pair<std::string, std::string>>& values) {
+  impl& m = *impl_;
+  std::optional<view> v;
+  {
+    std::lock_guard lk(m.mu);
+    for (const auto& vv : m.views)
+      if (vv.view_id == view_id) v = vv;
+  }
+  if (!v) throw std::invalid_argument("fake_slack::view_submission: no view " + view_id + " was opened");
+  json::object state;
+  for (const auto& [block_id, value] : values)
+    state[block_id] = json::object{
+        {input_action_id(v->spec, block_id), json::object{{"type", "plain_text_input"}, {"value", value}}}};
+  json::object shown = v->spec;
+  shown["id"] = v->view_id;
+  shown["team_id"] = m.opt.team_id;
+  shown["type"] = "modal";
+  shown["callback_id"] = v->callback_id;
+  shown["private_metadata"] = v->private_metadata;
+  shown["state"] = json::object{{"values", std::move(state)}};
+  shown["hash"] = ts_text(unix_us());
+  shown["root_view_id"] = v->view_id;
+  shown["previous_view_id"] = nullptr;
+  shown["app_id"] = app_id;
+  shown["bot_id"] = bot_id;
+  std::uint64_t n = ++m.seq;
+  json::object payload{{"type", "view_submission"},
+                       {"team", {{"id", m.opt.team_id}, {"domain", team_domain}}},
+                       {"user", user_object(user_id, m.opt.team_id)},
+                       {"api_app_id", app_id},
+                       {"token", verification_token},
+                       {"trigger_id", m.trigger_id(n, user_id)},
+                       {"view", std::move(shown)},
+                       {"response_urls", json::array{}},
+                       {"is_enterprise_install", false},
+                       {"enterprise", nullptr}};
+  return m.submit(m.new_envelope("interactive", true, n), payload);
+}
+
+void fake_slack::redeliver(const std::string& envelope_id, int retry_attempt, const std::string& reason) {
+  impl& m = *impl_;
+  m.run_sync([&] {
+    auto it = m.pending.find(envelope_id);
+    if (it == m.pending.end())
+      throw std::invalid_argument("fake_slack::redeliver: unknown (or long acked) envelope " + envelope_id);
+    envelope_ptr e = it->second;
+    wframe f;
+    f.k = wframe::kind::envelope;
+    f.text = e->frame.substr(0, e->frame.size() - 1);
+    f.text += R"(,"retry_attempt":)" + std::to_string(retry_attempt) + R"(,"retry_reason":)";
+    append_json(f.text, reason);
+    f.text += '}';
+    e->acked = false;  // a new delivery expects a new ack
+    f.env = std::move(e);
+    m.dispatch(std::move(f));
+  });
+}
+
+std::optional<fake_slack::ack> fake_slack::wait_ack(const std::string& envelope_id,
+                                                    std::chrono::milliseconds timeout) const {
+  std::unique_lock lk(impl_->mu);
+  std::optional<ack> found;
+  impl_->cv.wait_for(lk, timeout, [&] {
+    for (auto it = impl_->acks.rbegin(); it != impl_->acks.rend(); ++it)
+      if (it->envelope_id == envelope_id) {
+        found = *it;
+        return true;
+      }
+    return false;
+  });
+  return found;
+}
+
+std::vector<fake_slack::ack> fake_slack::acks() const {
+  std::lock_guard lk(impl_->mu);
+  return impl_->acks;
+}
+
+std::optional<fake_slack::ack> fake_slack::next_ack(std::chrono::milliseconds timeout) {
+  std::unique_lock lk(impl_->mu);
+  if (!impl_->cv.wait_for(lk, timeout, [&] { return impl_->next_ack < impl_->acks.size(); })) return std::nullopt;
+  return impl_->acks[impl_->next_ack++];
+}
+
+std::string fake_slack::response_url_of(const std::string& envelope_id) const {
+  auto n = impl_->seq_of(envelope_id);
+  return n ? impl_->response_url(*n) : std::string{};
+}
+
+std::vector<std::string> fake_slack::protocol_errors() const {
+  std::lock_guard lk(impl_->mu);
+  return impl_->protocol_errors;
+}
+
+void fake_slack::drop_links() {
+  impl& m = *impl_;
+  m.run_sync([&] {
+    auto all = m.links;
+    for (auto& l : all) m.kill(l);
+  });
+}
+
+void fake_slack::close_links(std::uint16_t code) {
+  impl& m = *impl_;
+  m.run_sync([&] {
+    for (auto& l : m.links) m.queue_close(l, code);
+    m.publish_counts();
+  });
+}
+
+void fake_slack::send_disconnect(const std::string& reason, std::optional<std::chrono::milliseconds> close_after) {
+  impl& m = *impl_;
+  m.run_sync([&] {
+    bool graceful = reason == "warning" || reason == "refresh_requested";
+    for (auto& l : std::vector<link_ptr>(m.links)) {
+      if (!l->usable()) continue;
+      m.queue_text(*l, impl::disconnect_frame(reason));
+      if (graceful) {
+        // Slack keeps the old link about 10 s: time for the client to open a new one.
+        l->draining = true;
+        m.spawn(m.close_later(l, close_after.value_or(std::chrono::milliseconds(10'000))));
+      } else {
+        m.queue_close(l, 1000);
+      }
+    }
+    m.publish_counts();
+  });
+}
+
+void fake_slack::send_raw(const std::string& frame) {
+  impl& m = *impl_;
+  m.run_sync([&] {
+    for (auto& l : m.links)
+      if (l->usable()) m.queue_text(*l, frame);
+  });
+}
+
+void fake_slack::fail_next(const std::string& method, const std::string& error) {
+  std::lock_guard lk(impl_->mu);
+  impl_->fail_next[method].push_back(error);
+}
+
+void fake_slack::rate_limit_next(const std::string& method, int retry_after_seconds, int count) {
+  std::lock_guard lk(impl_->mu);
+  impl_->rate_limits[method] = {retry_after_seconds, count};
+}
+
+void fake_slack::set_connections_open_delay(std::chrono::milliseconds d) {
+  std::lock_guard lk(impl_->mu);
+  impl_->open_delay = d;
+}
+
+void fake_slack::refuse_connections(const std::string& error) {
+  std::lock_guard lk(impl_->mu);
+  impl_->refuse = error;
+}
+
+std::vector<fake_slack::api_call> fake_slack::calls(const std::string& method) const {
+  std::lock_guard lk(impl_->mu);
+  std::vector<api_call> out;
+  for (const auto& c : impl_->calls)
+    if (method.empty() || c.method == method) out.push_back(c);
+  return out;
+}
+
+bool fake_slack::wait_calls(const std::string& method, std::size_t n, std::chrono::milliseconds timeout) const {
+  std::unique_lock lk(impl_->mu);
+  return impl_->cv.wait_for(lk, timeout, [&] {
+    std::size_t k = 0;
+    for (const auto& c : impl_->calls)
+      if (method.empty() || c.method == method) ++k;
+    return k >= n;
+  });
+}
+
+std::vector<fake_slack::message> fake_slack::messages(const std::string& channel) const {
+  std::lock_guard lk(impl_->mu);
+  std::vector<message> out;
+  for (const auto& m : impl_->messages)
+    if (channel.empty() || m.channel == channel) out.push_back(m);
+  return out;
+}
+
+std::vector<fake_slack::view> fake_slack::opened_views() const {
+  std::lock_guard lk(impl_->mu);
+  return impl_->views;
+}
+
+}  // namespace signoff::test

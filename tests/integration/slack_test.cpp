@@ -1,0 +1,512 @@
+// The real `signoff run` binary against the fake Slack (tests/fakes): a
+// user's journey with buttons and modals, every injected fault (recovers,
+// nothing lost, nothing doubled, the chain verifies), restarts, and TLS
+// refusals. Each test starts its own fake and bot on loopback.
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <regex>
+#include <thread>
+
+#include "fakes/fake_slack.hpp"
+#include "support/fixture.hpp"
+#include "support/http_get.hpp"
+#include "support/test_pki.hpp"
+
+using namespace signoff;
+using namespace signoff::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string text_of(const fake_slack::ack& a) {
+  if (!a.payload || !a.payload->is_object()) return {};
+  const auto* t = a.payload->as_object().if_contains("text");
+  return t && t->is_string() ? std::string(t->as_string()) : std::string();
+}
+
+std::string blocks_text(const boost::json::value& v) { return boost::json::serialize(v); }
+
+struct slack_env {
+  fake_slack fake;
+  temp_dir secrets;
+  installation inst;
+  std::unique_ptr<child> bot;
+  std::uint16_t http_port = 0;
+
+  static config_options options(config_options o, const fake_slack& f, const temp_dir& s,
+                                const std::string& ca_file) {
+    o.slack_ids = true;
+    s.write("app-token", "xapp-1-A0TEST-1-fakeapptoken\n");
+    s.write("bot-token", "xoxb-1-fakebottoken\n");
+    o.extra += "[slack]\napp_token_file = \"" + s.file("app-token") + "\"\nbot_token_file = \"" +
+               s.file("bot-token") + "\"\napi_base = \"" + f.api_base() + "\"\nca_file = \"" + ca_file +
+               "\"\n\n[http]\nlisten = \"127.0.0.1:0\"\n";
+    return o;
+  }
+
+  explicit slack_env(config_options o = {}, fake_slack::options fo = {}, std::string ca_file = "")
+      : fake(std::move(fo)),
+        inst(SIGNOFF_BINARY, options(std::move(o), fake, secrets, ca_file.empty() ? test_pki().ca_pem : ca_file)) {}
+
+  ~slack_env() {
+    if (bot && !bot->exited()) {
+      ::kill(bot->pid(), SIGTERM);
+      bot->wait_exit(10s);
+    }
+  }
+
+  // Starts `signoff run`; with `connect`, waits for a live link.
+  void start(bool connect = true) {
+    bot = std::make_unique<child>(std::vector<std::string>{inst.binary(), "run", "--config", inst.config_path()});
+    REQUIRE(bot->wait_until([&] { return bot->err().find("(port ") != std::string::npos || bot->exited(); }, 10s));
+    INFO(bot->err());
+    std::smatch m;
+    std::string err = bot->err();
+    REQUIRE(std::regex_search(err, m, std::regex(R"(\(port (\d+)\))")));
+    http_port = static_cast<std::uint16_t>(std::stoi(m[1]));
+    if (connect) REQUIRE(fake.wait_connections(1, 10s));
+  }
+
+  // SIGKILL: a crash.
+  void crash() {
+    ::kill(bot->pid(), SIGKILL);
+    bot->wait_exit(5s);
+  }
+
+  int stop() {
+    ::kill(bot->pid(), SIGTERM);
+    auto st = bot->wait_exit(15s);
+    REQUIRE(st);
+    return *st;
+  }
+
+  // A slash command; returns the ack's ephemeral text.
+  std::string cmd(const std::string& who, const std::string& command, const std::string& text,
+                  const std::string& channel = "C0APPROVALS") {
+    auto id = fake.slash_command(slack_id(who), channel, command, text);
+    auto ack = fake.wait_ack(id, 5s);
+    INFO(command << " " << text << "\nbot stderr:\n" << (bot ? bot->err() : ""));
+    REQUIRE(ack);
+    CHECK_FALSE(ack->late);
+    return text_of(*ack);
+  }
+
+  bool wait(const std::function<bool()>& cond, std::chrono::milliseconds timeout = 10s) {
+    auto end = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < end) {
+      if (cond()) return true;
+      if (bot) bot->wait_until([] { return false; }, 20ms);  // keep draining its stderr
+      else std::this_thread::sleep_for(20ms);
+    }
+    return cond();
+  }
+
+  std::vector<fake_slack::message> messages(const std::string& channel) { return fake.messages(channel); }
+
+  std::int64_t count(const std::string& where) {
+    auto db = inst.db();
+    return static_cast<std::int64_t>(audit_rows(db, where).size());
+  }
+
+  void chain_holds() {
+    auto db = inst.db();
+    CHECK(first_bad_seq(db) == 0);
+    auto r = inst.audit("verify");
+    INFO(r.out << r.err);
+    CHECK(r.status == 0);
+  }
+
+  // The card message of a draft in #approvals.
+  std::optional<fake_slack::message> card(const std::string& draft) {
+    for (auto& m : messages("C0APPROVALS"))
+      if (blocks_text(m.blocks).find(draft) != std::string::npos || m.text.find(draft) != std::string::npos) return m;
+    return std::nullopt;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("slack: a draft goes from slash command to approval card to Approve button", "[slack][journey]") {
+  slack_env env;
+  env.start();
+  auto reply = env.cmd("alice", "/draft", "new --to linkedin Our Q4 results are out");
+  CHECK_THAT(reply, Catch::Contains("D-1 created"));
+
+  REQUIRE(env.wait([&] { return env.card("D-1").has_value(); }));
+  auto card = *env.card("D-1");
+  auto blocks = blocks_text(card.blocks);
+  CHECK_THAT(blocks, Catch::Contains("Our Q4 results are out"));
+  CHECK_THAT(blocks, Catch::Contains("\"D-1@1\""));  // the buttons act on revision 1
+  CHECK_THAT(blocks, Catch::Contains("signoff_approve"));
+  CHECK_THAT(blocks, Catch::Contains("signoff_reject"));
+
+  // bob clicks Approve on the card: the same rules and audit path as /approve D-1@1.
+  auto click = env.fake.block_action(slack_id("bob"), "C0APPROVALS", "signoff_approve", "D-1@1", card.ts);
+  REQUIRE(env.fake.wait_ack(click, 5s));
+  REQUIRE(env.wait([&] { return !env.fake.calls("response_url").empty(); }));
+  auto answer = env.fake.calls("response_url").back().args;
+  CHECK_THAT(std::string(answer.at("text").as_string()), Catch::Contains("approved"));
+  CHECK(answer.at("response_type").as_string() == "ephemeral");
+
+  // The card is updated in place: approved, no buttons left.
+  REQUIRE(env.wait([&] { auto c = env.card("D-1"); return c && c->updates >= 1; }));
+  auto updated = blocks_text(env.card("D-1")->blocks);
+  CHECK_THAT(updated, Catch::Contains("approved"));
+  CHECK_THAT(updated, !Catch::Contains("signoff_approve"));
+  CHECK(env.messages("C0APPROVALS").size() == 1);
+
+  auto db = env.inst.db();
+  auto rows = audit_rows(db, "action = 'draft.approve'");
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].actor == "bob");
+  CHECK(rows[0].platform == "slack");
+  CHECK(rows[0].revision == 1);
+  CHECK(rows[0].outcome == "ok");
+  CHECK(*detail_of(db, rows[0].seq, "envelope") == click);
+  CHECK(*detail_of(db, rows[0].seq, "platform_user") == slack_id("bob"));
+  CHECK(env.count("action = 'post.sent'") == 2);
+  env.chain_holds();
+  CHECK(env.stop() == 0);
+}
+
+TEST_CASE("slack: Reject opens a modal, its reason is recorded, the user is told", "[slack][journey]") {
+  slack_env env;
+  env.start();
+  env.cmd("alice", "/draft", "new Draft that legal will hate");
+  REQUIRE(env.wait([&] { return env.card("D-1").has_value(); }));
+  auto click = env.fake.block_action(slack_id("carol"), "C0APPROVALS", "signoff_reject", "D-1@1", env.card("D-1")->ts);
+  REQUIRE(env.fake.wait_ack(click, 5s));
+  REQUIRE(env.wait([&] { return !env.fake.opened_views().empty(); }));
+  auto view = env.fake.opened_views().front();
+  CHECK(view.user_id == slack_id("carol"));
+
+  // Submitting without a reason keeps the modal open with an error.
+  auto empty = env.fake.view_submission(slack_id("carol"), view.view_id, {{"reason", "   "}});
+  auto err_ack = env.fake.wait_ack(empty, 5s);
+  REQUIRE(err_ack);
+  REQUIRE(err_ack->payload);
+  CHECK(err_ack->payload->as_object().at("response_action").as_string() == "errors");
+
+  auto sub = env.fake.view_submission(slack_id("carol"), view.view_id, {{"reason", "Off brand tone"}});
+  REQUIRE(env.fake.wait_ack(sub, 5s));
+  REQUIRE(env.wait([&] { return !env.fake.calls("chat.postEphemeral").empty(); }));
+  auto eph = env.fake.calls("chat.postEphemeral").back().args;
+  CHECK(eph.at("user").as_string() == slack_id("carol"));
+  CHECK_THAT(std::string(eph.at("text").as_string()), Catch::Contains("rejected"));
+
+  auto db = env.inst.db();
+  auto rows = audit_rows(db, "action = 'draft.reject'");
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].actor == "carol");
+  CHECK(rows[0].outcome == "ok");
+  CHECK(*detail_of(db, rows[0].seq, "reason") == "Off brand tone");
+  CHECK(*db.text("SELECT status FROM drafts WHERE id = 1", {}) == "rejected");
+  REQUIRE(env.wait([&] { auto c = env.card("D-1"); return c && c->updates >= 1; }));
+  CHECK_THAT(blocks_text(env.card("D-1")->blocks), Catch::Contains("rejected"));
+  env.chain_holds();
+}
+
+TEST_CASE("slack: every command is answered in its ack and recorded once", "[slack][commands]") {
+  slack_env env;
+  env.start();
+  struct step {
+    const char *who, *command, *text, *expect;
+  };
+  const step steps[] = {
+      {"alice", "/signoff", "help", "/draft"},
+      {"alice", "/draft", "new --class regulated Rates are changing", "D-1 created"},
+      {"alice", "/draft", "edit D-1 Rates are changing on Monday", "revision 2"},
+      {"alice", "/draft", "show D-1", "Rates are changing on Monday"},
+      {"alice", "/draft", "list", "D-1"},
+      {"dave", "/approve", "D-1@2 legal ok", "D-1"},
+      {"erin", "/signoff", "approve D-1 compliance ok", "approved"},
+      {"alice", "/draft", "new second", "D-2 created"},
+      {"bob", "/reject", "D-2 not now", "rejected"},
+      {"alice", "/draft", "withdraw D-2 dropping it", "withdrawn"},
+      {"bob", "/crisis", "status", "No active crisis"},
+      {"frank", "/hold", "list", "data-breach"},
+      {"frank", "/hold", "show data-breach system=payments next_update=14:00", "payments"},
+      {"frank", "/hold", "issue data-breach system=payments next_update=14:00", "C-1"},
+      {"frank", "/crisis", "end all clear", "ended"},
+      {"bob", "/escalate", "fast --sev sev2 Printer on fire", "E-1"},
+      {"bob", "/escalations", "", "E-1"},
+      {"dave", "/ack", "E-1", "acknowledged"},
+      {"dave", "/resolve", "E-1 replaced the printer", "resolved"},
+      {"heidi", "/audit", "D-1", "draft.approve"},
+      {"alice", "/audit", "", "may not"},
+      {"alice", "/nonsense", "", "help"},
+  };
+  int n = 0;
+  for (const auto& s : steps) {
+    auto reply = env.cmd(s.who, s.command, s.text);
+    INFO(s.command << " " << s.text << " -> " << reply);
+    CHECK_THAT(reply, Catch::Contains(s.expect, Catch::CaseSensitive::No));
+    ++n;
+  }
+  CHECK(static_cast<int>(env.count("actor != 'system'")) == n);
+  // The statement went out in_channel to #statements, the page mentions dave.
+  REQUIRE(env.wait([&] { return !env.messages("C0COMMS").empty(); }));
+  CHECK_THAT(env.messages("C0COMMS").front().text, Catch::Contains("affecting payments"));
+  REQUIRE(env.wait([&] { return !env.messages("C0ESCALATIONS").empty(); }));
+  CHECK_THAT(env.messages("C0ESCALATIONS").front().text, Catch::Contains("<@" + slack_id("dave") + ">"));
+  env.chain_holds();
+}
+
+TEST_CASE("slack: an unknown Slack user is audited as unknown:<id> and may only ask for help", "[slack][commands]") {
+  slack_env env;
+  env.start();
+  auto id = env.fake.slash_command("U0STRANGER", "C0APPROVALS", "/draft", "new hello");
+  auto ack = env.fake.wait_ack(id, 5s);
+  REQUIRE(ack);
+  CHECK_THAT(text_of(*ack), Catch::Contains("not in signoff's config"));
+  auto db = env.inst.db();
+  auto rows = audit_rows(db, "actor = 'unknown:U0STRANGER'");
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].outcome == "denied");
+  auto help = env.fake.slash_command("U0STRANGER", "C0APPROVALS", "/signoff", "help");
+  auto hack = env.fake.wait_ack(help, 5s);
+  REQUIRE(hack);
+  CHECK(hack->payload);
+}
+
+TEST_CASE("slack: a redelivered envelope is executed once, also after a restart", "[slack][faults]") {
+  slack_env env;
+  env.start();
+  auto id = env.fake.slash_command(slack_id("alice"), "C0APPROVALS", "/draft", "new once only");
+  auto first = env.fake.wait_ack(id, 5s);
+  REQUIRE(first);
+  env.fake.redeliver(id, 1, "timeout");
+  REQUIRE(env.wait([&] { return env.fake.acks().size() >= 2; }));
+  CHECK(text_of(env.fake.acks().back()) == text_of(*first));
+  CHECK(env.count("action = 'draft.new'") == 1);
+
+  env.crash();
+  env.start();
+  env.fake.redeliver(id, 2, "timeout");
+  REQUIRE(env.wait([&] { return env.fake.acks().size() >= 3; }));
+  CHECK(text_of(env.fake.acks().back()) == text_of(*first));
+  CHECK(env.count("action = 'draft.new'") == 1);
+  auto db = env.inst.db();
+  CHECK(*db.text("SELECT count(*) FROM drafts", {}) == "1");
+  CHECK(env.fake.protocol_errors().empty());
+  env.chain_holds();
+}
+
+TEST_CASE("slack: abrupt drops and close 1011 are survived with nothing lost", "[slack][faults]") {
+  slack_env env;
+  env.start();
+  env.cmd("alice", "/draft", "new before the drop");
+  env.fake.drop_links();
+  REQUIRE(env.wait([&] { return env.fake.connections_opened() >= 2 && env.fake.connections() >= 1; }));
+  CHECK_THAT(env.cmd("alice", "/draft", "new after the drop"), Catch::Contains("D-2"));
+  env.fake.close_links(1011);
+  REQUIRE(env.wait([&] { return env.fake.connections_opened() >= 3 && env.fake.connections() >= 1; }));
+  CHECK_THAT(env.cmd("alice", "/draft", "new after 1011"), Catch::Contains("D-3"));
+  CHECK(env.count("action = 'draft.new'") == 3);
+  REQUIRE(env.wait([&] { return env.messages("C0APPROVALS").size() == 3; }));
+  env.chain_holds();
+}
+
+TEST_CASE("slack: refresh_requested and warning open the new link before the old one closes", "[slack][faults]") {
+  for (const char* reason : {"refresh_requested", "warning"}) {
+    DYNAMIC_SECTION(reason) {
+      slack_env env;
+      env.start();
+      env.fake.send_disconnect(reason, 3s);
+      // Two links at once: the new one said hello while the old one still serves.
+      REQUIRE(env.wait([&] { return env.fake.connections() == 2; }, 3s));
+      CHECK_THAT(env.cmd("bob", "/crisis", "status"), Catch::Contains("crisis"));
+      REQUIRE(env.wait([&] { return env.fake.connections() == 1; }, 6s));
+      CHECK(env.fake.connections_opened() == 2);
+      CHECK_THAT(env.cmd("bob", "/crisis", "status"), Catch::Contains("crisis"));
+    }
+  }
+}
+
+TEST_CASE("slack: too_many_websockets backs off, then reconnects", "[slack][faults]") {
+  slack_env env;
+  env.start();
+  auto t0 = std::chrono::steady_clock::now();
+  env.fake.send_disconnect("too_many_websockets");
+  REQUIRE(env.wait([&] { return env.fake.connections() == 0; }, 3s));
+  REQUIRE(env.wait([&] { return env.fake.connections() == 1; }, 20s));
+  // Not at once: the bot waited before asking again (Slack asks apps to back off).
+  CHECK(std::chrono::steady_clock::now() - t0 >= 1s);
+  CHECK_THAT(env.cmd("bob", "/crisis", "status"), Catch::Contains("crisis"));
+}
+
+TEST_CASE("slack: link_disabled stops reconnecting and reports unhealthy", "[slack][faults]") {
+  slack_env env;
+  env.start();
+  auto h = http_get(env.http_port, "/healthz");
+  CHECK(h.status == 200);
+  CHECK_THAT(h.body, Catch::Contains("\"connected\""));
+  env.fake.send_disconnect("link_disabled");
+  REQUIRE(env.wait([&] { return http_get(env.http_port, "/healthz").status == 503; }, 5s));
+  CHECK_THAT(http_get(env.http_port, "/healthz").body, Catch::Contains("disabled"));
+  std::this_thread::sleep_for(1500ms);
+  CHECK(env.fake.connections_opened() == 1);
+  CHECK_THAT(env.bot->err(), Catch::Contains("disabled"));
+  CHECK(env.stop() == 0);
+}
+
+TEST_CASE("slack: garbage and oversized frames do not crash the bot", "[slack][faults]") {
+  slack_env env;
+  env.start();
+  env.fake.send_raw("this is not json {");
+  env.fake.send_raw(R"({"type":"slash_commands","payload":{}})");  // no envelope_id
+  CHECK_THAT(env.cmd("bob", "/crisis", "status"), Catch::Contains("crisis"));
+  CHECK(env.fake.connections_opened() == 1);  // a malformed frame is skipped, the link stays
+  env.fake.send_raw(R"({"type":"unknown","x":")" + std::string(2 << 20, 'x') + "\"}");
+  REQUIRE(env.wait([&] { return env.fake.connections_opened() >= 2 && env.fake.connections() == 1; }));
+  CHECK_THAT(env.cmd("bob", "/crisis", "status"), Catch::Contains("crisis"));
+  CHECK_THAT(env.bot->err(), Catch::Contains("malformed frame"));
+  auto m = http_get(env.http_port, "/metrics");
+  CHECK(m.status == 200);
+  CHECK_THAT(m.body, Catch::Contains("signoff_slack_malformed_frames_total 2"));
+}
+
+TEST_CASE("slack: a slow apps.connections.open delays but does not break the link", "[slack][faults]") {
+  slack_env env;
+  env.fake.set_connections_open_delay(1500ms);
+  env.start();
+  env.fake.drop_links();
+  REQUIRE(env.wait([&] { return env.fake.connections_opened() >= 2 && env.fake.connections() == 1; }, 15s));
+  CHECK_THAT(env.cmd("bob", "/crisis", "status"), Catch::Contains("crisis"));
+}
+
+TEST_CASE("slack: HTTP 429 on chat.postMessage is honoured and the post is not dropped", "[slack][outbox]") {
+  slack_env env;
+  env.start();
+  env.fake.rate_limit_next("chat.postMessage", 1, 2);
+  env.cmd("alice", "/draft", "new rate limited card");
+  REQUIRE(env.wait([&] { return env.card("D-1").has_value(); }, 10s));
+  auto calls = env.fake.calls("chat.postMessage");
+  REQUIRE(calls.size() == 3);
+  CHECK(calls[0].status == 429);
+  CHECK(calls[1].status == 429);
+  CHECK(calls[2].at - calls[0].at >= 1900ms);  // Retry-After: 1, twice
+  CHECK(env.messages("C0APPROVALS").size() == 1);
+  REQUIRE(env.wait([&] { return env.count("action = 'post.sent'") == 1; }));
+  CHECK(env.count("action = 'post.failed'") == 0);
+}
+
+TEST_CASE("slack: posts to one channel are paced, and a failed post is reported to its requester", "[slack][outbox]") {
+  slack_env env;
+  env.start();
+  for (int i = 0; i < 3; ++i) env.cmd("alice", "/draft", "new paced " + std::to_string(i));
+  REQUIRE(env.wait([&] { return env.messages("C0APPROVALS").size() == 3; }, 10s));
+  auto calls = env.fake.calls("chat.postMessage");
+  REQUIRE(calls.size() == 3);
+  CHECK(calls[2].at - calls[0].at >= 1800ms);  // about one per second per channel
+
+  env.fake.fail_next("chat.postMessage", "channel_not_found");
+  env.cmd("alice", "/draft", "new doomed");
+  REQUIRE(env.wait([&] { return env.count("action = 'post.failed'") == 1; }));
+  auto db = env.inst.db();
+  auto failed = audit_rows(db, "action = 'post.failed'");
+  CHECK(*detail_of(db, failed[0].seq, "error") == "channel_not_found");
+  CHECK(failed[0].outcome == "error");
+  // alice hears about it in a direct message from the app.
+  REQUIRE(env.wait([&] {
+    for (const auto& c : env.fake.calls("chat.postMessage"))
+      if (c.args.contains("channel") && c.args.at("channel").as_string() == slack_id("alice")) return true;
+    return false;
+  }));
+}
+
+TEST_CASE("slack: queued posts survive SIGTERM and go out after the restart", "[slack][outbox][restart]") {
+  slack_env env;
+  env.start();
+  env.fake.rate_limit_next("chat.postMessage", 30, 1);
+  env.cmd("frank", "/hold", "issue data-breach system=payroll next_update=noon");
+  REQUIRE(env.wait([&] { return env.fake.calls("chat.postMessage").size() == 1; }));
+  auto t0 = std::chrono::steady_clock::now();
+  CHECK(env.stop() == 0);
+  CHECK(std::chrono::steady_clock::now() - t0 < 8s);  // shutdown does not wait for the pacer
+  CHECK(env.messages("C0COMMS").empty());
+  env.start();
+  REQUIRE(env.wait([&] { return env.messages("C0COMMS").size() == 1; }, 10s));
+  CHECK_THAT(env.messages("C0COMMS").front().text, Catch::Contains("payroll"));
+  CHECK(env.count("action = 'post.sent'") == 1);
+  env.chain_holds();
+}
+
+TEST_CASE("slack: a command whose ack a crash may have lost is confirmed after the restart", "[slack][restart]") {
+  slack_env env;
+  env.start();
+  auto id = env.fake.slash_command(slack_id("alice"), "C0APPROVALS", "/draft", "new crash test");
+  REQUIRE(env.fake.wait_ack(id, 5s));
+  env.crash();  // before the bot marked the reply delivered (it does so lazily)
+  auto before = env.fake.calls("response_url").size();
+  env.start();
+  REQUIRE(env.wait([&] { return env.fake.calls("response_url").size() > before; }));
+  auto late = env.fake.calls("response_url").back().args;
+  CHECK_THAT(std::string(late.at("text").as_string()), Catch::Contains("D-1 created"));
+  CHECK_THAT(std::string(late.at("text").as_string()), Catch::Contains("restarted"));
+  // Confirmed once: a second restart does not repeat it.
+  REQUIRE(env.wait([&] {
+    auto db = env.inst.db();
+    return db.text("SELECT count(*) FROM seen_envelopes WHERE confirmed = 0", {}) == std::optional<std::string>("0");
+  }));
+  CHECK(env.stop() == 0);
+  auto after = env.fake.calls("response_url").size();
+  env.start();
+  std::this_thread::sleep_for(1s);
+  CHECK(env.fake.calls("response_url").size() == after);
+}
+
+TEST_CASE("slack: SIGTERM closes the link with 1000 and exits 0; metrics and health are served", "[slack][service]") {
+  slack_env env;
+  env.start();
+  env.cmd("bob", "/crisis", "status");
+  auto m = http_get(env.http_port, "/metrics");
+  CHECK(m.status == 200);
+  CHECK_THAT(m.body, Catch::Contains("signoff_commands_total 1"));
+  CHECK_THAT(m.body, Catch::Contains("signoff_slack_up 1"));
+  CHECK(http_get(env.http_port, "/nope").status == 404);
+  CHECK(env.stop() == 0);
+  CHECK(env.fake.connections() == 0);
+  // Secrets never reach the log.
+  CHECK_THAT(env.bot->err(), !Catch::Contains("fakeapptoken"));
+  CHECK_THAT(env.bot->err(), !Catch::Contains("fakebottoken"));
+}
+
+TEST_CASE("slack: TLS with an untrusted CA or a wrong host name is refused with a clear log line", "[slack][tls]") {
+  SECTION("wrong CA") {
+    slack_env env({}, {}, test_pki().other_ca_pem);
+    env.start(false);
+    REQUIRE(env.wait([&] { return env.bot->err().find("certificate verify failed") != std::string::npos; }));
+    CHECK(env.fake.connections_opened() == 0);
+    CHECK(env.fake.calls().empty());
+    CHECK_THAT(http_get(env.http_port, "/healthz").body, !Catch::Contains("\"connected\""));
+  }
+  SECTION("wrong host name") {
+    fake_slack::options fo;
+    fo.cert_pem = test_pki().wrong_host_cert;
+    fo.key_pem = test_pki().wrong_host_key;
+    slack_env env({}, fo);
+    env.start(false);
+    REQUIRE(env.wait([&] {
+      const auto& e = env.bot->err();
+      return e.find("certificate verify failed") != std::string::npos ||
+             e.find("host name") != std::string::npos || e.find("hostname") != std::string::npos;
+    }));
+    CHECK(env.fake.connections_opened() == 0);
+    CHECK(env.fake.calls().empty());
+  }
+}
+
+TEST_CASE("slack: run refuses a bot token in place of the app token, naming the key", "[slack][service]") {
+  slack_env env;
+  env.secrets.write("app-token", "xoxb-1-wrongkind\n");
+  auto r = run({env.inst.binary(), "run", "--config", env.inst.config_path()}, {}, 10s);
+  CHECK(r.status == 2);
+  CHECK_THAT(r.err, Catch::Contains("slack.app_token"));
+  CHECK_THAT(r.err, !Catch::Contains("wrongkind"));
+}
