@@ -450,6 +450,7 @@ struct subject_report {
   std::string version;
   std::size_t sent = 0;
   std::string api_calls;  // Web API methods the subject called, with counts
+  std::vector<std::string> protocol_errors;  // what the fake saw the subject do wrong on the link
   // signoff only
   std::optional<long long> audit_records, slack_records;
   bool verify_ok = false;
@@ -612,6 +613,7 @@ subject_report bench_signoff(const options& o) {
   run_all(d, o, rep);
   rep.mem = memory_of(proc.pid());
   rep.api_calls = api_summary(fake);
+  rep.protocol_errors = fake.protocol_errors();
 
   auto st = stop(proc);
   if (!st || *st != 0)
@@ -684,6 +686,7 @@ subject_report bench_bolt(const options& o) {
   run_all(d, o, rep);
   rep.mem = memory_of(proc.pid());
   rep.api_calls = api_summary(fake);
+  rep.protocol_errors = fake.protocol_errors();
   auto st = stop(proc);
   if (!st || (*st != 0 && *st != 128 + SIGTERM))
     rep.problem = fmt::format("the Bolt app's exit status {}; stderr:\n{}", st ? std::to_string(*st) : "none",
@@ -766,6 +769,12 @@ int main(int argc, char** argv) {
     if (!so.verify_ok || !so.slack_records || *so.slack_records < static_cast<long long>(so.sent))
       failed = true;
   }
+  for (const auto& s : subjects) {
+    if (s.protocol_errors.empty()) continue;
+    failed = true;
+    fmt::print("{}: {} Socket Mode protocol error(s), first: {}\n", s.name, s.protocol_errors.size(),
+               s.protocol_errors.front());
+  }
   for (const auto& s : subjects)
     if (!s.problem.empty()) fmt::print("{}: {}\n", s.name, s.problem);
   if (!so.ran || (!so.problem.empty())) failed = true;
@@ -801,7 +810,7 @@ int main(int argc, char** argv) {
     fmt::print("- signoff peak resident memory: {}; target < 30 MB: {}\n", mb(so.mem.hwm_kb), ok ? "met" : "MISSED");
   }
   if (failed) {
-    fmt::print("\nFAILED: a subject did not run, an ack is missing or carried an error, or the audit log is short\n");
+    fmt::print("\nFAILED: a subject did not run, an ack is missing or carried an error, the fake saw a protocol error, or the audit log is short\n");
     return 1;
   }
   return (o.strict && missed) ? 2 : 0;
