@@ -415,6 +415,13 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl> {
     if (on_done) on_done();
   }
 
+  // The reply of this envelope reached its user: marked in the database with
+  // the next commit (or after half a second of quiet).
+  void confirmed(const std::string& envelope_id) {
+    acked.push_back(envelope_id);
+    commit_wake.notify();
+  }
+
   void flush_confirmations() {
     executor::confirmations c{{"slack", std::move(acked)}};
     acked.clear();
@@ -546,7 +553,7 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl> {
     for (int attempt = 0; attempt < 3; ++attempt) {
       auto out = co_await call(*api_interactive, "chat.postEphemeral", args);
       if (out.k == api_outcome::kind::ok) {
-        if (!envelope_id.empty()) acked.push_back(envelope_id);
+        if (!envelope_id.empty()) confirmed(envelope_id);
         co_return;
       }
       if (out.k == api_outcome::kind::failed) co_return;
@@ -577,7 +584,7 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl> {
       log->warn("response_url reply failed: {}", ec ? ec.message() : "HTTP " + std::to_string(resp.status));
       co_return false;
     }
-    if (!envelope_id.empty()) acked.push_back(envelope_id);
+    if (!envelope_id.empty()) confirmed(envelope_id);
     co_return true;
   }
 
@@ -598,7 +605,7 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl> {
     auto self = shared_from_this();
     for (auto& row : rows) {
       if (row.response_url.empty()) {
-        acked.push_back(row.envelope_id);
+        confirmed(row.envelope_id);
         continue;
       }
       ++counters.late_confirmations;

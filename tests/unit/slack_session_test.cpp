@@ -134,11 +134,26 @@ TEST_CASE("refresh_requested: the old link serves until the new one says hello",
   CHECK(r.s.live_links() == 1);  // the old link still carries envelopes and acks
   CHECK(show(r.s.on_connected(2, at(1200))) == strings{"wake +11200"});
   CHECK(r.s.live_links() == 1);
-  CHECK(show(r.s.on_hello(2, hello{2, "{}", std::nullopt}, at(1300))) == strings{"close 1 1000"});
-  CHECK(r.s.live_links() == 1);
+  // The old link is closed after the drain grace (5 s): Slack may still deliver on it.
+  CHECK(show(r.s.on_hello(2, hello{2, "{}", std::nullopt}, at(1300))) == strings{"wake +6300"});
+  CHECK(r.s.live_links() == 2);
   CHECK(r.s.consecutive_failures() == 0);
-  CHECK(show(r.s.on_closed(1, "closed 1000", at(1400))).empty());  // closed by us: nothing to do
+  CHECK(show(r.s.on_timer(at(6299))).empty());
+  CHECK(show(r.s.on_timer(at(6300))) == strings{"close 1 1000"});
+  CHECK(r.s.live_links() == 1);
+  CHECK(show(r.s.on_closed(1, "closed 1000", at(6400))).empty());  // closed by us: nothing to do
   CHECK(show(r.s.on_timer(at(11200))).empty());                  // link 2 said hello: no timeout
+}
+
+TEST_CASE("a draining link that Slack closes during the grace needs nothing more", "[slack][session]") {
+  rig r;
+  bring_up(r.s);
+  r.s.on_disconnect(1, reason(disconnect_reason::warning, "warning"), at(1000));
+  r.s.on_connected(2, at(1100));
+  r.s.on_hello(2, hello{}, at(1200));
+  CHECK(show(r.s.on_closed(1, "closed by peer", at(3000))).empty());
+  CHECK(show(r.s.on_timer(at(6200))).empty());
+  CHECK(r.s.live_links() == 1);
 }
 
 TEST_CASE("warning: when the old link closes first nothing is lost, the new one is already opening", "[slack][session]") {
@@ -160,7 +175,8 @@ TEST_CASE("a replacement that fails to open is retried while the old link serves
   CHECK(r.s.healthy());
   CHECK(show(r.s.on_timer(at(1600))) == strings{"open 3"});
   r.s.on_connected(3, at(1700));
-  CHECK(show(r.s.on_hello(3, hello{}, at(1800))) == strings{"close 1 1000"});
+  CHECK(show(r.s.on_hello(3, hello{}, at(1800))) == strings{"wake +6800"});
+  CHECK(show(r.s.on_timer(at(6800))) == strings{"close 1 1000"});
 }
 
 TEST_CASE("an unknown disconnect reason is handled like warning", "[slack][session]") {
@@ -264,7 +280,8 @@ TEST_CASE("wake_at always names the earliest deadline", "[slack][session]") {
   bring_up(r.s);
   r.s.on_disconnect(1, reason(disconnect_reason::warning, "warning"), at(1000));           // opens 2
   CHECK(show(r.s.on_connected(2, at(2000))) == strings{"wake +12000"});
-  CHECK(show(r.s.on_hello(2, hello{}, at(3000))) == strings{"close 1 1000"});
+  CHECK(show(r.s.on_hello(2, hello{}, at(3000))) == strings{"wake +8000"});  // the drain grace
+  CHECK(show(r.s.on_timer(at(8000))) == strings{"close 1 1000"});
   // The 12000 timer fires for nothing; later deadlines are announced again.
   CHECK(show(r.s.on_timer(at(12000))).empty());
   CHECK(show(r.s.on_closed(2, "gone", at(20000))) == strings{"open 3", "health degraded: gone"});

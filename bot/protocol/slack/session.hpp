@@ -25,8 +25,10 @@
 // - warning / refresh_requested / an unknown reason on a live link: the link
 //   becomes `draining` (still serving, still acked on) and a new link opens
 //   at once when fewer than max_links are open; when the new one says hello
-//   every draining link gets close_link(1000). A draining link that closes
-//   first is normal: the new link is already opening. With no room for a new
+//   every draining link gets close_link(1000) after drain_grace (Slack may
+//   still deliver on it meanwhile, and an envelope read after our close frame
+//   could not be acked). A draining link that closes first (Slack closes it
+//   itself about 10 s after `warning`) is normal: the new link is open. With no room for a new
 //   link the old one serves until it closes, then a new one opens at once.
 // - too_many_websockets: close_link(1000) on that link, then no open_link
 //   before too_many_backoff has passed (a floor over the jittered delay).
@@ -73,7 +75,8 @@ struct session_options {
   std::chrono::milliseconds backoff_cap{60'000};
   std::chrono::milliseconds too_many_backoff{30'000};   // at least this long after too_many_websockets
   std::chrono::milliseconds hello_timeout{10'000};
-  std::size_t max_links = 2;                             // we never need more than old + new
+  std::chrono::milliseconds drain_grace{5000};           // old link kept after the new one's hello
+  std::size_t max_links = 3;                             // old (draining) + new, and one more refresh
 };
 
 class session {
@@ -106,8 +109,10 @@ class session {
     link_id id;
     enum class state { opening, awaiting_hello, live, draining } st;
     time_point since;
+    std::optional<time_point> close_at;  // draining: when we close it ourselves
   };
   std::vector<action> open_new(time_point now);
+  void close_drained(std::vector<action>& out, time_point now);  // draining links past close_at
   // Makes sure a fresh (non-draining) link is open, opening or scheduled;
   // `floor`: no open_link before now + floor (too_many_websockets).
   std::vector<action> schedule_retry(time_point now, std::chrono::milliseconds floor);
