@@ -35,6 +35,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -48,6 +49,7 @@
 #include <fmt/format.h>
 
 #include "fakes/fake_slack.hpp"
+#include "support/http_get.hpp"
 #include "support/process.hpp"
 #include "support/sqlite_db.hpp"
 #include "support/test_pki.hpp"
@@ -236,6 +238,12 @@ std::vector<std::string> logged(const std::vector<std::string>& argv, const std:
   return out;
 }
 
+std::optional<long long> number_after(const std::string& text, const std::string& pattern) {
+  std::smatch m;
+  if (std::regex_search(text, m, std::regex(pattern))) return std::stoll(m[1].str());
+  return std::nullopt;
+}
+
 // ---- the command mix --------------------------------------------------------
 
 // The config's people and channels (a copy of config/signoff.example.toml's,
@@ -301,6 +309,7 @@ struct measured {
   std::size_t sent = 0, acked = 0, errors = 0, refused = 0, late = 0, stray = 0;
   double seconds = 0;  // first send -> last ack
   double offered = 0;  // commands/s actually sent (paced run)
+  std::optional<double> per_commit;  // signoff: commands per grouped durable commit
   std::vector<double> latency_ms;
   std::string first_error;
 
@@ -457,12 +466,31 @@ struct subject_report {
   std::string verify_line;
 };
 
-void run_all(driver& d, const options& o, subject_report& rep) {
+// `commits` returns the subject's count of durable commits so far (nullopt
+// when it has none to tell).
+void run_all(driver& d, const options& o, subject_report& rep,
+             const std::function<std::optional<long long>()>& commits) {
   d.windowed(10, o.warmup, "warm-up");  // not reported: first connections, page cache, JIT
+  auto measure = [&](const std::function<measured()>& run) {
+    const auto before = commits();
+    measured m = run();
+    const auto after = commits();
+    if (before && after && *after > *before)
+      m.per_commit = static_cast<double>(m.acked) / static_cast<double>(*after - *before);
+    rep.runs.push_back(std::move(m));
+  };
   for (std::size_t w : {1u, 10u, 50u})
-    rep.runs.push_back(d.windowed(w, o.n, fmt::format("window {}", w)));
-  rep.runs.push_back(d.paced(o.rate, o.seconds, fmt::format("paced {:.0f}/s", o.rate)));
+    measure([&] { return d.windowed(w, o.n, fmt::format("window {}", w)); });
+  measure([&] { return d.paced(o.rate, o.seconds, fmt::format("paced {:.0f}/s", o.rate)); });
   rep.sent = d.total_sent();
+}
+
+// A counter from signoff's /metrics (Prometheus text).
+std::optional<long long> metric(std::uint16_t port, const std::string& name) {
+  if (port == 0) return std::nullopt;
+  auto r = http_get(port, "/metrics");
+  if (r.status != 200) return std::nullopt;
+  return number_after(r.body, "(?:^|\\n)" + name + " (\\d+)");
 }
 
 // "apps.connections.open 1, auth.test 1, chat.postMessage 1234; Socket Mode
@@ -562,12 +590,6 @@ ca_file = "{}"
   return t;
 }
 
-std::optional<long long> number_after(const std::string& text, const std::string& pattern) {
-  std::smatch m;
-  if (std::regex_search(text, m, std::regex(pattern))) return std::stoll(m[1].str());
-  return std::nullopt;
-}
-
 // Stops a subject as its operator would (SIGTERM), SIGKILL after 15 s.
 std::optional<int> stop(child& c) {
   ::kill(c.pid(), SIGTERM);
@@ -609,8 +631,10 @@ subject_report bench_signoff(const options& o) {
     return rep;
   }
   rep.ran = true;
+  // [http] listen = 127.0.0.1:0: the log names the port it got.
+  const auto port = static_cast<std::uint16_t>(number_after(tail(log, 1 << 20), R"(\(port (\d+)\))").value_or(0));
   driver d(fake, "signoff", true);
-  run_all(d, o, rep);
+  run_all(d, o, rep, [&] { return metric(port, "signoff_slack_batches_total"); });
   rep.mem = memory_of(proc.pid());
   rep.api_calls = api_summary(fake);
   rep.protocol_errors = fake.protocol_errors();
@@ -626,7 +650,8 @@ subject_report bench_signoff(const options& o) {
   rep.audit_records = number_after(verify.out, R"(OK, (\d+) records)");
   try {
     sqlite_db conn(db);
-    rep.slack_records = conn.integer("SELECT count(*) FROM audit_log WHERE platform = 'slack'");
+    // Command records only: posts (post.sent) are recorded by `system`.
+    rep.slack_records = conn.integer("SELECT count(*) FROM audit_log WHERE platform = 'slack' AND actor <> 'system'");
   } catch (const std::exception& e) {
     if (rep.problem.empty()) rep.problem = std::string("reading the audit log: ") + e.what();
   }
@@ -683,7 +708,7 @@ subject_report bench_bolt(const options& o) {
   }
   rep.ran = true;
   driver d(fake, "bolt", false);
-  run_all(d, o, rep);
+  run_all(d, o, rep, [] { return std::optional<long long>(); });
   rep.mem = memory_of(proc.pid());
   rep.api_calls = api_summary(fake);
   rep.protocol_errors = fake.protocol_errors();
@@ -740,20 +765,20 @@ int main(int argc, char** argv) {
     if (s.ran) fmt::print("{}: {}\n", s.name, s.version);
   fmt::print("latency: the fake's clock, envelope written -> ack read\n\n");
 
-  fmt::print("| subject | run | sent | acked | acks/s | p50 ms | p99 ms | max ms | errors | refused | late (>3 s) |\n");
-  fmt::print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+  fmt::print("| subject | run | sent | acked | acks/s | p50 ms | p99 ms | max ms | errors | refused | late (>3 s) | commands/commit |\n");
+  fmt::print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   bool failed = false;
   for (const auto& s : subjects) {
     if (!s.ran) {
-      fmt::print("| {} | not run | | | | | | | | | |\n", s.name);
+      fmt::print("| {} | not run | | | | | | | | | | |\n", s.name);
       continue;
     }
     for (const auto& r : s.runs) {
       std::string label = r.label;
       if (r.offered > 0) label += fmt::format(" (sent {:.0f}/s)", r.offered);
-      fmt::print("| {} | {} | {} | {} | {:.0f} | {:.3f} | {:.3f} | {:.3f} | {} | {} | {} |\n", s.name, label,
+      fmt::print("| {} | {} | {} | {} | {:.0f} | {:.3f} | {:.3f} | {:.3f} | {} | {} | {} | {} |\n", s.name, label,
                  r.sent, r.acked, r.acks_per_s(), r.pct(0.50), r.pct(0.99), r.max(), r.errors, r.refused,
-                 r.late);
+                 r.late, r.per_commit ? fmt::format("{:.1f}", *r.per_commit) : std::string("-"));
       if (r.acked < r.sent || r.errors > 0) failed = true;
     }
   }
@@ -764,7 +789,7 @@ int main(int argc, char** argv) {
                  s.name, mb(s.mem.hwm_kb), mb(s.mem.rss_kb), s.api_calls);
   if (so.ran) {
     fmt::print("signoff audit verify: {}\n", so.verify_line);
-    fmt::print("audit records from Slack: {} for {} commands sent\n",
+    fmt::print("audit records of Slack commands: {} for {} commands sent\n",
                so.slack_records ? std::to_string(*so.slack_records) : "?", so.sent);
     if (!so.verify_ok || !so.slack_records || *so.slack_records < static_cast<long long>(so.sent))
       failed = true;
