@@ -377,9 +377,16 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl> {
     steady::time_point stop_deadline{};
     for (;;) {
       if (!pending.empty()) {
+        // Group commit: before paying for a commit, let the readers take in
+        // every frame that has already arrived (they queue while the last
+        // commit was syncing). Stop as soon as a round brings nothing new, so
+        // a lone command waits only a few scheduler rounds.
+        for (int round = 0; round < 16 && pending.size() < max_batch; ++round) {
+          auto before = pending.size();
+          co_await asio::post(ex, asio::use_awaitable);
+          if (pending.size() == before && round >= 1) break;
+        }
         run_batch();
-        // Let the readers queue what arrived meanwhile: it forms the next batch.
-        co_await asio::post(ex, asio::use_awaitable);
         continue;
       }
       if (stopping) {
