@@ -124,6 +124,13 @@ struct api_client {
     co_return res;
   }
 
+  http::response<http::string_body> send(http::request<http::string_body> req) {
+    req.set(http::field::host, "localhost");
+    req.prepare_payload();
+    ++exchanges;
+    return run(ioc, exchange(std::move(req)));
+  }
+
   http::response<http::string_body> post(const std::string& target, std::string body, const std::string& ctype,
                                          const std::string& bearer = "") {
     http::request<http::string_body> req{http::verb::post, target, 11};
@@ -613,6 +620,43 @@ TEST_CASE("faults reach the client as Slack's would", "[fake_slack]") {
   CHECK(f.protocol_errors().empty());
 }
 
+TEST_CASE("the link answers pings and the client's close; the handshake is checked", "[fake_slack]") {
+  fake_slack f;
+  api_client api(f.port());
+  auto link = open_link(api);
+  std::string pong;
+  link->ws.control_callback([&](websocket::frame_type kind, beast::string_view payload) {
+    if (kind == websocket::frame_type::pong) pong = std::string(payload);
+  });
+  auto ping = [&]() -> asio::awaitable<error_code> {
+    auto [ec] = co_await link->ws.async_ping("are-you-there", tok);
+    co_return ec;
+  };
+  REQUIRE_FALSE(run(link->ioc, ping()));
+  for (int i = 0; i < 20 && pong.empty(); ++i) {  // control frames surface during a read
+    f.send_raw("tick");
+    REQUIRE_FALSE(link->read().ec);
+  }
+  CHECK(pong == "are-you-there");
+
+  auto close = [&]() -> asio::awaitable<error_code> {
+    auto [ec] = co_await link->ws.async_close(websocket::close_code::going_away, tok);
+    co_return ec;
+  };
+  CHECK_FALSE(run(link->ioc, close()));  // our close frame answered, TLS and TCP closed cleanly
+  CHECK(f.wait_connections(0, 2s));
+
+  http::request<http::string_body> old_version{http::verb::get, target_of(link_url(api)), 11};
+  old_version.set(http::field::upgrade, "websocket");
+  old_version.set(http::field::connection, "Upgrade");
+  old_version.set(http::field::sec_websocket_key, "dGhlIHNhbXBsZSBub25jZQ==");
+  old_version.set(http::field::sec_websocket_version, "8");
+  auto refused = api.send(std::move(old_version));
+  CHECK(refused.result_int() == 426);
+  CHECK(refused[http::field::sec_websocket_version] == "13");
+  CHECK(f.protocol_errors().empty());
+}
+
 TEST_CASE("too many links: the extra one is told too_many_websockets", "[fake_slack]") {
   fake_slack::options o;
   o.max_connections = 1;
@@ -683,5 +727,61 @@ TEST_CASE("many envelopes through one link", "[fake_slack]") {
                 n, us(queued), us(std::chrono::steady_clock::now() - t0), us(latency[latency.size() / 2]),
                 us(latency[latency.size() * 99 / 100]));
   }
+  CHECK(f.protocol_errors().empty());
+}
+
+// Hidden (run with "[.fake_slack_bench]"): windowed load through one link, a
+// raw client acking on its own thread; prints rate and write->ack latency.
+TEST_CASE("fake Slack throughput, windowed", "[.fake_slack_bench]") {
+  fake_slack f;
+  api_client api(f.port());
+  auto link = open_link(api);
+  auto echo = [&]() -> asio::awaitable<std::size_t> {
+    std::size_t acked = 0;
+    beast::flat_buffer b;
+    beast::get_lowest_layer(link->ws).expires_never();  // the run is longer than open_link's read deadline
+    for (;;) {
+      auto [ec, len] = co_await link->ws.async_read(b, tok);
+      if (ec) break;
+      auto env = json::parse(beast::buffers_to_string(b.cdata())).as_object();
+      b.clear();
+      std::string ack = R"({"envelope_id":")" + std::string(env.at("envelope_id").as_string()) + "\"}";
+      auto [wec, wn] = co_await link->ws.async_write(asio::buffer(ack), tok);
+      if (wec) break;
+      ++acked;
+    }
+    co_return acked;
+  };
+  std::size_t client_acked = 0;
+  std::thread client([&] { client_acked = run(link->ioc, echo(), 60s); });
+  const char* w = std::getenv("SIGNOFF_FAKE_WINDOW");
+  const std::size_t window = w ? std::stoul(w) : 256;
+  const auto length = 3s;
+  std::vector<std::chrono::nanoseconds> latency;
+  std::size_t sent = 0;
+  auto t0 = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - t0 < length) {
+    while (sent - latency.size() < window) {
+      f.slash_command("U1", "C1", "/audit", "--limit 5");
+      ++sent;
+    }
+    auto a = f.next_ack(2s);
+    REQUIRE(a);
+    latency.push_back(a->latency);
+  }
+  while (latency.size() < sent) {
+    auto a = f.next_ack(2s);
+    REQUIRE(a);
+    latency.push_back(a->latency);
+  }
+  auto elapsed = std::chrono::steady_clock::now() - t0;
+  f.close_links(1000);
+  client.join();
+  CHECK(client_acked == sent);
+  std::sort(latency.begin(), latency.end());
+  auto us = [](auto d) { return std::chrono::duration<double, std::micro>(d).count(); };
+  std::printf("fake_slack: %zu envelopes in %.0f ms = %.0f/s (window %zu); latency p50 %.0f us, p99 %.0f us, max %.0f us\n",
+              sent, us(elapsed) / 1000, static_cast<double>(sent) / (us(elapsed) / 1e6), window,
+              us(latency[latency.size() / 2]), us(latency[latency.size() * 99 / 100]), us(latency.back()));
   CHECK(f.protocol_errors().empty());
 }
