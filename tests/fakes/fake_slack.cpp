@@ -494,19 +494,26 @@ struct fake_slack::impl {
   }
 
   // ---- IDs ---------------------------------------------------------------
+  // UUID-shaped: this instance's 24-character prefix, then the sequence number
+  // in 12 hex digits (so an ack's envelope_id maps back without a lookup).
+  std::string id_prefix = [this] {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%08llx-%04llx-4%03llx-8%03llx-", static_cast<unsigned long long>(key >> 32),
+                  static_cast<unsigned long long>((key >> 16) & 0xffff),
+                  static_cast<unsigned long long>((key >> 4) & 0xfff), static_cast<unsigned long long>(key & 0xfff));
+    return std::string(buf);
+  }();
   std::string envelope_id(std::uint64_t n) const {
-    char buf[48];
-    std::snprintf(buf, sizeof buf, "%08llx-%04llx-4%03llx-8%03llx-%012llx",
-                  static_cast<unsigned long long>(key >> 32), static_cast<unsigned long long>((key >> 16) & 0xffff),
-                  static_cast<unsigned long long>((key >> 4) & 0xfff), static_cast<unsigned long long>(key & 0xfff),
-                  static_cast<unsigned long long>(n & 0xffffffffffffull));
-    return buf;
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string id = id_prefix;
+    for (int i = 11; i >= 0; --i) id += digits[(n >> (4 * i)) & 15];
+    return id;
   }
   std::optional<std::uint64_t> seq_of(std::string_view envelope) const {
-    if (envelope.size() != 36) return std::nullopt;
-    auto n = to_u64(envelope.substr(24), 16);
-    if (!n || envelope_id(*n) != envelope) return std::nullopt;
-    return n;
+    if (envelope.size() != id_prefix.size() + 12 || !envelope.starts_with(id_prefix)) return std::nullopt;
+    std::string_view hex = envelope.substr(id_prefix.size());
+    if (hex.find_first_not_of("0123456789abcdef") != std::string_view::npos) return std::nullopt;
+    return to_u64(hex, 16);
   }
   std::string response_path(std::uint64_t n) const {
     std::string s = std::to_string(n);
