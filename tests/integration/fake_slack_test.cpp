@@ -95,6 +95,16 @@ const json::object& obj(const json::object& o, std::string_view k) {
   return o.at(k).get_object();
 }
 
+// Checks an envelope's wrapper (ID, type, accepts_response_payload) and
+// returns its payload.
+const json::object& payload_of(const json::object& env, const std::string& id, std::string_view type,
+                               bool accepts_response_payload) {
+  CHECK(str(env, "envelope_id") == id);
+  CHECK(str(env, "type") == type);
+  CHECK(env.at("accepts_response_payload") == accepts_response_payload);
+  return obj(env, "payload");
+}
+
 // One keep-alive HTTPS connection to the fake's Web API.
 struct api_client {
   asio::io_context ioc;
@@ -204,6 +214,24 @@ struct link_client {
     co_return ec;
   }
   void write(const std::string& text) { REQUIRE_FALSE(run(ioc, write_(text))); }
+  // Acks every envelope as it arrives, up to `limit`, like a fast bot;
+  // returns how many (the caller's run() bounds the time).
+  asio::awaitable<std::size_t> echo_acks(std::size_t limit) {
+    std::size_t acked = 0;
+    beast::flat_buffer b;
+    beast::get_lowest_layer(ws).expires_never();
+    for (; acked < limit; ++acked) {
+      auto [ec, len] = co_await ws.async_read(b, tok);
+      if (ec) break;
+      auto env = json::parse(beast::buffers_to_string(b.cdata())).as_object();
+      b.clear();
+      std::string ack = R"({"envelope_id":")" + std::string(env.at("envelope_id").as_string()) + "\"}";
+      auto [wec, wn] = co_await ws.async_write(asio::buffer(ack), tok);
+      if (wec) break;
+    }
+    co_return acked;
+  }
+
   void ack(const std::string& envelope_id, const std::optional<json::object>& payload = std::nullopt) {
     json::object a{{"envelope_id", envelope_id}};
     if (payload) a["payload"] = *payload;
@@ -314,12 +342,9 @@ TEST_CASE("a slash command envelope has Slack's shape and its ack is matched and
   REQUIRE_FALSE(raw.ec);
   CHECK(raw.text.find(R"(https:\/\/localhost)") != std::string::npos);  // Slack escapes '/'
   auto env = parse_object(raw.text);
-  CHECK(str(env, "envelope_id") == id);
   CHECK(std::regex_match(id, std::regex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-8[0-9a-f]{3}-[0-9a-f]{12}")));
-  CHECK(str(env, "type") == "slash_commands");
-  CHECK(env.at("accepts_response_payload") == true);
+  const auto& p = payload_of(env, id, "slash_commands", true);
   CHECK_FALSE(env.contains("retry_attempt"));
-  const auto& p = obj(env, "payload");
   for (auto k : {"token", "team_id", "team_domain", "channel_id", "channel_name", "user_id", "user_name", "command",
                  "text", "api_app_id", "is_enterprise_install", "response_url", "trigger_id"}) {
     INFO(k);
@@ -442,10 +467,7 @@ TEST_CASE("messages, buttons, modals and response_url follow the Web API", "[fak
   // A button click on the card.
   std::string click = f.block_action("U2", "C1", "signoff_reject", "D-1@1", ts);
   auto env = link->read_json();
-  CHECK(str(env, "envelope_id") == click);
-  CHECK(str(env, "type") == "interactive");
-  CHECK(env.at("accepts_response_payload") == false);
-  const auto& p = obj(env, "payload");
+  const auto& p = payload_of(env, click, "interactive", false);
   CHECK(str(p, "type") == "block_actions");
   CHECK(str(obj(p, "user"), "id") == "U2");
   for (auto k : {"username", "name", "team_id"}) CHECK(obj(p, "user").at(k).is_string());
@@ -495,10 +517,7 @@ TEST_CASE("messages, buttons, modals and response_url follow the Web API", "[fak
 
   std::string submit = f.view_submission("U2", view_id, {{"reason", "too vague"}});
   auto sub = link->read_json();
-  CHECK(str(sub, "envelope_id") == submit);
-  CHECK(str(sub, "type") == "interactive");
-  CHECK(sub.at("accepts_response_payload") == true);
-  const auto& sp = obj(sub, "payload");
+  const auto& sp = payload_of(sub, submit, "interactive", true);
   CHECK(str(sp, "type") == "view_submission");
   CHECK(str(obj(sp, "user"), "id") == "U2");
   CHECK(sp.at("trigger_id").is_string());
@@ -696,22 +715,7 @@ TEST_CASE("many envelopes through one link", "[fake_slack]") {
   auto t0 = std::chrono::steady_clock::now();
   for (std::size_t i = 0; i < n; ++i) f.slash_command("U1", "C1", "/audit", "--limit 5");
   auto queued = std::chrono::steady_clock::now() - t0;
-  auto echo = [&]() -> asio::awaitable<std::size_t> {
-    std::size_t acked = 0;
-    beast::flat_buffer b;
-    for (; acked < n; ++acked) {
-      beast::get_lowest_layer(link->ws).expires_after(5s);
-      auto [ec, len] = co_await link->ws.async_read(b, tok);
-      if (ec) break;
-      auto env = json::parse(beast::buffers_to_string(b.cdata())).as_object();
-      b.clear();
-      std::string ack = R"({"envelope_id":")" + std::string(env.at("envelope_id").as_string()) + "\"}";
-      auto [wec, wn] = co_await link->ws.async_write(asio::buffer(ack), tok);
-      if (wec) break;
-    }
-    co_return acked;
-  };
-  CHECK(run(link->ioc, echo(), 20s) == n);
+  CHECK(run(link->ioc, link->echo_acks(n), 20s) == n);
   std::vector<std::chrono::nanoseconds> latency;
   while (latency.size() < n)
     if (auto a = f.next_ack(2s))
@@ -736,24 +740,8 @@ TEST_CASE("fake Slack throughput, windowed", "[.fake_slack_bench]") {
   fake_slack f;
   api_client api(f.port());
   auto link = open_link(api);
-  auto echo = [&]() -> asio::awaitable<std::size_t> {
-    std::size_t acked = 0;
-    beast::flat_buffer b;
-    beast::get_lowest_layer(link->ws).expires_never();  // the run is longer than open_link's read deadline
-    for (;;) {
-      auto [ec, len] = co_await link->ws.async_read(b, tok);
-      if (ec) break;
-      auto env = json::parse(beast::buffers_to_string(b.cdata())).as_object();
-      b.clear();
-      std::string ack = R"({"envelope_id":")" + std::string(env.at("envelope_id").as_string()) + "\"}";
-      auto [wec, wn] = co_await link->ws.async_write(asio::buffer(ack), tok);
-      if (wec) break;
-      ++acked;
-    }
-    co_return acked;
-  };
   std::size_t client_acked = 0;
-  std::thread client([&] { client_acked = run(link->ioc, echo(), 60s); });
+  std::thread client([&] { client_acked = run(link->ioc, link->echo_acks(SIZE_MAX), 60s); });
   const char* w = std::getenv("SIGNOFF_FAKE_WINDOW");
   const std::size_t window = w ? std::stoul(w) : 256;
   const auto length = 3s;
