@@ -8,6 +8,14 @@
 // (and posts a drain only when none is queued), the io thread appends the ack
 // under `mu`. Trigger IDs and response URLs carry a keyed hash of what they
 // stand for, so the fake keeps no per-envelope registry of them.
+//
+// The link speaks RFC 6455 itself on the TLS stream rather than through
+// beast::websocket::stream: Beast writes one message per operation, so every
+// envelope cost its own TLS record and sendmsg (~20 us of this thread per
+// envelope, measured); batching what is queued cut that to ~8 us, which keeps
+// the fake well ahead of the bot in the 50k/s benchmark. The handshake, masking,
+// fragmentation, ping/pong and the close handshake are checked by
+// tests/integration/fake_slack_test.cpp against Beast's client.
 #include "fakes/fake_slack.hpp"
 
 #include "bot/core/text.hpp"
