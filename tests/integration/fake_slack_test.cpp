@@ -23,6 +23,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <memory>
@@ -94,6 +95,16 @@ const json::object& obj(const json::object& o, std::string_view k) {
   return o.at(k).get_object();
 }
 
+// Checks an envelope's wrapper (ID, type, accepts_response_payload) and
+// returns its payload.
+const json::object& payload_of(const json::object& env, const std::string& id, std::string_view type,
+                               bool accepts_response_payload) {
+  CHECK(str(env, "envelope_id") == id);
+  CHECK(str(env, "type") == type);
+  CHECK(env.at("accepts_response_payload") == accepts_response_payload);
+  return obj(env, "payload");
+}
+
 // One keep-alive HTTPS connection to the fake's Web API.
 struct api_client {
   asio::io_context ioc;
@@ -121,6 +132,13 @@ struct api_client {
     auto [rec, rn] = co_await http::async_read(s, buf, res, tok);
     if (rec) throw boost::system::system_error(rec);
     co_return res;
+  }
+
+  http::response<http::string_body> send(http::request<http::string_body> req) {
+    req.set(http::field::host, "localhost");
+    req.prepare_payload();
+    ++exchanges;
+    return run(ioc, exchange(std::move(req)));
   }
 
   http::response<http::string_body> post(const std::string& target, std::string body, const std::string& ctype,
@@ -196,6 +214,24 @@ struct link_client {
     co_return ec;
   }
   void write(const std::string& text) { REQUIRE_FALSE(run(ioc, write_(text))); }
+  // Acks every envelope as it arrives, up to `limit`, like a fast bot;
+  // returns how many (the caller's run() bounds the time).
+  asio::awaitable<std::size_t> echo_acks(std::size_t limit) {
+    std::size_t acked = 0;
+    beast::flat_buffer b;
+    beast::get_lowest_layer(ws).expires_never();
+    for (; acked < limit; ++acked) {
+      auto [ec, len] = co_await ws.async_read(b, tok);
+      if (ec) break;
+      auto env = json::parse(beast::buffers_to_string(b.cdata())).as_object();
+      b.clear();
+      std::string ack = R"({"envelope_id":")" + std::string(env.at("envelope_id").as_string()) + "\"}";
+      auto [wec, wn] = co_await ws.async_write(asio::buffer(ack), tok);
+      if (wec) break;
+    }
+    co_return acked;
+  }
+
   void ack(const std::string& envelope_id, const std::optional<json::object>& payload = std::nullopt) {
     json::object a{{"envelope_id", envelope_id}};
     if (payload) a["payload"] = *payload;
@@ -306,12 +342,9 @@ TEST_CASE("a slash command envelope has Slack's shape and its ack is matched and
   REQUIRE_FALSE(raw.ec);
   CHECK(raw.text.find(R"(https:\/\/localhost)") != std::string::npos);  // Slack escapes '/'
   auto env = parse_object(raw.text);
-  CHECK(str(env, "envelope_id") == id);
   CHECK(std::regex_match(id, std::regex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-8[0-9a-f]{3}-[0-9a-f]{12}")));
-  CHECK(str(env, "type") == "slash_commands");
-  CHECK(env.at("accepts_response_payload") == true);
+  const auto& p = payload_of(env, id, "slash_commands", true);
   CHECK_FALSE(env.contains("retry_attempt"));
-  const auto& p = obj(env, "payload");
   for (auto k : {"token", "team_id", "team_domain", "channel_id", "channel_name", "user_id", "user_name", "command",
                  "text", "api_app_id", "is_enterprise_install", "response_url", "trigger_id"}) {
     INFO(k);
@@ -434,10 +467,7 @@ TEST_CASE("messages, buttons, modals and response_url follow the Web API", "[fak
   // A button click on the card.
   std::string click = f.block_action("U2", "C1", "signoff_reject", "D-1@1", ts);
   auto env = link->read_json();
-  CHECK(str(env, "envelope_id") == click);
-  CHECK(str(env, "type") == "interactive");
-  CHECK(env.at("accepts_response_payload") == false);
-  const auto& p = obj(env, "payload");
+  const auto& p = payload_of(env, click, "interactive", false);
   CHECK(str(p, "type") == "block_actions");
   CHECK(str(obj(p, "user"), "id") == "U2");
   for (auto k : {"username", "name", "team_id"}) CHECK(obj(p, "user").at(k).is_string());
@@ -487,10 +517,7 @@ TEST_CASE("messages, buttons, modals and response_url follow the Web API", "[fak
 
   std::string submit = f.view_submission("U2", view_id, {{"reason", "too vague"}});
   auto sub = link->read_json();
-  CHECK(str(sub, "envelope_id") == submit);
-  CHECK(str(sub, "type") == "interactive");
-  CHECK(sub.at("accepts_response_payload") == true);
-  const auto& sp = obj(sub, "payload");
+  const auto& sp = payload_of(sub, submit, "interactive", true);
   CHECK(str(sp, "type") == "view_submission");
   CHECK(str(obj(sp, "user"), "id") == "U2");
   CHECK(sp.at("trigger_id").is_string());
@@ -612,6 +639,43 @@ TEST_CASE("faults reach the client as Slack's would", "[fake_slack]") {
   CHECK(f.protocol_errors().empty());
 }
 
+TEST_CASE("the link answers pings and the client's close; the handshake is checked", "[fake_slack]") {
+  fake_slack f;
+  api_client api(f.port());
+  auto link = open_link(api);
+  std::string pong;
+  link->ws.control_callback([&](websocket::frame_type kind, beast::string_view payload) {
+    if (kind == websocket::frame_type::pong) pong = std::string(payload);
+  });
+  auto ping = [&]() -> asio::awaitable<error_code> {
+    auto [ec] = co_await link->ws.async_ping("are-you-there", tok);
+    co_return ec;
+  };
+  REQUIRE_FALSE(run(link->ioc, ping()));
+  for (int i = 0; i < 20 && pong.empty(); ++i) {  // control frames surface during a read
+    f.send_raw("tick");
+    REQUIRE_FALSE(link->read().ec);
+  }
+  CHECK(pong == "are-you-there");
+
+  auto close = [&]() -> asio::awaitable<error_code> {
+    auto [ec] = co_await link->ws.async_close(websocket::close_code::going_away, tok);
+    co_return ec;
+  };
+  CHECK_FALSE(run(link->ioc, close()));  // our close frame answered, TLS and TCP closed cleanly
+  CHECK(f.wait_connections(0, 2s));
+
+  http::request<http::string_body> old_version{http::verb::get, target_of(link_url(api)), 11};
+  old_version.set(http::field::upgrade, "websocket");
+  old_version.set(http::field::connection, "Upgrade");
+  old_version.set(http::field::sec_websocket_key, "dGhlIHNhbXBsZSBub25jZQ==");
+  old_version.set(http::field::sec_websocket_version, "8");
+  auto refused = api.send(std::move(old_version));
+  CHECK(refused.result_int() == 426);
+  CHECK(refused[http::field::sec_websocket_version] == "13");
+  CHECK(f.protocol_errors().empty());
+}
+
 TEST_CASE("too many links: the extra one is told too_many_websockets", "[fake_slack]") {
   fake_slack::options o;
   o.max_connections = 1;
@@ -647,30 +711,65 @@ TEST_CASE("many envelopes through one link", "[fake_slack]") {
   fake_slack f;
   api_client api(f.port());
   auto link = open_link(api);
-  constexpr int n = 5000;
+  constexpr std::size_t n = 5000;
   auto t0 = std::chrono::steady_clock::now();
-  for (int i = 0; i < n; ++i) f.slash_command("U1", "C1", "/audit", "--limit 5");
-  auto echo = [&]() -> asio::awaitable<int> {
-    int acked = 0;
-    beast::flat_buffer b;
-    for (; acked < n; ++acked) {
-      beast::get_lowest_layer(link->ws).expires_after(5s);
-      auto [ec, len] = co_await link->ws.async_read(b, tok);
-      if (ec) break;
-      auto env = json::parse(beast::buffers_to_string(b.cdata())).as_object();
-      b.clear();
-      std::string ack = R"({"envelope_id":")" + std::string(env.at("envelope_id").as_string()) + "\"}";
-      auto [wec, wn] = co_await link->ws.async_write(asio::buffer(ack), tok);
-      if (wec) break;
+  for (std::size_t i = 0; i < n; ++i) f.slash_command("U1", "C1", "/audit", "--limit 5");
+  auto queued = std::chrono::steady_clock::now() - t0;
+  CHECK(run(link->ioc, link->echo_acks(n), 20s) == n);
+  std::vector<std::chrono::nanoseconds> latency;
+  while (latency.size() < n)
+    if (auto a = f.next_ack(2s))
+      latency.push_back(a->latency);
+    else
+      break;
+  CHECK(latency.size() == n);
+  if (std::getenv("SIGNOFF_FAKE_VERBOSE") && !latency.empty()) {
+    auto us = [](auto d) { return static_cast<long long>(std::chrono::duration_cast<std::chrono::microseconds>(d).count()); };
+    std::sort(latency.begin(), latency.end());
+    std::printf("fake_slack: %zu slash_command() calls in %lld us; all acked after %lld us; "
+                "write->ack latency p50 %lld us, p99 %lld us (queued all at once)\n",
+                n, us(queued), us(std::chrono::steady_clock::now() - t0), us(latency[latency.size() / 2]),
+                us(latency[latency.size() * 99 / 100]));
+  }
+  CHECK(f.protocol_errors().empty());
+}
+
+// Hidden (run with "[.fake_slack_bench]"): windowed load through one link, a
+// raw client acking on its own thread; prints rate and write->ack latency.
+TEST_CASE("fake Slack throughput, windowed", "[.fake_slack_bench]") {
+  fake_slack f;
+  api_client api(f.port());
+  auto link = open_link(api);
+  std::size_t client_acked = 0;
+  std::thread client([&] { client_acked = run(link->ioc, link->echo_acks(SIZE_MAX), 60s); });
+  const char* w = std::getenv("SIGNOFF_FAKE_WINDOW");
+  const std::size_t window = w ? std::stoul(w) : 256;
+  const auto length = 3s;
+  std::vector<std::chrono::nanoseconds> latency;
+  std::size_t sent = 0;
+  auto t0 = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - t0 < length) {
+    while (sent - latency.size() < window) {
+      f.slash_command("U1", "C1", "/audit", "--limit 5");
+      ++sent;
     }
-    co_return acked;
-  };
-  CHECK(run(link->ioc, echo(), 20s) == n);
-  int popped = 0;
-  while (popped < n && f.next_ack(2s)) ++popped;
-  CHECK(popped == n);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
-  if (std::getenv("SIGNOFF_FAKE_VERBOSE"))
-    std::printf("fake_slack: %d envelopes sent and acked in %lld ms\n", n, static_cast<long long>(ms));
+    auto a = f.next_ack(2s);
+    REQUIRE(a);
+    latency.push_back(a->latency);
+  }
+  while (latency.size() < sent) {
+    auto a = f.next_ack(2s);
+    REQUIRE(a);
+    latency.push_back(a->latency);
+  }
+  auto elapsed = std::chrono::steady_clock::now() - t0;
+  f.close_links(1000);
+  client.join();
+  CHECK(client_acked == sent);
+  std::sort(latency.begin(), latency.end());
+  auto us = [](auto d) { return std::chrono::duration<double, std::micro>(d).count(); };
+  std::printf("fake_slack: %zu envelopes in %.0f ms = %.0f/s (window %zu); latency p50 %.0f us, p99 %.0f us, max %.0f us\n",
+              sent, us(elapsed) / 1000, static_cast<double>(sent) / (us(elapsed) / 1e6), window,
+              us(latency[latency.size() / 2]), us(latency[latency.size() * 99 / 100]), us(latency.back()));
   CHECK(f.protocol_errors().empty());
 }
