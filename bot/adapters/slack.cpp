@@ -9,8 +9,13 @@
 #include <boost/json/serialize.hpp>
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+
 #include <deque>
 #include <map>
+#include <mutex>
+#include <thread>
 #include <random>
 #include <unistd.h>
 
@@ -96,6 +101,9 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl> {
   const conf::config& cfg;
   executor& exec;
   store& db;
+  // Held by every use of `exec` / `db`: commits run on the database thread,
+  // and the run loop's scheduler and health endpoint use them too.
+  std::mutex& db_mutex;
   slack_secrets secrets;
   std::shared_ptr<spdlog::logger> log;
 
@@ -112,6 +120,11 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl> {
   event fsm_wake, commit_wake, deliver_wake;
 
   std::deque<pending_cmd> pending;
+  bool in_flight = false;  // a group commit is running on the database thread
+  // The database thread (db_mutex: see `db` above).
+  asio::io_context db_ioc{1};
+  asio::executor_work_guard<asio::io_context::executor_type> db_work{db_ioc.get_executor()};
+  std::thread db_thread;
   std::vector<std::string> acked;  // envelopes whose reply was written, to mark confirmed
   pacer pace{std::chrono::milliseconds(1100)};
   const std::string owner = "slack:" + std::to_string(::getpid()) + ":" +
@@ -130,11 +143,18 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl> {
     return o;
   }
 
-  impl(asio::any_io_executor e, const conf::config& c, executor& x, store& d, slack_secrets s)
-      : ex(e), cfg(c), exec(x), db(d), secrets(std::move(s)),
+  impl(asio::any_io_executor e, const conf::config& c, executor& x, store& d, std::mutex& m, slack_secrets s)
+      : ex(e), cfg(c), exec(x), db(d), db_mutex(m), secrets(std::move(s)),
         fsm(session_options(), [this] { return std::uniform_real_distribution<double>(0, 1)(rng); }),
         fsm_wake(e), commit_wake(e), deliver_wake(e) {
     log = spdlog::default_logger()->clone("slack");
+    db_thread = std::thread([this] { db_ioc.run(); });
+  }
+
+  // Lets the database thread finish its job and joins it.
+  void join_db_thread() {
+    db_work.reset();
+    if (db_thread.joinable()) db_thread.join();
   }
 
   // ---- set-up -------------------------------------------------------------
@@ -371,22 +391,23 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl> {
   }
 
   // ---- commands: grouped durable commits, then acks -----------------------------
+  // The commit (SQLite, fsync) runs on the database thread, so this thread
+  // keeps reading frames and writing acks meanwhile; what arrives during one
+  // commit forms the next group (one fsync for all of it). One commit is in
+  // flight at a time: records stay in arrival order.
   awaitable<void> committer() {
     auto self = shared_from_this();
     bool stop_sent = false;
     steady::time_point stop_deadline{};
     for (;;) {
+      if (in_flight) {
+        co_await commit_wake.wait();
+        continue;
+      }
       if (!pending.empty()) {
-        // Group commit: before paying for a commit, let the readers take in
-        // every frame that has already arrived (they queue while the last
-        // commit was syncing). Stop as soon as a round brings nothing new, so
-        // a lone command waits only a few scheduler rounds.
-        for (int round = 0; round < 16 && pending.size() < max_batch; ++round) {
-          auto before = pending.size();
-          co_await asio::post(ex, asio::use_awaitable);
-          if (pending.size() == before && round >= 1) break;
-        }
-        run_batch();
+        // One scheduler round lets frames that already arrived join.
+        co_await asio::post(ex, asio::use_awaitable);
+        start_batch();
         continue;
       }
       if (stopping) {
@@ -402,16 +423,22 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl> {
       }
       if (!acked.empty()) {
         co_await commit_wake.wait_until(steady::now() + 500ms);
-        if (pending.empty() && !acked.empty()) flush_confirmations();
+        if (pending.empty() && !acked.empty() && !in_flight) start_batch();
         continue;
       }
       co_await commit_wake.wait();
     }
-    if (!acked.empty()) flush_confirmations();
-    try {
-      db.release_posts(owner);  // the next start delivers what is still queued at once
-    } catch (const std::exception& e) {
-      log->warn("could not release outbox leases: {}", e.what());
+    {
+      std::lock_guard lock(db_mutex);
+      if (!acked.empty()) {
+        exec.execute_batch({}, now(), {{"slack", std::move(acked)}});
+        acked.clear();
+      }
+      try {
+        db.release_posts(owner);  // the next start delivers what is still queued at once
+      } catch (const std::exception& e) {
+        log->warn("could not release outbox leases: {}", e.what());
+      }
     }
     stopped = true;
     state = "stopped";
@@ -429,31 +456,47 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl> {
     commit_wake.notify();
   }
 
-  void flush_confirmations() {
-    executor::confirmations c{{"slack", std::move(acked)}};
-    acked.clear();
-    auto r = exec.execute_batch({}, now(), c);
-    (void)r;  // an empty batch has no results; a failure leaves them unconfirmed (harmless)
-  }
-
-  void run_batch() {
-    std::vector<pending_cmd> batch;
-    while (!pending.empty() && batch.size() < max_batch) {
-      batch.push_back(std::move(pending.front()));
+  // Hands the queued commands (and the confirmations gathered so far) to the
+  // database thread; finish_batch answers them back on this thread.
+  void start_batch() {
+    auto batch = std::make_shared<std::vector<pending_cmd>>();
+    while (!pending.empty() && batch->size() < max_batch) {
+      batch->push_back(std::move(pending.front()));
       pending.pop_front();
     }
     std::vector<incoming> ins;
-    ins.reserve(batch.size());
-    for (const auto& c : batch)
+    ins.reserve(batch->size());
+    for (const auto& c : *batch)
       ins.push_back({slack::actor_for(c.cmd.from, cfg, c.envelope_id), c.cmd.line, c.cmd.response_url});
     executor::confirmations conf;
     if (!acked.empty()) conf.push_back({"slack", std::move(acked)});
     acked.clear();
-    auto results = exec.execute_batch(ins, now(), conf);
+    in_flight = true;
+    auto self = shared_from_this();
+    asio::post(db_ioc, [self, batch, ins = std::move(ins), conf = std::move(conf)]() mutable {
+      std::vector<execution> results;
+      {
+        std::lock_guard lock(self->db_mutex);
+        results = self->exec.execute_batch(ins, now(), conf);
+      }
+      asio::post(self->ex, [self, batch, results = std::move(results), conf = std::move(conf)]() mutable {
+        self->finish_batch(*batch, results, conf);
+      });
+    });
+  }
+
+  void finish_batch(std::vector<pending_cmd>& batch, const std::vector<execution>& results,
+                    executor::confirmations& conf) {
+    in_flight = false;
+    commit_wake.notify();
+    if (batch.empty()) {
+      // Confirmations only: a failure leaves them unconfirmed, retried later.
+      return;
+    }
     ++counters.batches;
     if (!results.empty() && !results.front().recorded) {
       log->error("database could not record {} command(s): {}", results.size(), results.front().error);
-      if (!conf.empty()) acked = std::move(conf.front().second);  // try again with the next batch
+      for (auto& [platform, ids] : conf) acked.insert(acked.end(), ids.begin(), ids.end());  // retry
     }
     for (std::size_t i = 0; i < batch.size(); ++i) respond(batch[i], results[i]);
     deliver_wake.notify();
@@ -599,6 +642,7 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl> {
   // crash lost that it stands (SPEC: late confirmation via response_url).
   void late_confirmations() {
     std::vector<unconfirmed_envelope> rows;
+    std::lock_guard lock(db_mutex);
     try {
       rows = db.unconfirmed_envelopes("slack", now() - late_window);
       db.begin();
@@ -636,6 +680,7 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl> {
     while (!stopping) {
       if (q.empty()) {
         try {
+          std::lock_guard lock(db_mutex);
           auto posts = db.claim_posts("slack", owner, now(), post_lease, 50);
           q.assign(posts.begin(), posts.end());
         } catch (const std::exception& e) {
@@ -679,6 +724,7 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl> {
       if (d == delivery::retry) continue;  // the pacer holds it back
       bool recorded = false;
       try {
+        std::lock_guard lock(db_mutex);
         exec.record_delivery(p, d == delivery::sent, result, now());
         recorded = true;
         recorded_pending.erase(p.id);
@@ -708,6 +754,7 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl> {
       if (p.kind == "card_update") {
         std::optional<std::string> ts;
         try {
+          std::lock_guard lock(db_mutex);
           ts = db.sent_card("slack", p.platform_channel, p.subject);
         } catch (const std::exception& e) {
           log->error("cannot look up the card of {}: {}", p.subject, e.what());
@@ -763,10 +810,10 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl> {
 };
 
 slack_adapter::slack_adapter(asio::any_io_executor ex, const conf::config& cfg, executor& exec, store& db,
-                             slack_secrets secrets)
-    : impl_(std::make_shared<impl>(ex, cfg, exec, db, std::move(secrets))) {}
+                             std::mutex& db_mutex, slack_secrets secrets)
+    : impl_(std::make_shared<impl>(ex, cfg, exec, db, db_mutex, std::move(secrets))) {}
 
-slack_adapter::~slack_adapter() = default;
+slack_adapter::~slack_adapter() { impl_->join_db_thread(); }
 
 void slack_adapter::start() { impl_->start(); }
 

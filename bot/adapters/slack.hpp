@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "config/config.hpp"
@@ -31,9 +32,11 @@ struct slack_counters {
 
 class slack_adapter {
  public:
-  // `cfg`, `exec` and `db` outlive the adapter.
+  // `cfg`, `exec` and `db` outlive the adapter. Commits run on the adapter's
+  // own database thread; every use of `exec` / `db` (here and by the caller)
+  // holds `db_mutex`.
   slack_adapter(boost::asio::any_io_executor ex, const conf::config& cfg, executor& exec, store& db,
-                slack_secrets secrets);
+                std::mutex& db_mutex, slack_secrets secrets);
   ~slack_adapter();
   slack_adapter(const slack_adapter&) = delete;
   slack_adapter& operator=(const slack_adapter&) = delete;

@@ -19,6 +19,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <optional>
 
 #include "bot/adapters/slack.hpp"
@@ -49,8 +50,14 @@ void setup_logging() {
 struct service {
   const conf::config& cfg;
   executor& exec;
+  std::mutex& db_mutex;
   std::unique_ptr<adapters::slack_adapter> slack;
   std::uint64_t db_failures_seen = 0;
+
+  executor_stats stats() {
+    std::lock_guard lock(db_mutex);
+    return exec.stats();
+  }
 
   net::http_reply healthz() {
     boost::json::object o, platforms;
@@ -63,7 +70,7 @@ struct service {
       platforms["slack"] = std::move(s);
       healthy = healthy && slack->state() != "disabled";
     }
-    const auto& st = exec.stats();
+    const auto st = stats();
     o["status"] = healthy ? "ok" : "unhealthy";
     o["platforms"] = std::move(platforms);
     o["commands"] = st.commands;
@@ -81,7 +88,7 @@ struct service {
       out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " gauge\n" + name + " " +
              std::to_string(v) + "\n";
     };
-    const auto& st = exec.stats();
+    const auto st = stats();
     counter("signoff_commands_total", "Commands received (every one audited or refused as not recorded).",
             st.commands);
     counter("signoff_commands_not_recorded_total", "Commands refused because the database could not record.",
@@ -179,8 +186,9 @@ int run_service(const std::string& config_path) {
     return 1;
   }
 
+  std::mutex db_mutex;  // the Slack adapter commits on its own thread
   asio::io_context ioc(1);
-  service svc{cfg, exec, nullptr};
+  service svc{cfg, exec, db_mutex, nullptr};
   std::unique_ptr<net::http_server> http;
   try {
     http = std::make_unique<net::http_server>(ioc.get_executor(), cfg.http_listen, [&](std::string_view target) {
@@ -195,7 +203,7 @@ int run_service(const std::string& config_path) {
     return 1;
   }
 
-  svc.slack = std::make_unique<adapters::slack_adapter>(ioc.get_executor(), cfg, exec, *db, secrets);
+  svc.slack = std::make_unique<adapters::slack_adapter>(ioc.get_executor(), cfg, exec, *db, db_mutex, secrets);
   try {
     svc.slack->start();
   } catch (const std::exception& e) {
@@ -210,6 +218,7 @@ int run_service(const std::string& config_path) {
     // database; fire what is due, then sleep until the next due time (at most 1 s,
     // so timers armed by commands are seen promptly).
     while (!stopping) {
+      std::unique_lock lock(db_mutex);
       auto r = exec.run_due(now_ms());
       for (const auto& f : r.fired) log->info("timer: {}", f.substr(0, f.find('\n')));
       if (!r.fired.empty() && svc.slack) svc.slack->posts_enqueued();
@@ -219,6 +228,7 @@ int run_service(const std::string& config_path) {
         if (auto nd = exec.next_due()) wait = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(*nd - now_ms()), 0ms, wait);
       } catch (const std::exception&) {
       }
+      lock.unlock();
       tick.expires_after(wait);
       co_await tick.async_wait(asio::as_tuple(asio::use_awaitable));
     }
