@@ -671,6 +671,17 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl> {
   }
 
   // ---- the outbox --------------------------------------------------------------
+  // The database lock without blocking this thread while a group commit
+  // holds it on the database thread (reads and acks must go on meanwhile).
+  awaitable<std::unique_lock<std::mutex>> lock_db() {
+    for (;;) {
+      std::unique_lock lock(db_mutex, std::try_to_lock);
+      if (lock.owns_lock()) co_return lock;
+      asio::steady_timer t(ex, 1ms);
+      co_await t.async_wait(use_tuple);
+    }
+  }
+
   enum class delivery { sent, failed, retry };
 
   awaitable<void> deliverer() {
@@ -679,13 +690,14 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl> {
     std::map<std::int64_t, std::string> recorded_pending;  // delivered, recording failed: post id -> result
     while (!stopping) {
       if (q.empty()) {
+        auto lock = co_await lock_db();
         try {
-          std::lock_guard lock(db_mutex);
           auto posts = db.claim_posts("slack", owner, now(), post_lease, 50);
           q.assign(posts.begin(), posts.end());
         } catch (const std::exception& e) {
           log->error("cannot read the outbox: {}", e.what());
         }
+        lock.unlock();
         if (q.empty()) {
           co_await deliver_wake.wait_until(steady::now() + 5s);
           continue;
@@ -723,8 +735,8 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl> {
       }
       if (d == delivery::retry) continue;  // the pacer holds it back
       bool recorded = false;
+      auto lock = co_await lock_db();
       try {
-        std::lock_guard lock(db_mutex);
         exec.record_delivery(p, d == delivery::sent, result, now());
         recorded = true;
         recorded_pending.erase(p.id);
@@ -733,6 +745,7 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl> {
         log->error("post {} delivered but not recorded yet: {}", p.id, e.what());
         if (d == delivery::sent) recorded_pending[p.id] = result;
       }
+      lock.unlock();
       if (!recorded) {
         asio::steady_timer tm(ex, 1s);
         co_await tm.async_wait(use_tuple);
@@ -753,13 +766,14 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl> {
       args = slack::card_message(p.text, p.subject, p.approve_rev);
       if (p.kind == "card_update") {
         std::optional<std::string> ts;
+        auto lock = co_await lock_db();
         try {
-          std::lock_guard lock(db_mutex);
           ts = db.sent_card("slack", p.platform_channel, p.subject);
         } catch (const std::exception& e) {
           log->error("cannot look up the card of {}: {}", p.subject, e.what());
           co_return delivery::retry;
         }
+        lock.unlock();
         if (ts) {
           method = "chat.update";
           args["ts"] = *ts;

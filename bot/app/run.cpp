@@ -218,17 +218,23 @@ int run_service(const std::string& config_path) {
     // database; fire what is due, then sleep until the next due time (at most 1 s,
     // so timers armed by commands are seen promptly).
     while (!stopping) {
-      std::unique_lock lock(db_mutex);
-      auto r = exec.run_due(now_ms());
-      for (const auto& f : r.fired) log->info("timer: {}", f.substr(0, f.find('\n')));
-      if (!r.fired.empty() && svc.slack) svc.slack->posts_enqueued();
-      if (!r.error.empty()) log->error("timer actions postponed, database: {}", r.error);
       std::chrono::milliseconds wait = 1s;
-      try {
-        if (auto nd = exec.next_due()) wait = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(*nd - now_ms()), 0ms, wait);
-      } catch (const std::exception&) {
+      // Never block this thread on a group commit running elsewhere.
+      std::unique_lock lock(db_mutex, std::try_to_lock);
+      if (!lock.owns_lock()) {
+        wait = 5ms;
+      } else {
+        auto r = exec.run_due(now_ms());
+        for (const auto& f : r.fired) log->info("timer: {}", f.substr(0, f.find('\n')));
+        if (!r.fired.empty() && svc.slack) svc.slack->posts_enqueued();
+        if (!r.error.empty()) log->error("timer actions postponed, database: {}", r.error);
+        try {
+          if (auto nd = exec.next_due())
+            wait = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(*nd - now_ms()), 0ms, wait);
+        } catch (const std::exception&) {
+        }
+        lock.unlock();
       }
-      lock.unlock();
       tick.expires_after(wait);
       co_await tick.async_wait(asio::as_tuple(asio::use_awaitable));
     }
