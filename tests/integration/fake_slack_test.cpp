@@ -639,7 +639,7 @@ TEST_CASE("faults reach the client as Slack's would", "[fake_slack]") {
   CHECK(f.protocol_errors().empty());
 }
 
-TEST_CASE("the link answers pings and the client's close; the handshake is checked", "[fake_slack]") {
+TEST_CASE("the link answers pings and the client's close, and the handshake is checked", "[fake_slack]") {
   fake_slack f;
   api_client api(f.port());
   auto link = open_link(api);

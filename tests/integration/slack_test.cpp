@@ -5,6 +5,11 @@
 #include <catch2/catch.hpp>
 
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+
+#include <cstdio>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -517,4 +522,32 @@ TEST_CASE("slack: run refuses a bot token in place of the app token, naming the 
   CHECK(r.status == 2);
   CHECK_THAT(r.err, Catch::Contains("slack.app_token"));
   CHECK_THAT(r.err, !Catch::Contains("wrongkind"));
+}
+
+TEST_CASE("slack: run tells systemd READY once up and STOPPING on SIGTERM", "[slack][service]") {
+  // A datagram socket standing in for systemd's $NOTIFY_SOCKET.
+  temp_dir dir;
+  std::string path = dir.file("notify");
+  int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  timeval tv{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  auto receive = [&] {
+    char buf[256];
+    auto n = ::recv(fd, buf, sizeof buf, 0);
+    return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
+  };
+
+  slack_env env;
+  ::setenv("NOTIFY_SOCKET", path.c_str(), 1);
+  env.start();
+  ::unsetenv("NOTIFY_SOCKET");
+  CHECK(receive() == "READY=1");
+  CHECK(env.stop() == 0);
+  CHECK(receive() == "STOPPING=1");
+  ::close(fd);
 }
