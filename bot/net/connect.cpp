@@ -48,6 +48,12 @@ asio::awaitable<error_code> connect_tcp(beast::tcp_stream& s, const url& u, std:
   s.expires_after(std::chrono::duration_cast<asio::steady_timer::duration>(left));
   auto [cec, endpoint] = co_await s.async_connect(endpoints, tok);
   s.expires_never();
+  if (!cec) {
+    // Acks and API requests are small writes that must leave at once: with
+    // Nagle's algorithm a write waits for the peer's delayed ACK (~40 ms).
+    error_code ignored;
+    s.socket().set_option(tcp::no_delay(true), ignored);
+  }
   co_return cec;
 }
 
