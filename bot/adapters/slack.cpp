@@ -504,7 +504,6 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl> {
 
   void respond(const pending_cmd& c, const execution& r) {
     if (r.duplicate) {
-      ++counters.duplicates;
       log->info("envelope {} seen before (audit seq {}): not executed again", c.envelope_id, r.seq);
     }
     auto self = shared_from_this();

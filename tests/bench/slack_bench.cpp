@@ -36,11 +36,13 @@
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
+#include <iterator>
 #include <fstream>
 #include <map>
 #include <optional>
 #include <regex>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -246,8 +248,7 @@ std::optional<long long> number_after(const std::string& text, const std::string
 
 // ---- the command mix --------------------------------------------------------
 
-// The config's people and channels (a copy of config/signoff.example.toml's,
-// each with a Slack ID).
+// People and channels of config/signoff.example.toml (signoff_config).
 constexpr const char* alice = "U01ALICE";   // drafter
 constexpr const char* bob = "U01BOB";       // approver
 constexpr const char* carol = "U01CAROL";   // approver
@@ -505,82 +506,23 @@ std::string api_summary(const fake_slack& fake) {
 
 // ---- signoff ----------------------------------------------------------------
 
+// The shipped example config (people and channels already carry Slack IDs),
+// with its database, health port and command limit swapped for the bench's
+// and a [slack] section pointing at the fake.
 std::string signoff_config(const std::string& db, const fake_slack& fake) {
-  std::string t = fmt::format(R"toml([storage]
-path = "{}"
-
-)toml", db);
-  const char* people[][3] = {{"alice", "drafter", "U01ALICE"},   {"judy", "drafter", "U01JUDY"},
-                             {"bob", "approver", "U01BOB"},      {"carol", "approver", "U01CAROL"},
-                             {"dave", "legal", "U01DAVE"},       {"erin", "compliance", "U01ERIN"},
-                             {"frank", "crisis-lead", "U01FRANK"}, {"grace", "crisis-lead", "U01GRACE"},
-                             {"heidi", "auditor", "U01HEIDI"},   {"ivan", "admin", "U01IVAN"}};
-  for (const auto& p : people)
-    t += fmt::format("[[people]]\nid = \"{}\"\nroles = [\"{}\"]\nslack = \"{}\"\n\n", p[0], p[1], p[2]);
-  t += R"toml([roles]
-draft   = ["drafter", "approver", "admin"]
-approve = ["approver", "legal", "compliance", "crisis-lead"]
-crisis  = ["crisis-lead"]
-audit   = ["auditor", "admin"]
-admin   = ["admin"]
-
-[approval.standard]
-channel = "approvals"
-stages = [{ name = "comms", roles = ["approver"], count = 1 }]
-
-[approval.regulated]
-stages = [{ name = "legal", roles = ["legal"], count = 1 },
-          { name = "compliance", roles = ["compliance"], count = 1 }]
-
-[approval.crisis]
-stages = [{ name = "lead", roles = ["crisis-lead"], count = 1 }]
-
-[escalation.legal]
-channel = "escalations"
-levels = [{ notify = ["dave"], after = "15m" },
-          { notify = ["erin"], after = "30m" },
-          { notify = ["ivan"] }]
-
-[escalation.pr]
-channel = "escalations"
-levels = [{ notify = ["bob", "carol"], after = "10m" },
-          { notify = ["frank"], after = "20m" },
-          { notify = ["grace"] }]
-
-[channels]
-approvals   = { slack = "C01APPROVALS" }
-statements  = { slack = "C01STATEMENTS" }
-escalations = { slack = "C01ESCALATE" }
-audit       = { slack = "C01AUDIT" }
-
-[[holding_statement]]
-key = "data-breach"
-title = "Data security incident"
-severity = "sev1"
-channel = "statements"
-version = 3
-approved_by = ["legal:dave", "compliance:erin", "pr:frank"]
-approved_on = "2026-10-01"
-text = "We are aware of a security incident affecting {system}. We will share an update by {next_update}."
-
-[[holding_statement]]
-key = "product-recall"
-title = "Voluntary product recall"
-severity = "sev1"
-channel = "statements"
-version = 2
-approved_by = ["legal:dave", "pr:frank"]
-approved_on = "2026-08-30"
-text = "As a precaution, we are voluntarily recalling {product} from batch {batch}."
-
-[http]
-listen = "127.0.0.1:0"
-
-[limits]
-commands_per_person = "off"
-
-)toml";
-  t += fmt::format(R"toml([slack]
+  std::ifstream in(SIGNOFF_SOURCE_DIR "/config/signoff.example.toml");
+  std::string t((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto swap = [&](std::string_view from, const std::string& to) {
+    auto at = t.find(from);
+    if (at == std::string::npos)
+      throw std::runtime_error("config/signoff.example.toml no longer has `" + std::string(from) + "`");
+    t.replace(at, from.size(), to);
+  };
+  swap(R"(path = "/var/lib/signoff/signoff.db")", fmt::format(R"(path = "{}")", db));
+  swap(R"(listen = "127.0.0.1:9470")", R"(listen = "127.0.0.1:0")");
+  swap(R"(commands_per_person = "60/1m")", R"(commands_per_person = "off")");
+  t += fmt::format(R"toml(
+[slack]
 app_token_env = "{}"
 bot_token_env = "{}"
 api_base = "{}"
