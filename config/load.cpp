@@ -37,7 +37,9 @@ void error(diags& d, std::string key, std::string message) {
   d.push_back({std::move(key), std::move(message), false});
 }
 
-std::string malformed_duration(std::string_view s) {
+std::string malformed_duration(std::string_view s, time_error why = time_error::malformed) {
+  if (why == time_error::out_of_range)
+    return "duration " + quote(s) + " is longer than the maximum of 36500d (about 100 years)";
   return "malformed duration " + quote(s) + " (write 30s, 15m, 2h or 7d)";
 }
 
@@ -263,8 +265,11 @@ void load_storage(diags& d, const toml::table& root, storage_section& s) {
   read_string(d, *t, "storage", "path", s.path, true);
   std::string timeout;
   if (read_string(d, *t, "storage", "busy_timeout", timeout)) {
-    auto ms = parse_duration(timeout, true);
-    if (!ms)
+    time_error why{};
+    auto ms = parse_duration(timeout, true, &why);
+    if (!ms && why == time_error::out_of_range)
+      error(d, "storage.busy_timeout", malformed_duration(timeout, why));
+    else if (!ms)
       error(d, "storage.busy_timeout", "malformed duration " + quote(timeout) + " (write 250ms, 5s, 1m)");
     else if (ms->count() > int_max)  // SQLite takes an int of milliseconds
       error(d, "storage.busy_timeout", quote(timeout) + " is too long");
@@ -355,10 +360,11 @@ void load_level(diags& d, const toml::node& n, const std::string& path, bool las
   if (!t->contains("after")) {
     error(d, key, "missing (every level but the last needs one)");
   } else if (read_string(d, *t, path, "after", after)) {
-    if (auto ms = parse_duration(after))
+    time_error why{};
+    if (auto ms = parse_duration(after, false, &why))
       l.after = std::chrono::duration_cast<std::chrono::seconds>(*ms);
     else
-      error(d, key, malformed_duration(after));
+      error(d, key, malformed_duration(after, why));
   }
 }
 
@@ -544,7 +550,8 @@ void load_limits(diags& d, const toml::table& root, limits_section& l) {
   std::string rate;
   if (read_string(d, *t, "limits", "commands_per_person", rate) && !parse_rate(rate, l.commands_per_person))
     error(d, "limits.commands_per_person",
-          "malformed rate " + quote(rate) + " (write COUNT/DURATION like \"60/1m\", or \"off\")");
+          "malformed rate " + quote(rate) +
+              " (write COUNT/DURATION like \"60/1m\", DURATION at most 36500d, or \"off\")");
   read_int(d, *t, "limits", "max_text", l.max_text, 1, int_max);
 }
 

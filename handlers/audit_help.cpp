@@ -1,6 +1,7 @@
 // /audit (auditors and admins) and help (what the actor may use).
 #include <boost/json/parse.hpp>
 
+#include "bot/core/text.hpp"
 #include "bot/core/time.hpp"
 #include "handlers/context.hpp"
 
@@ -25,8 +26,11 @@ result handle_audit(const cmd::command& c, context& ctx) {
   }
   std::string out = "Audit records, newest first:";
   for (const auto& rec : rows) {
-    out += "\n#" + std::to_string(rec.seq) + " " + rec.ts + " " + rec.actor + " " + rec.action;
-    if (!rec.subject.empty()) out += " " + rec.subject;
+    // One record, one line: user text inside it is flattened (display_line),
+    // so a reason holding "\r#4 … ok" cannot pass for a record of its own.
+    out += "\n#" + std::to_string(rec.seq) + " " + rec.ts + " " + display_line(rec.actor) + " " +
+           display_line(rec.action);
+    if (!rec.subject.empty()) out += " " + display_line(rec.subject);
     if (rec.revision) out += " r" + std::to_string(*rec.revision);
     out += " " + rec.outcome;
     // The one detail field a reader most wants inline: why, or what was said.
@@ -35,7 +39,7 @@ result handle_audit(const cmd::command& c, context& ctx) {
     if (!ec && v.is_object()) {
       for (const char* k : {"error", "reason", "note"})
         if (auto* x = v.as_object().if_contains(k); x && x->is_string()) {
-          out += " (" + std::string(k) + ": " + std::string(x->as_string()) + ")";
+          out += " (" + std::string(k) + ": " + display_line(x->as_string()) + ")";
           break;
         }
     }

@@ -9,7 +9,7 @@ namespace signoff::handlers {
 namespace {
 
 std::string describe(const crisis& c, time_point now) {
-  std::string out = crisis_id(c.id) + " [" + c.sev + "] " + c.title + ", started by " +
+  std::string out = crisis_id(c.id) + " [" + c.sev + "] " + display_line(c.title) + ", started by " +
                     c.started_by + " at " + format_rfc3339_ms(c.started_at);
   if (c.ended_at)
     out += ", ended by " + c.ended_by + " at " + format_rfc3339_ms(*c.ended_at);
@@ -43,7 +43,7 @@ result crisis_start(const cmd::command& c, context& ctx) {
   r.subject = crisis_id(id);
   r.detail["crisis"] = r.subject;
   r.detail["sev"] = c.key;
-  r.reply = r.subject + " [" + c.key + "] started: " + c.text +
+  r.reply = r.subject + " [" + c.key + "] started: " + display_line(c.text) +
             ". Content is frozen: only class crisis drafts may be approved and embargo releases wait "
             "until /crisis end.";
   return r;
@@ -99,7 +99,9 @@ result hold_list(context& ctx) {
 }
 
 // Checks NAME=VALUE against a statement's placeholders: unknown names are
-// refused; the missing ones are returned.
+// refused; the missing ones are returned, blank values included (SPEC: every
+// placeholder gets a non-blank value). Values go into a public statement as
+// one line: line breaks and control characters become spaces.
 std::optional<result> check_values(const conf::holding_statement& s, const cmd::command& c,
                                    std::vector<std::string>& missing,
                                    std::map<std::string, std::string>& values) {
@@ -107,8 +109,10 @@ std::optional<result> check_values(const conf::holding_statement& s, const cmd::
   for (const auto& [name, value] : c.values) {
     bool known = false;
     for (const auto& p : s.placeholders) known = known || p == name;
-    if (!known) unknown += (unknown.empty() ? "" : ", ") + name;
-    values[name] = value;
+    if (!known) unknown += (unknown.empty() ? "" : ", ") + quote_arg(name, 20);
+    const std::string v = display_line(value, " ");
+    std::string_view t = trim(v);
+    if (!t.empty()) values[name] = std::string(t);
   }
   if (!unknown.empty()) {
     std::string expected;
@@ -149,7 +153,7 @@ result hold_show(const cmd::command& c, context& ctx) {
     if (!missing.empty()) {
       std::string m;
       for (const auto& x : missing) m += (m.empty() ? "" : ", ") + x;
-      out += "\nStill missing: " + m;
+      out += "\nStill missing (or blank): " + m;
     }
   }
   r.reply = std::move(out);
@@ -170,7 +174,8 @@ result hold_issue(const cmd::command& c, context& ctx) {
       m += (m.empty() ? "" : ", ") + x;
       example += " " + x + "=\"…\"";
     }
-    return invalid("missing value(s) for " + m + ". Give them as /hold issue " + s->key + example,
+    return invalid("missing or blank value(s) for " + m + ". Give each a non-blank value: /hold issue " +
+                       s->key + example,
                    s->key);
   }
   std::string text = conf::fill_template(s->text, values);

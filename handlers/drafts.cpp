@@ -169,7 +169,7 @@ result draft_show(const cmd::command& c, context& ctx) {
   }
   if (!d->status_note.empty())
     out += std::string(d->status == draft_status::rejected ? "Rejection" : "Reason") + " by " +
-           d->status_by + ": " + d->status_note + "\n";
+           d->status_by + ": " + display_line(d->status_note) + "\n";
   out += "Text (sha256 " + d->text_sha256.substr(0, 12) + "…):\n" + d->text;
   r.reply = std::move(out);
   return r;
@@ -178,7 +178,8 @@ result draft_show(const cmd::command& c, context& ctx) {
 result draft_list(const cmd::command& c, context& ctx) {
   std::optional<draft_status> filter;
   if (!c.key.empty()) filter = draft_status_from(c.key);
-  auto all = ctx.db.list_drafts(filter);
+  std::vector<std::int64_t> unreadable;
+  auto all = ctx.db.list_drafts(filter, &unreadable);
   result r;
   std::string out;
   std::size_t shown = 0, visible = 0;
@@ -197,7 +198,7 @@ result draft_list(const cmd::command& c, context& ctx) {
       }
       first_line = first_line.substr(0, cut) + "...";
     }
-    out += status_line(ctx.cfg, d) + ": " + first_line + "\n";
+    out += status_line(ctx.cfg, d) + ": " + display_line(first_line) + "\n";
   }
   r.detail["count"] = static_cast<std::int64_t>(visible);
   if (visible == 0) r.reply = "No drafts" + (c.key.empty() ? std::string() : " " + c.key) + " that you may see.";
@@ -205,6 +206,17 @@ result draft_list(const cmd::command& c, context& ctx) {
     if (visible > shown) out += "(" + std::to_string(visible - shown) + " more not shown)\n";
     out.pop_back();
     r.reply = std::move(out);
+  }
+  // A row that cannot be read is named, not hidden, and does not stop the list.
+  if (!unreadable.empty()) {
+    boost::json::array ids;
+    std::string names;
+    for (auto id : unreadable) {
+      ids.emplace_back(draft_id(id));
+      names += (names.empty() ? "" : ", ") + draft_id(id);
+    }
+    r.detail["unreadable"] = std::move(ids);
+    r.reply += "\n" + names + ": stored data could not be read; tell an operator.";
   }
   return r;
 }

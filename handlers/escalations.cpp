@@ -2,6 +2,7 @@
 // re-escalation timer. Due times live in the database.
 #include <algorithm>
 
+#include "bot/core/text.hpp"
 #include "bot/core/time.hpp"
 #include "handlers/context.hpp"
 
@@ -20,14 +21,20 @@ std::string mentions(const std::vector<std::string>& people) {
   return out;
 }
 
-std::optional<time_point> due_after(const conf::level& l, time_point paged) {
+// When level `l`, paged at `paged`, moves on: nullopt for the last level.
+// Sets `out_of_range` when the sum passes 9999-12-31 (config durations are
+// bounded, so only a clock near that end gets here): the caller refuses.
+std::optional<time_point> due_after(const conf::level& l, time_point paged, bool& out_of_range) {
+  out_of_range = false;
   if (!l.after) return std::nullopt;
-  return paged + std::chrono::duration_cast<std::chrono::milliseconds>(*l.after);
+  auto due = checked_add(paged, std::chrono::duration_cast<std::chrono::milliseconds>(*l.after));
+  out_of_range = !due;
+  return due;
 }
 
 std::string page_text(const escalation& e, const conf::route& r, int level) {
   const auto& l = r.levels[static_cast<std::size_t>(level - 1)];
-  std::string out = escalation_id(e.id) + " [" + e.sev + "] " + r.name + ": " + e.summary +
+  std::string out = escalation_id(e.id) + " [" + e.sev + "] " + r.name + ": " + display_line(e.summary) +
                     "\nPaging " + mentions(l.notify) + " (level " + std::to_string(level) + " of " +
                     std::to_string(r.levels.size()) + ", opened by " + e.opened_by + ").";
   if (l.after)
@@ -52,7 +59,12 @@ result escalate(const cmd::command& c, context& ctx) {
   e.opened_at = ctx.now;
   e.level = 1;
   e.level_paged_at = ctx.now;
-  e.due_at = due_after(route->levels.front(), ctx.now);
+  bool out_of_range = false;
+  e.due_at = due_after(route->levels.front(), ctx.now, out_of_range);
+  if (out_of_range)
+    return invalid("escalation." + route->name + ".levels[0].after: now + after is past " +
+                       "9999-12-31T23:59:59Z, the latest time signoff can keep",
+                   route->name);
   e.notified = route->levels.front().notify;
   e.id = ctx.db.open_escalation(e);
   result r;
@@ -107,29 +119,40 @@ result resolve(const cmd::command& c, context& ctx) {
   r.reply = subj + " resolved.";
   const auto* route = ctx.cfg.find_route(e->route);
   r.posts.push_back({route ? route->channel : "approvals", "notice", subj,
-                     subj + " resolved by " + ctx.who.id + (c.text.empty() ? "." : ": " + c.text), std::nullopt, {}});
+                     subj + " resolved by " + ctx.who.id + (c.text.empty() ? "." : ": " + display_line(c.text)), std::nullopt, {}});
   return r;
 }
 
 result list(context& ctx) {
-  auto open = ctx.db.unresolved_escalations();
+  std::vector<std::int64_t> unreadable;
+  auto open = ctx.db.unresolved_escalations(&unreadable);
   result r;
   r.detail["count"] = static_cast<std::int64_t>(open.size());
+  std::string broken;
+  if (!unreadable.empty()) {
+    boost::json::array ids;
+    for (auto id : unreadable) {
+      ids.emplace_back(escalation_id(id));
+      broken += (broken.empty() ? "" : ", ") + escalation_id(id);
+    }
+    r.detail["unreadable"] = std::move(ids);
+    broken = "\n" + broken + ": stored data could not be read; tell an operator.";
+  }
   if (open.empty()) {
-    r.reply = "No open escalations.";
+    r.reply = "No open escalations." + broken;
     return r;
   }
   std::string out = "Open escalations:";
   for (const auto& e : open) {
     const auto* route = ctx.cfg.find_route(e.route);
-    out += "\n" + escalation_id(e.id) + " [" + e.sev + "] " + e.route + ": " + e.summary +
+    out += "\n" + escalation_id(e.id) + " [" + e.sev + "] " + e.route + ": " + display_line(e.summary) +
            " | level " + std::to_string(e.level) + "/" +
            (route ? std::to_string(route->levels.size()) : std::string("?")) + ", age " +
            format_age(ctx.now - e.opened_at) + ", paged " + join(e.notified);
     if (e.status == escalation_status::acked) out += ", acked by " + e.acked_by;
     else if (e.due_at) out += ", next level in " + format_age(*e.due_at - ctx.now);
   }
-  r.reply = std::move(out);
+  r.reply = std::move(out) + broken;
   return r;
 }
 
@@ -165,7 +188,15 @@ std::optional<timer_action> fire_escalation(std::int64_t id, const conf::config&
   int next = e->level + 1;
   const time_point was_due = *e->due_at;
   const auto& lvl = route->levels[static_cast<std::size_t>(next - 1)];
-  db.page_level(id, next, lvl.notify, now, due_after(lvl, now));
+  bool out_of_range = false;
+  auto next_due = due_after(lvl, now, out_of_range);
+  if (out_of_range) {
+    // The next level is paged; its own timer cannot be kept, so it is the
+    // last one, and the record says why.
+    r.detail["error"] = "escalation." + route->name + ".levels[" + std::to_string(next - 1) +
+                        "].after: now + after is past 9999-12-31T23:59:59Z; no further level";
+  }
+  db.page_level(id, next, lvl.notify, now, next_due);
   e = db.get_escalation(id);
   r.detail["level"] = next;
   r.detail["notified"] = boost::json::array(lvl.notify.begin(), lvl.notify.end());

@@ -46,7 +46,7 @@ void enqueue_posts(const conf::config& cfg, store& db, const std::vector<std::st
       op.platform_channel = pc;
       op.kind = p.kind;
       op.subject = p.subject;
-      op.text = p.text;
+      op.text = display_text(p.text);  // what a reader sees: no control characters
       op.requested_by = by;
       op.approve_rev = p.approve_rev;
       op.mentions = p.mentions;
@@ -69,19 +69,26 @@ void enqueue_posts(const conf::config& cfg, store& db, const std::vector<std::st
 executor::executor(const conf::config& cfg, store& db, std::vector<std::string> delivery_platforms)
     : cfg_(cfg), db_(db), platforms_(std::move(delivery_platforms)) {}
 
-bool executor::over_limit(const std::string& who, time_point now, std::string& why) {
+// The limit's key: the person, or the platform user ID for someone not in
+// the config (SPEC: every actor is limited, unknown users included).
+static std::string limit_key(const actor& who) {
+  return who.person.empty() ? "unknown:" + who.platform + ":" + who.platform_user : who.person;
+}
+
+bool executor::over_limit(const actor& who, time_point now, std::string& why) {
   const auto& lim = cfg_.limits.commands_per_person;
   if (!lim) return false;
   auto window = std::chrono::duration_cast<std::chrono::milliseconds>(lim->window);
-  auto& q = windows_[who];
-  while (!q.empty() && q.front() <= now - window) q.pop_front();
-  if (q.size() >= static_cast<std::size_t>(lim->count)) {
-    why = "over the command limit of " + std::to_string(lim->count) + " per " +
-          format_age(window) + "; try again in " + format_age(q.front() + window - now);
-    return true;
+  // Slots older than every window are dead weight: drop them once a minute.
+  if (now - last_prune_ >= std::chrono::minutes(1)) {
+    db_.prune_rate_slots(std::max(now - window, min_time));
+    last_prune_ = now;
   }
-  q.push_back(now);
-  return false;
+  time_point retry_at;
+  if (db_.take_rate_slot(limit_key(who), now, window, lim->count, retry_at)) return false;
+  why = "over the command limit of " + std::to_string(lim->count) + " per " + format_age(window) +
+        "; try again in " + format_age(retry_at - now);
+  return true;
 }
 
 execution executor::execute(const incoming& in, time_point now) {
@@ -108,7 +115,9 @@ std::vector<execution> executor::execute_batch(const std::vector<incoming>& batc
     stats_.not_recorded += batch.size();
     std::vector<execution> refused(batch.size());
     for (std::size_t i = 0; i < batch.size(); ++i) {
-      refused[i].action = i < out.size() ? out[i].action : std::string();
+      // The operator's log names each refused command, also the one that
+      // was running when the database failed.
+      refused[i].action = i < out.size() ? out[i].action : std::string(cmd::action_for_line(batch[i].line));
       refused[i].error = e.what();
       refused[i].reply = std::string(not_recorded_reply);
     }
@@ -161,21 +170,41 @@ execution executor::run_one(const incoming& in, time_point now) {
     } else {
       parsed = std::get<cmd::command>(std::move(p));
       action = std::string(cmd::action_of(parsed->v));
-      std::string why;
-      if (!person && parsed->v != cmd::verb::help)
-        early = handlers::denied("you (" + actor_name +
-                                 ") are not in signoff's config; you may only ask for help");
-      else if (over_limit(actor_name, now, why))
-        early = handlers::denied(why);
-      // A refusal before the handler still names its subject for `audit --subject`.
-      if (early) early->subject = cmd::subject_of(*parsed);
     }
+  }
+  // Every line counts toward its actor's limit, malformed or not and known
+  // or not; SPEC's order still decides the outcome (a malformed line is
+  // `invalid` first), so the limit shows in the detail there.
+  std::string limit_why;
+  const bool limited = over_limit(in.who, now, limit_why);
+  if (early) {
+    if (limited) early->detail["over_limit"] = true;
+  } else {
+    if (!person && parsed->v != cmd::verb::help)
+      early = handlers::denied("you (" + actor_name +
+                               ") are not in signoff's config; you may only ask for help");
+    else if (limited)
+      early = handlers::denied(limit_why);
+    // A refusal before the handler still names its subject for `audit --subject`.
+    if (early) early->subject = cmd::subject_of(*parsed);
   }
 
   execution ex;
   ex.action = action;
   auto record = [&](handlers::result res) {
     enqueue_posts(cfg_, db_, platforms_, res.posts, actor_name, now, res);
+    if (parsed && !parsed->options_in_text.empty()) {
+      boost::json::array names;
+      for (const auto& o : parsed->options_in_text) {
+        names.emplace_back(o.substr(0, o.find(' ')));
+        res.reply += "\nNote: " + quote_arg(o) +
+                     " was taken as part of the text, not as an option: options must come before "
+                     "the text. To use it as an option, put it first: " +
+                     std::string(cmd::usage_of(parsed->v));
+      }
+      res.detail["options_in_text"] = std::move(names);
+    }
+    res.reply = display_text(res.reply);  // user text must not rewrite what a reader sees
     boost::json::object detail = base;
     for (auto& kv : res.detail) detail[kv.key()] = kv.value();
     audit::entry e{in.who.platform, in.who.workspace, in.who.channel, actor_name, action,
@@ -228,7 +257,8 @@ execution executor::run_one(const incoming& in, time_point now) {
     ex.action = action;
     handlers::result r;
     r.outcome = "error";
-    r.detail["error"] = std::string("internal error: ") + bug.what();
+    const bool corrupt = dynamic_cast<const corrupt_row*>(&bug) != nullptr;
+    r.detail["error"] = std::string(corrupt ? "" : "internal error: ") + bug.what();
     r.reply = "signoff failed while processing this command (internal error); nothing was "
               "changed. The failure is recorded; please tell an operator.";
     record(std::move(r));
@@ -255,13 +285,18 @@ void executor::record_config(bool reload, const std::string& source, time_point 
 
 executor::tick_result executor::run_due(time_point now) {
   tick_result out;
-  auto fire = [&](auto&& action_for) -> bool {
+  // One transaction and one record per action. A row that cannot be read
+  // back fails only its own action: it is reported once, counted, and
+  // skipped from then on, so it never holds up the other timers. A database
+  // failure stops the round (the work stays due for the next one).
+  auto fire = [&](const char* what, std::int64_t id, auto&& action_for) {
+    if (skipped_.contains({what, id})) return;
     db_.begin();
     try {
       auto ta = action_for();
       if (!ta) {
         db_.rollback();
-        return false;
+        return;
       }
       enqueue_posts(cfg_, db_, platforms_, ta->res.posts, "system", now, ta->res);
       audit::entry e{"system", "", "", "system", ta->action, ta->res.subject, ta->res.revision,
@@ -269,19 +304,23 @@ executor::tick_result executor::run_due(time_point now) {
       db_.append_audit(e, now);
       db_.commit();
       ++stats_.timer_actions;
-      out.fired.push_back(ta->res.reply);
-      return true;
-    } catch (...) {
+      out.fired.push_back(display_text(ta->res.reply));
+    } catch (const storage_failure&) {
       db_.rollback();
       throw;
+    } catch (const std::exception& e) {
+      db_.rollback();
+      skipped_.insert({what, id});
+      ++stats_.timer_rows_skipped;
+      out.skipped.push_back(std::string(what) + " " + std::to_string(id) + " skipped: " + e.what());
     }
   };
   try {
     for (auto id : db_.due_escalations(now))
-      fire([&] { return handlers::fire_escalation(id, cfg_, db_, now); });
+      fire("escalation", id, [&] { return handlers::fire_escalation(id, cfg_, db_, now); });
     bool frozen = db_.active_crisis().has_value();
     for (auto id : db_.due_embargoes(now, frozen))
-      fire([&] { return handlers::clear_embargo(id, cfg_, db_, now); });
+      fire("embargo", id, [&] { return handlers::clear_embargo(id, cfg_, db_, now); });
   } catch (const std::exception& e) {
     ++stats_.timer_failures;
     out.error = e.what();

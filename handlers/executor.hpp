@@ -5,8 +5,7 @@
 // produce the reply. Pure of I/O but for the store; adapters call it.
 // Not thread-safe: call from one thread (the adapters' executor).
 #include <cstdint>
-#include <deque>
-#include <map>
+#include <set>
 #include <optional>
 #include <string>
 #include <utility>
@@ -39,6 +38,7 @@ struct executor_stats {
   std::uint64_t not_recorded = 0;   // refused because the database could not record
   std::uint64_t timer_actions = 0;
   std::uint64_t timer_failures = 0;
+  std::uint64_t timer_rows_skipped = 0;  // timer rows that could not be read back, skipped
   std::uint64_t posts_sent = 0, posts_failed = 0;
   std::uint64_t duplicates = 0;     // deliveries seen before, not executed again
 };
@@ -72,6 +72,7 @@ class executor {
   // counted and returned in `error`, and the work stays due for the next round.
   struct tick_result {
     std::vector<std::string> fired;
+    std::vector<std::string> skipped;  // rows that could not be read, each reported once
     std::string error;
   };
   tick_result run_due(time_point now);
@@ -88,13 +89,14 @@ class executor {
   const executor_stats& stats() const { return stats_; }
 
  private:
-  bool over_limit(const std::string& who, time_point now, std::string& why);
+  bool over_limit(const actor& who, time_point now, std::string& why);
   execution run_one(const incoming& in, time_point now);
 
   const conf::config& cfg_;
   store& db_;
   std::vector<std::string> platforms_;
-  std::map<std::string, std::deque<time_point>> windows_;
+  time_point last_prune_{};
+  std::set<std::pair<std::string, std::int64_t>> skipped_;  // timer rows that failed to load
   executor_stats stats_;
 };
 

@@ -79,6 +79,12 @@ class cursor {
     while (pos_ < s_.size()) {
       char c = s_[pos_];
       if (!quoted && is_space(c)) break;
+      // “ and ” (U+201C, U+201D; phones type them) count as double quotes.
+      if (s_.substr(pos_, 3) == "\xE2\x80\x9C" || s_.substr(pos_, 3) == "\xE2\x80\x9D") {
+        pos_ += 3;
+        quoted = !quoted;
+        continue;
+      }
       ++pos_;
       if (c == '"') {
         quoted = !quoted;
@@ -90,6 +96,11 @@ class cursor {
       }
     }
     return !quoted;
+  }
+  // Skips the next white-space-separated word (quotes not interpreted).
+  void skip_word() {
+    skip_ws();
+    while (pos_ < s_.size() && !is_space(s_[pos_])) ++pos_;
   }
   // Everything left, verbatim but for the separating white space before it
   // and trailing white space.
@@ -108,14 +119,19 @@ class cursor {
 
 bool parse_positive(std::string_view s, std::int64_t& out) {
   if (s.empty() || s.size() > 15) return false;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return ec == std::errc{} && p == s.data() + s.size() && out > 0;
+  std::int64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc{} || p != s.data() + s.size() || v <= 0) return false;
+  out = v;
+  return true;
 }
 
-// `D-12` / `D-12@3` (prefix 'D') or `E-4` (prefix 'E'); case-insensitive prefix.
+// `D-12` / `D-12@3` (prefix 'D') or `E-4` (prefix 'E'); case-insensitive
+// prefix. Sets c.id (and c.at_rev) only when the whole token is well formed,
+// so a malformed ID is never recorded as the subject it resembles.
 std::optional<std::string> parse_id(std::string_view tok, char prefix, bool allow_rev, command& c) {
   auto bad = [&] {
-    std::string m = "'" + std::string(tok) + "' is not ";
+    std::string m = quote_arg(tok) + " is not ";
     m += prefix == 'D' ? (allow_rev ? "a draft ID (D-n or D-n@R)" : "a draft ID (D-n)")
                        : "an escalation ID (E-n)";
     return m;
@@ -123,26 +139,73 @@ std::optional<std::string> parse_id(std::string_view tok, char prefix, bool allo
   if (tok.size() < 3 || (tok[0] != prefix && tok[0] != prefix + ('a' - 'A')) || tok[1] != '-')
     return bad();
   std::string_view num = tok.substr(2);
+  std::optional<std::int64_t> rev;
   if (auto at = num.find('@'); at != std::string_view::npos) {
     if (!allow_rev) return bad();
-    std::int64_t rev = 0;
-    if (!parse_positive(num.substr(at + 1), rev)) return bad();
-    c.at_rev = rev;
+    std::int64_t r = 0;
+    if (!parse_positive(num.substr(at + 1), r)) return bad();
+    rev = r;
     num = num.substr(0, at);
   }
-  if (!parse_positive(num, c.id)) return bad();
+  std::int64_t id = 0;
+  if (!parse_positive(num, id)) return bad();
+  c.id = id;
+  c.at_rev = rev;
   return std::nullopt;
 }
 
 bool valid_sev(std::string_view s) { return s == "sev1" || s == "sev2" || s == "sev3"; }
 
 std::string too_long(std::string_view what, const limits& lim) {
-  return std::string(what) + " is longer than " + std::to_string(lim.max_text) + " characters";
+  return std::string(what) + " is longer than " + std::to_string(lim.max_text) +
+         " characters (the max_text limit)";
+}
+
+// IDs, keys, class, route, target and filter names (SPEC: 64 characters).
+// Returns the error, naming `what` and the limit, without echoing a long
+// value in full.
+std::optional<std::string> check_name(std::string_view what, std::string_view v) {
+  if (code_points(v) > max_name)
+    return std::string(what) + " " + quote_arg(v, 20) + " is longer than " +
+           std::to_string(max_name) + " characters";
+  if (has_invisible(v))
+    return std::string(what) + " " + quote_arg(v) +
+           " holds an invisible or control character";
+  return std::nullopt;
+}
+
+// SPEC: options come first and everything after them is text. A known
+// option of this verb that stands in the text as a word of its own
+// (`/draft new Q3 text --class regulated`) was most likely meant as an
+// option: the command keeps SPEC's reading, and the reply says so plainly.
+void note_options_in_text(command& c, const std::vector<std::string_view>& opts) {
+  cursor words(c.text);
+  std::string w;
+  while (!words.at_end()) {
+    std::string_view raw = words.peek_raw();
+    words.skip_word();
+    if (raw.size() < 3 || raw.substr(0, 2) != "--") continue;
+    for (auto o : opts)
+      if (raw.substr(2) == o) {
+        std::string shown(raw);
+        std::string_view value = words.at_end() ? std::string_view() : words.peek_raw();
+        if (!value.empty() && !value.starts_with("--")) shown += " " + std::string(value);
+        c.options_in_text.push_back(std::move(shown));
+      }
+  }
 }
 
 }  // namespace
 
 std::string_view action_of(verb v) { return info(v).action; }
+
+std::string_view action_for_line(std::string_view line) {
+  if (!valid_utf8(line)) return "command.invalid";
+  auto p = parse(line, time_point{}, limits{});
+  if (auto* c = std::get_if<command>(&p)) return action_of(c->v);
+  const auto& err = std::get<parse_error>(p);
+  return err.v ? action_of(*err.v) : "command.invalid";
+}
 
 std::string subject_of(const command& c) {
   switch (c.v) {
@@ -183,7 +246,7 @@ std::variant<command, parse_error> parse(std::string_view line, time_point now, 
   for (const auto& i : verbs)
     if (i.word == word) word_known = true;
   if (!word_known)
-    return parse_error{std::nullopt, "unknown command '" + word + "'", {}};
+    return parse_error{std::nullopt, "unknown command " + quote_arg(word, 32), {}};
   std::string sub;
   bool has_sub = false;
   for (const auto& i : verbs)
@@ -198,7 +261,7 @@ std::variant<command, parse_error> parse(std::string_view line, time_point now, 
     for (const auto& i : verbs)
       if (i.word == word && i.sub == sub) found = &i;
     if (!found)
-      return parse_error{std::nullopt, "unknown command '/" + word + " " + sub + "'", {}};
+      return parse_error{std::nullopt, "unknown command " + quote_arg("/" + word + " " + sub, 40), {}};
   } else {
     for (const auto& i : verbs)
       if (i.word == word) found = &i;
@@ -255,15 +318,20 @@ std::variant<command, parse_error> parse(std::string_view line, time_point now, 
       case pos_kind::draft_rev: return parse_id(tok, 'D', true, c);
       case pos_kind::esc: return parse_id(tok, 'E', false, c);
       case pos_kind::sev:
-        if (!valid_sev(tok)) return "severity '" + tok + "' is not sev1, sev2 or sev3";
+        if (!valid_sev(tok)) return "severity " + quote_arg(tok, 20) + " is not sev1, sev2 or sev3";
         c.key = tok;
         return std::nullopt;
       case pos_kind::list_filter:
         if (tok != "pending" && tok != "approved" && tok != "rejected" && tok != "withdrawn")
-          return "'" + tok + "' is not pending, approved, rejected or withdrawn";
+          return quote_arg(tok, 20) + " is not pending, approved, rejected or withdrawn";
         c.key = tok;
         return std::nullopt;
       default:
+        if (auto err = check_name(c.v == verb::escalate ? "route"
+                                  : c.v == verb::audit  ? "subject"
+                                                        : "statement key",
+                                  tok))
+          return err;
         c.key = tok;
         return std::nullopt;
     }
@@ -279,29 +347,38 @@ std::variant<command, parse_error> parse(std::string_view line, time_point now, 
         v.remove_prefix(comma + 1);
       }
       if (c.to.empty()) return std::string("--to needs at least one target, e.g. --to linkedin,x");
+      if (c.to.size() > max_targets)
+        return "--to names " + std::to_string(c.to.size()) + " targets; at most " +
+               std::to_string(max_targets) + " are allowed";
+      for (const auto& t : c.to)
+        if (auto err = check_name("--to target", t)) return err;
     } else if (name == "class") {
+      if (auto err = check_name("--class", value)) return err;
       c.cls = value;
     } else if (name == "embargo") {
-      auto t = parse_rfc3339(value);
-      if (!t)
-        return "--embargo '" + value + "' is not an RFC 3339 time with a zone (e.g. 2026-12-01T09:00:00Z)";
-      if (*t <= now) return "--embargo " + value + " is in the past";
+      time_error why{};
+      auto t = parse_rfc3339(value, &why);
+      if (!t) return "--embargo " + quote_arg(value) + " " + describe_time_error(why);
+      if (*t <= now) return "--embargo " + quote_arg(value) + " is in the past";
       c.embargo = t;
     } else if (name == "sev") {
-      if (!valid_sev(value)) return "--sev '" + value + "' is not sev1, sev2 or sev3";
+      if (!valid_sev(value)) return "--sev " + quote_arg(value, 20) + " is not sev1, sev2 or sev3";
       c.sev = value;
     } else if (name == "actor") {
+      if (auto err = check_name("--actor", value)) return err;
       c.actor = value;
     } else if (name == "action") {
+      if (auto err = check_name("--action", value)) return err;
       c.action = value;
     } else if (name == "since" || name == "until") {
-      auto t = parse_time_or_ago(value, now);
-      if (!t)
-        return "--" + name + " '" + value + "' is not an RFC 3339 time with a zone or a duration like 7d";
+      time_error why{};
+      auto t = parse_time_or_ago(value, now, &why);
+      if (!t) return "--" + name + " " + quote_arg(value) + " " + describe_time_error(why, true);
       (name == "since" ? c.since : c.until) = t;
     } else if (name == "limit") {
       std::int64_t n = 0;
-      if (!parse_positive(value, n) || n > 10000) return "--limit '" + value + "' is not a number from 1 to 10000";
+      if (!parse_positive(value, n) || n > 10000)
+        return "--limit " + quote_arg(value, 20) + " is not a number from 1 to 10000";
       c.limit = n;
     }
     return std::nullopt;
@@ -323,7 +400,7 @@ std::variant<command, parse_error> parse(std::string_view line, time_point now, 
       std::string name = tok.substr(2);
       bool known = false;
       for (auto o : opts) known = known || o == name;
-      if (!known) return fail("unknown option --" + name);
+      if (!known) return fail("unknown option " + quote_arg("--" + name, 32));
       if (!seen_opts.insert(name).second) return fail("option --" + name + " given twice");
       std::string value;
       if (cur.at_end()) return fail("option --" + name + " needs a value");
@@ -341,10 +418,13 @@ std::variant<command, parse_error> parse(std::string_view line, time_point now, 
       if (!cur.next(tok)) return fail("unterminated quote");
       auto eq = tok.find('=');
       if (eq == std::string::npos || eq == 0)
-        return fail("'" + tok + "' is not NAME=VALUE");
+        return fail(quote_arg(tok) + " is not NAME=VALUE");
       std::string name = tok.substr(0, eq);
+      if (auto err = check_name("placeholder name", name)) return fail(*err);
       for (const auto& [n, v] : c.values)
         if (n == name) return fail("value " + name + " given twice");
+      if (c.values.size() == max_values)
+        return fail("more than " + std::to_string(max_values) + " NAME=VALUE pairs");
       std::string value = tok.substr(eq + 1);
       if (code_points(value) > lim.max_text) return fail(too_long("value " + name, lim));
       c.values.emplace_back(std::move(name), std::move(value));
@@ -352,9 +432,10 @@ std::variant<command, parse_error> parse(std::string_view line, time_point now, 
     }
     if (text == text_rule::none) {
       cur.next(tok);
-      return fail("unexpected '" + tok + "'");
+      return fail("unexpected " + quote_arg(tok));
     }
     c.text = cur.rest();
+    note_options_in_text(c, opts);
     break;
   }
 

@@ -45,6 +45,10 @@ struct command {
   std::string actor, action;
   std::optional<time_point> since, until;
   std::optional<std::int64_t> limit;
+  // Known options of this verb found as words in the free text, with the
+  // word after each (`--class regulated`): taken as text, as SPEC says, and
+  // named in the reply so nobody mistakes them for options that applied.
+  std::vector<std::string> options_in_text;
 };
 
 struct parse_error {
@@ -59,6 +63,17 @@ std::string subject_of(const command& c);
 struct limits {
   std::size_t max_text = 4000;  // code points in any free text or value
 };
+
+// SPEC "Commands": IDs, keys, class, route, target and filter names are at
+// most 64 characters; --to names at most 20 targets. NAME=VALUE pairs are
+// at most 64 per command.
+inline constexpr std::size_t max_name = 64;
+inline constexpr std::size_t max_targets = 20;
+inline constexpr std::size_t max_values = 64;
+
+// The audit action a line would record (its verb's, or command.invalid),
+// without a store: for logging a command the database refused.
+std::string_view action_for_line(std::string_view line);
 
 // Parses one command line (`/verb args`, leading slash optional; `/signoff
 // VERB args` is the same as `/VERB args`). `line` must be valid UTF-8 (the

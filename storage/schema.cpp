@@ -147,6 +147,25 @@ ALTER TABLE outbox ADD COLUMN mentions TEXT NOT NULL DEFAULT '';
 CREATE INDEX outbox_sent_cards ON outbox(platform, platform_channel, subject, id)
   WHERE status = 'sent' AND kind IN ('card', 'card_update');
 )sql",
+    // 3: the per-person command limit's window, shared by every process on
+    // this database and kept across restarts; signoff's application_id; and
+    // the repair of due times that earlier builds wrote past year 9999
+    // (`after = "3000000d"`): such a time could not be read back and, sorting
+    // first as text, stopped every timer. Clamped to the last representable
+    // millisecond they mean what they meant: never.
+    R"sql(
+CREATE TABLE rate_events (
+  actor TEXT NOT NULL,
+  at    TEXT NOT NULL
+);
+CREATE INDEX rate_events_actor ON rate_events(actor, at);
+CREATE INDEX rate_events_at ON rate_events(at);
+UPDATE escalations SET due_at = '9999-12-31T23:59:59.999Z'
+  WHERE due_at GLOB '[0-9][0-9][0-9][0-9][0-9]*';
+UPDATE drafts SET embargo = '9999-12-31T23:59:59.999Z'
+  WHERE embargo GLOB '[0-9][0-9][0-9][0-9][0-9]*';
+PRAGMA application_id = 1397311310;
+)sql",
 };
 
 constexpr int n_migrations = static_cast<int>(sizeof migrations / sizeof migrations[0]);
@@ -154,6 +173,37 @@ constexpr int n_migrations = static_cast<int>(sizeof migrations / sizeof migrati
 }  // namespace
 
 int schema_version() { return n_migrations; }
+
+void check_ours(db& d, const std::string& path) {
+  auto pragma = [&](const char* sql) {
+    auto s = d.prepare(sql);
+    s.step();
+    return s.i64(0);
+  };
+  const std::int64_t app = pragma("PRAGMA application_id");
+  if (app == application_id) return;
+  std::string tables;
+  bool has_audit_log = false;
+  int objects = 0;
+  {
+    auto s = d.prepare("SELECT type, name FROM sqlite_master ORDER BY name");
+    while (s.step()) {
+      ++objects;
+      if (s.view(0) != "table") continue;
+      if (s.view(1) == "audit_log") has_audit_log = true;
+      if (tables.size() < 200) tables += (tables.empty() ? "" : ", ") + s.text(1);
+    }
+  }
+  if (app == 0 && objects == 0) return;  // a new, empty database: ours from now on
+  // Databases signoff wrote before migration 3 have no application_id yet.
+  const std::int64_t version = pragma("PRAGMA user_version");
+  if (app == 0 && has_audit_log && version >= 1 && version <= n_migrations) return;
+  std::string why = app != 0 ? "its application_id is " + std::to_string(app) + ", not signoff's"
+                             : "it holds tables signoff did not create (" + tables + ")";
+  throw store_error(SQLITE_MISMATCH, path + " is a SQLite database of another application (" + why +
+                                         "); refusing to add signoff's tables to it. Point "
+                                         "[storage] path (or --db) at a new file.");
+}
 
 void configure_rw(db& d, int busy_timeout_ms) {
   sqlite3_busy_timeout(d.handle(), busy_timeout_ms);

@@ -1,5 +1,12 @@
 #include "storage/sqlite_store.hpp"
 
+#include <fcntl.h>
+#include <algorithm>
+#include <cstdio>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bot/core/text.hpp"
 #include "bot/core/time.hpp"
 #include "storage/audit_log.hpp"
 #include "storage/schema.hpp"
@@ -9,11 +16,18 @@ namespace {
 
 std::string ts(time_point t) { return format_rfc3339_ms(t); }
 
+// The one form every stored time has (format_rfc3339_ms). Timer queries
+// compare times as text, which is only right for this form.
+#define SIGNOFF_TS_GLOB \
+  "'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9]Z'"
+
 // Timestamps are written by us in one fixed format; anything else in the
 // column means the database was edited by hand.
 time_point parse_ts(std::string_view s) {
   auto t = parse_rfc3339(s);
-  if (!t) throw sql::store_error(SQLITE_CORRUPT, "malformed timestamp in database: " + std::string(s));
+  if (!t)
+    throw corrupt_row("unreadable timestamp in the database: '" +
+                      without_controls(s.substr(0, 40)) + "'");
   return *t;
 }
 
@@ -41,10 +55,42 @@ std::vector<std::string> split_targets(std::string_view s) {
 
 }  // namespace
 
+namespace {
+
+// The database holds embargoed drafts: a new file is created 0600 whatever
+// the umask, before SQLite sees it (SQLite gives -wal and -shm the main
+// file's mode, so they are 0600 too). URIs and ":memory:" are left to SQLite.
+const std::string& create_private(const std::string& path) {
+  if (path.empty() || path == ":memory:" || path.starts_with("file:")) return path;
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    ::fchmod(fd, 0600);  // the umask may have cleared bits of 0600
+    ::close(fd);
+  }
+  return path;  // EEXIST (or any other error) is SQLite's to report
+}
+
+}  // namespace
+
 sqlite_store::sqlite_store(const std::string& path, options opt)
-    : db_(path, sql::db::options{false, true, opt.vfs}) {
+    : db_(create_private(path), sql::db::options{false, true, opt.vfs}), path_(path) {
+  sqlite3_busy_timeout(db_.handle(), opt.busy_timeout_ms);
+  sql::check_ours(db_, path);
   sql::configure_rw(db_, opt.busy_timeout_ms);
   sql::migrate(db_);
+  struct stat st {};
+  if (!path.empty() && path != ":memory:" && !path.starts_with("file:") &&
+      ::stat(path.c_str(), &st) == 0 && (st.st_mode & 077) != 0)
+    loose_mode_ = static_cast<int>(st.st_mode & 0777);
+}
+
+std::string sqlite_store::permission_warning() const {
+  if (!loose_mode_) return {};
+  char mode[16];
+  std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(loose_mode_));
+  return "the database " + path_ + " has mode " + mode +
+         ": other users may read embargoed drafts. Run: chmod 600 " + path_ + " " + path_ +
+         "-wal " + path_ + "-shm";
 }
 
 void sqlite_store::begin() {
@@ -88,39 +134,54 @@ static constexpr const char* draft_columns =
     "d.status_by, d.status_at, d.status_note, d.cleared_at, r.text, r.text_sha256 FROM drafts d "
     "JOIN revisions r ON r.draft_id = d.id AND r.rev = d.current_rev ";
 
-std::vector<draft> sqlite_store::load_drafts(sql::stmt& s) {
+std::vector<draft> sqlite_store::load_drafts(sql::stmt& s, std::vector<std::int64_t>* unreadable) {
   std::vector<draft> out;
   while (s.step()) {
     draft d;
     d.id = s.i64(0);
-    d.cls = s.text(1);
-    d.status = draft_status_from(s.view(2)).value_or(draft_status::pending);
-    d.rev = s.i64(3);
-    d.targets = split_targets(s.view(4));
-    d.embargo = opt_ts(s, 5);
-    d.created_by = s.text(6);
-    d.created_at = parse_ts(s.view(7));
-    d.status_by = s.text(8);
-    d.status_at = parse_ts(s.view(9));
-    d.status_note = s.text(10);
-    d.cleared_at = opt_ts(s, 11);
-    d.text = s.text(12);
-    d.text_sha256 = s.text(13);
+    try {
+      d.cls = s.text(1);
+      d.status = draft_status_from(s.view(2)).value_or(draft_status::pending);
+      d.rev = s.i64(3);
+      d.targets = split_targets(s.view(4));
+      d.embargo = opt_ts(s, 5);
+      d.created_by = s.text(6);
+      d.created_at = parse_ts(s.view(7));
+      d.status_by = s.text(8);
+      d.status_at = parse_ts(s.view(9));
+      d.status_note = s.text(10);
+      d.cleared_at = opt_ts(s, 11);
+      d.text = s.text(12);
+      d.text_sha256 = s.text(13);
+    } catch (const corrupt_row& e) {
+      if (!unreadable) throw corrupt_row("draft D-" + std::to_string(d.id) + ": " + e.what());
+      unreadable->push_back(d.id);
+      continue;
+    }
     out.push_back(std::move(d));
   }
   auto authors = db_.prepare("SELECT person FROM draft_authors WHERE draft_id = ? ORDER BY rowid");
   auto approvals = db_.prepare(
       "SELECT rev, stage, person, note, created_at FROM approvals WHERE draft_id = ? AND rev = ? "
       "ORDER BY created_at, person");
-  for (auto& d : out) {
+  for (auto it = out.begin(); it != out.end();) {
+    auto& d = *it;
     authors.reset();
     authors.bind(1, d.id);
     while (authors.step()) d.authors.push_back(authors.text(0));
     approvals.reset();
     approvals.bind(1, d.id).bind(2, d.rev);
-    while (approvals.step())
-      d.approvals.push_back(approval{approvals.i64(0), approvals.text(1), approvals.text(2),
-                                     approvals.text(3), parse_ts(approvals.view(4))});
+    try {
+      while (approvals.step())
+        d.approvals.push_back(approval{approvals.i64(0), approvals.text(1), approvals.text(2),
+                                       approvals.text(3), parse_ts(approvals.view(4))});
+    } catch (const corrupt_row& e) {
+      if (!unreadable) throw corrupt_row("draft D-" + std::to_string(d.id) + ": " + e.what());
+      unreadable->push_back(d.id);
+      it = out.erase(it);
+      continue;
+    }
+    ++it;
   }
   return out;
 }
@@ -128,16 +189,17 @@ std::vector<draft> sqlite_store::load_drafts(sql::stmt& s) {
 std::optional<draft> sqlite_store::get_draft(std::int64_t id) {
   auto s = db_.prepare(std::string(draft_columns) + "WHERE d.id = ?");
   s.bind(1, id);
-  auto v = load_drafts(s);
+  auto v = load_drafts(s, nullptr);
   if (v.empty()) return std::nullopt;
   return std::move(v.front());
 }
 
-std::vector<draft> sqlite_store::list_drafts(std::optional<draft_status> status) {
+std::vector<draft> sqlite_store::list_drafts(std::optional<draft_status> status,
+                                             std::vector<std::int64_t>* unreadable) {
   auto s = db_.prepare(std::string(draft_columns) +
                        (status ? "WHERE d.status = ? ORDER BY d.id DESC" : "ORDER BY d.id DESC"));
   if (status) s.bind(1, to_string(*status));
-  return load_drafts(s);
+  return load_drafts(s, unreadable);
 }
 
 std::int64_t sqlite_store::add_revision(std::int64_t id, const std::string& text, const std::string& sha,
@@ -173,7 +235,7 @@ void sqlite_store::mark_cleared(std::int64_t id, time_point at) {
 std::vector<std::int64_t> sqlite_store::due_embargoes(time_point now, bool crisis_class_only) {
   auto s = db_.prepare(std::string(
       "SELECT id FROM drafts WHERE status = 'approved' AND cleared_at IS NULL AND embargo IS NOT NULL "
-      "AND embargo <= ?") + (crisis_class_only ? " AND class = 'crisis'" : "") + " ORDER BY embargo, id");
+      "AND (embargo <= ? OR NOT embargo GLOB " SIGNOFF_TS_GLOB ")") + (crisis_class_only ? " AND class = 'crisis'" : "") + " ORDER BY embargo, id");
   s.bind(1, ts(now));
   std::vector<std::int64_t> out;
   while (s.step()) out.push_back(s.i64(0));
@@ -182,7 +244,8 @@ std::vector<std::int64_t> sqlite_store::due_embargoes(time_point now, bool crisi
 
 std::optional<time_point> sqlite_store::next_embargo(bool crisis_class_only) {
   auto s = db_.prepare(std::string(
-      "SELECT min(embargo) FROM drafts WHERE status = 'approved' AND cleared_at IS NULL AND embargo IS NOT NULL") +
+      "SELECT min(embargo) FROM drafts WHERE status = 'approved' AND cleared_at IS NULL AND embargo IS NOT NULL "
+      "AND embargo GLOB " SIGNOFF_TS_GLOB) +
       (crisis_class_only ? " AND class = 'crisis'" : ""));
   s.step();
   return opt_ts(s, 0);
@@ -278,20 +341,31 @@ std::optional<escalation> sqlite_store::get_escalation(std::int64_t id) {
   auto s = db_.prepare(std::string(escalation_columns) + "WHERE id = ?");
   s.bind(1, id);
   if (!s.step()) return std::nullopt;
-  auto e = load_escalation(s);
+  escalation e;
+  try {
+    e = load_escalation(s);
+  } catch (const corrupt_row& bad) {
+    throw corrupt_row("escalation E-" + std::to_string(id) + ": " + bad.what());
+  }
   auto n = db_.prepare("SELECT person FROM escalation_notified WHERE escalation_id = ? ORDER BY level, person");
   n.bind(1, id);
   while (n.step()) e.notified.push_back(n.text(0));
   return e;
 }
 
-std::vector<escalation> sqlite_store::unresolved_escalations() {
+std::vector<escalation> sqlite_store::unresolved_escalations(std::vector<std::int64_t>* unreadable) {
   std::vector<std::int64_t> ids;
   auto s = db_.prepare("SELECT id FROM escalations WHERE status != 'resolved' ORDER BY id");
   while (s.step()) ids.push_back(s.i64(0));
   std::vector<escalation> out;
-  for (auto id : ids)
-    if (auto e = get_escalation(id)) out.push_back(std::move(*e));
+  for (auto id : ids) {
+    try {
+      if (auto e = get_escalation(id)) out.push_back(std::move(*e));
+    } catch (const corrupt_row&) {
+      if (!unreadable) throw;
+      unreadable->push_back(id);
+    }
+  }
   return out;
 }
 
@@ -321,7 +395,8 @@ void sqlite_store::resolve_escalation(std::int64_t id, const std::string& by, co
 }
 
 std::vector<std::int64_t> sqlite_store::due_escalations(time_point now) {
-  auto s = db_.prepare("SELECT id FROM escalations WHERE status = 'open' AND due_at IS NOT NULL AND due_at <= ? ORDER BY due_at, id");
+  auto s = db_.prepare("SELECT id FROM escalations WHERE status = 'open' AND due_at IS NOT NULL AND "
+                       "(due_at <= ? OR NOT due_at GLOB " SIGNOFF_TS_GLOB ") ORDER BY due_at, id");
   s.bind(1, ts(now));
   std::vector<std::int64_t> out;
   while (s.step()) out.push_back(s.i64(0));
@@ -329,7 +404,8 @@ std::vector<std::int64_t> sqlite_store::due_escalations(time_point now) {
 }
 
 std::optional<time_point> sqlite_store::next_escalation_due() {
-  auto s = db_.prepare("SELECT min(due_at) FROM escalations WHERE status = 'open' AND due_at IS NOT NULL");
+  auto s = db_.prepare("SELECT min(due_at) FROM escalations WHERE status = 'open' AND due_at IS NOT NULL "
+                       "AND due_at GLOB " SIGNOFF_TS_GLOB);
   s.step();
   return opt_ts(s, 0);
 }
@@ -472,6 +548,27 @@ std::vector<unconfirmed_envelope> sqlite_store::unconfirmed_envelopes(const std:
 int sqlite_store::prune_envelopes(time_point before) {
   db_.prepare("DELETE FROM seen_envelopes WHERE seen_at < ?").bind(1, ts(before)).run();
   return db_.changes();
+}
+
+// ---- command limit -----------------------------------------------------------
+
+bool sqlite_store::take_rate_slot(const std::string& key, time_point now, std::chrono::milliseconds window,
+                                  int limit, time_point& retry_at) {
+  // One statement on the common path: insert only while the window has room.
+  const auto start = ts(std::max(now - window, min_time));
+  db_.prepare("INSERT INTO rate_events (actor, at) SELECT ?1, ?2 WHERE "
+              "(SELECT count(*) FROM rate_events WHERE actor = ?1 AND at > ?3) < ?4")
+      .bind(1, key).bind(2, ts(now)).bind(3, start).bind(4, static_cast<std::int64_t>(limit)).run();
+  if (db_.changes() == 1) return true;
+  auto s = db_.prepare("SELECT min(at) FROM rate_events WHERE actor = ? AND at > ?");
+  s.bind(1, key).bind(2, start);
+  s.step();
+  retry_at = (s.is_null(0) ? now : parse_ts(s.view(0))) + window;
+  return false;
+}
+
+void sqlite_store::prune_rate_slots(time_point before) {
+  db_.prepare("DELETE FROM rate_events WHERE at <= ?").bind(1, ts(before)).run();
 }
 
 }  // namespace signoff

@@ -21,6 +21,11 @@ class sqlite_store final : public store {
 
   sql::db& raw() { return db_; }
 
+  // A warning when group or others may access the database file (one
+  // created before signoff made new files 0600), else '': run and shell
+  // print it, since the file holds embargoed drafts.
+  std::string permission_warning() const;
+
   void begin() override;
   void commit() override;
   void rollback() noexcept override;
@@ -30,7 +35,8 @@ class sqlite_store final : public store {
 
   std::int64_t create_draft(const new_draft& d, time_point at) override;
   std::optional<draft> get_draft(std::int64_t id) override;
-  std::vector<draft> list_drafts(std::optional<draft_status> status) override;
+  std::vector<draft> list_drafts(std::optional<draft_status> status,
+                                 std::vector<std::int64_t>* unreadable = nullptr) override;
   std::int64_t add_revision(std::int64_t id, const std::string& text, const std::string& sha,
                             const std::string& author, time_point at) override;
   void set_draft_status(std::int64_t id, draft_status s, const std::string& by,
@@ -47,7 +53,7 @@ class sqlite_store final : public store {
 
   std::int64_t open_escalation(const escalation& e) override;
   std::optional<escalation> get_escalation(std::int64_t id) override;
-  std::vector<escalation> unresolved_escalations() override;
+  std::vector<escalation> unresolved_escalations(std::vector<std::int64_t>* unreadable = nullptr) override;
   void page_level(std::int64_t id, int level, const std::vector<std::string>& people, time_point at,
                   std::optional<time_point> due) override;
   void ack_escalation(std::int64_t id, const std::string& by, time_point at) override;
@@ -73,17 +79,22 @@ class sqlite_store final : public store {
   std::vector<unconfirmed_envelope> unconfirmed_envelopes(const std::string& platform,
                                                           time_point since) override;
   int prune_envelopes(time_point before) override;
+  bool take_rate_slot(const std::string& key, time_point now, std::chrono::milliseconds window, int limit,
+                      time_point& retry_at) override;
+  void prune_rate_slots(time_point before) override;
   std::vector<outbox_post> claim_posts(const std::string& platform, const std::string& owner,
                                        time_point now, std::chrono::milliseconds lease,
                                        int limit) override;
   bool finish_post(std::int64_t id, bool sent, const std::string& result, time_point at) override;
 
  private:
-  std::vector<draft> load_drafts(sql::stmt& s);
+  std::vector<draft> load_drafts(sql::stmt& s, std::vector<std::int64_t>* unreadable);
   escalation load_escalation(sql::stmt& s);
   crisis load_crisis(sql::stmt& s);
 
   sql::db db_;
+  std::string path_;
+  int loose_mode_ = 0;
 };
 
 }  // namespace signoff

@@ -150,7 +150,10 @@ class store {
   // Drafts
   virtual std::int64_t create_draft(const new_draft& d, time_point at) = 0;  // revision 1
   virtual std::optional<draft> get_draft(std::int64_t id) = 0;
-  virtual std::vector<draft> list_drafts(std::optional<draft_status> status) = 0;  // newest first
+  // Newest first. A row that cannot be read back (corrupt_row) is skipped and
+  // its ID added to `unreadable` when given; without it, it throws.
+  virtual std::vector<draft> list_drafts(std::optional<draft_status> status,
+                                         std::vector<std::int64_t>* unreadable = nullptr) = 0;
   // New revision by `author` (who becomes an author); status becomes pending.
   virtual std::int64_t add_revision(std::int64_t id, const std::string& text,
                                     const std::string& text_sha256, const std::string& author,
@@ -174,12 +177,17 @@ class store {
   // Escalations
   virtual std::int64_t open_escalation(const escalation& e) = 0;  // adds e.notified at level 1
   virtual std::optional<escalation> get_escalation(std::int64_t id) = 0;
-  virtual std::vector<escalation> unresolved_escalations() = 0;  // oldest first
+  // Oldest first; unreadable rows as for list_drafts.
+  virtual std::vector<escalation> unresolved_escalations(
+      std::vector<std::int64_t>* unreadable = nullptr) = 0;
   virtual void page_level(std::int64_t id, int level, const std::vector<std::string>& people,
                           time_point at, std::optional<time_point> due) = 0;
   virtual void ack_escalation(std::int64_t id, const std::string& by, time_point at) = 0;
   virtual void resolve_escalation(std::int64_t id, const std::string& by, const std::string& note,
                                   time_point at) = 0;
+  // Open escalations due at `now`, plus any whose stored due time is not in
+  // signoff's one timestamp form (so the scheduler meets them, reports them
+  // and skips them instead of never noticing).
   virtual std::vector<std::int64_t> due_escalations(time_point now) = 0;
   virtual std::optional<time_point> next_escalation_due() = 0;
 
@@ -224,6 +232,16 @@ class store {
                                                                   time_point since) = 0;
   // Forgets deliveries seen before `before`; returns how many.
   virtual int prune_envelopes(time_point before) = 0;
+
+  // The command limit (SPEC [limits] commands_per_person), kept in the
+  // database so it holds across processes sharing it and across restarts.
+  // Takes a slot for `key` at `now` when fewer than `limit` were taken in
+  // (now - window, now]; otherwise takes none, sets `retry_at` to when the
+  // oldest slot leaves the window, and returns false.
+  virtual bool take_rate_slot(const std::string& key, time_point now, std::chrono::milliseconds window,
+                              int limit, time_point& retry_at) = 0;
+  // Forgets slots taken at or before `before` (outside every window).
+  virtual void prune_rate_slots(time_point before) = 0;
 };
 
 }  // namespace signoff

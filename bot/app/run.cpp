@@ -97,6 +97,8 @@ struct service {
             st.duplicates);
     counter("signoff_timer_actions_total", "Escalation levels and embargo releases fired.", st.timer_actions);
     counter("signoff_timer_failures_total", "Timer rounds stopped by a database failure.", st.timer_failures);
+    counter("signoff_timer_rows_skipped_total", "Timer rows that could not be read back, skipped.",
+            st.timer_rows_skipped);
     counter("signoff_posts_sent_total", "Outbox posts delivered.", st.posts_sent);
     counter("signoff_posts_failed_total", "Outbox posts that failed for good.", st.posts_failed);
     if (slack) {
@@ -178,6 +180,7 @@ int run_service(const std::string& config_path) {
     log->error("cannot open the database {}: {}", cfg.storage.path, e.what());
     return 1;
   }
+  if (auto w = db->permission_warning(); !w.empty()) log->warn("{}", w);
   executor exec(cfg, *db, {"slack"});
   try {
     exec.record_config(false, config_path, now_ms());
@@ -227,6 +230,7 @@ int run_service(const std::string& config_path) {
         auto r = exec.run_due(now_ms());
         for (const auto& f : r.fired) log->info("timer: {}", f.substr(0, f.find('\n')));
         if (!r.fired.empty() && svc.slack) svc.slack->posts_enqueued();
+        for (const auto& k : r.skipped) log->error("timer row {}", k);
         if (!r.error.empty()) log->error("timer actions postponed, database: {}", r.error);
         try {
           if (auto nd = exec.next_due())

@@ -88,6 +88,19 @@ class shell_session {
     if (!write_all(o_.out_fd, s)) closed_ = true;
   }
   void err(std::string_view s) { write_all(o_.err_fd, s); }
+  // One message (reply or post) as the terminal shows it: its first line at
+  // column 0, every further line indented by two spaces, so text inside it
+  // (a draft's lines, say) can never pass for a post or reply of its own.
+  static std::string framed(std::string_view msg) {
+    std::string out;
+    out.reserve(msg.size() + 8);
+    for (char c : msg) {
+      out += c;
+      if (c == '\n') out += "  ";
+    }
+    out += '\n';
+    return out;
+  }
   void prompt() {
     if (tty_) out("signoff> ");
   }
@@ -105,11 +118,15 @@ class shell_session {
     in.who.os_user = os_user_;
     std::string person = as_;
     std::string cmd(t);
-    // `@bob /approve D-1` acts as bob. A line that is not valid UTF-8 is
-    // attributed to the session's own person and recorded as raw_hex.
-    if (valid_utf8(cmd) && cmd.front() == '@') {
+    // `@bob /approve D-1` acts as bob. The prefix ends at the first space or
+    // tab (ASCII bytes, which never occur inside a multi-byte UTF-8
+    // sequence), so it is read before, and whatever, the rest of the line
+    // decodes to: a line that is not valid UTF-8 is still bob's, recorded as
+    // raw_hex. A prefix that is itself not UTF-8 names nobody in the config.
+    if (cmd.front() == '@') {
       auto sp = cmd.find_first_of(" \t");
       person = cmd.substr(1, sp == std::string::npos ? std::string::npos : sp - 1);
+      if (!valid_utf8(person)) person = "0x" + to_hex(person);
       cmd = sp == std::string::npos ? std::string() : std::string(trim(std::string_view(cmd).substr(sp)));
     }
     in.who.platform_user = person;
@@ -118,7 +135,7 @@ class shell_session {
     auto ex = exec_.execute(in, now_ms());
     if (!ex.recorded)
       err("signoff shell: " + ex.action + " not recorded, database error: " + ex.error + "\n");
-    out(ex.reply + "\n");
+    out(framed(ex.reply));
     housekeeping();
     prompt();
     return !closed_;
@@ -127,6 +144,7 @@ class shell_session {
   // Fires due timers and prints what the outbox holds for the terminal.
   void housekeeping() {
     auto tick = exec_.run_due(now_ms());
+    for (const auto& s : tick.skipped) err("signoff shell: timer row " + s + "\n");
     if (!tick.error.empty()) {
       err("signoff shell: timer actions postponed, database error: " + tick.error + "\n");
       retry_soon_ = true;
@@ -136,7 +154,7 @@ class shell_session {
         auto posts = db_.claim_posts("shell", owner_, now_ms(), std::chrono::seconds(30), 64);
         if (posts.empty()) break;
         for (const auto& p : posts) {
-          out((tty_ ? "\n" : "") + std::string("[#") + p.platform_channel + "] " + p.text + "\n");
+          out((tty_ ? "\n" : "") + framed("[#" + p.platform_channel + "] " + p.text));
           exec_.record_delivery(p, !closed_, closed_ ? "standard output closed" : "stdout", now_ms());
         }
       }
@@ -197,6 +215,8 @@ int run_shell(const shell_options& o) {
   std::string path = o.db_path.empty() ? cfg.storage.path : o.db_path;
   try {
     sqlite_store db(path, sqlite_store::options{static_cast<int>(cfg.storage.busy_timeout.count()), nullptr});
+    if (auto w = db.permission_warning(); !w.empty())
+      write_all(o.err_fd, "signoff shell: warning: " + w + "\n");
     shell_session s(o, cfg, db, as);
     return s.run(o.config_path);
   } catch (const std::exception& e) {

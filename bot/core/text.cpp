@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include <array>
+#include <cstdio>
 #include <stdexcept>
 
 namespace signoff {
@@ -62,6 +63,123 @@ std::string without_controls(std::string_view s) {
   std::string out(s);
   for (char& c : out)
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = '?';
+  return out;
+}
+
+namespace {
+
+constexpr char32_t bad_cp = 0xFFFFFFFF;
+
+// Decodes the code point at s[i] and advances i; bad_cp (advancing one byte)
+// for an ill-formed sequence.
+char32_t next_cp(std::string_view s, std::size_t& i) noexcept {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data()) + i;
+  const std::size_t left = s.size() - i;
+  unsigned char c = p[0];
+  if (c < 0x80) {
+    ++i;
+    return c;
+  }
+  std::size_t n;
+  char32_t cp;
+  if (c >= 0xC2 && c <= 0xDF) { n = 1; cp = c & 0x1Fu; }
+  else if (c >= 0xE0 && c <= 0xEF) { n = 2; cp = c & 0x0Fu; }
+  else if (c >= 0xF0 && c <= 0xF4) { n = 3; cp = c & 0x07u; }
+  else { ++i; return bad_cp; }
+  if (left <= n) { ++i; return bad_cp; }
+  for (std::size_t k = 1; k <= n; ++k) {
+    if ((p[k] & 0xC0u) != 0x80u) { ++i; return bad_cp; }
+    cp = (cp << 6) | (p[k] & 0x3Fu);
+  }
+  if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10FFFF ||
+      (cp >= 0xD800 && cp <= 0xDFFF)) {
+    ++i;
+    return bad_cp;
+  }
+  i += n + 1;
+  return cp;
+}
+
+// Characters that rewrite or hide text (beyond line breaks and tabs).
+bool rewrites(char32_t cp) noexcept {
+  return cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F) || (cp >= 0x202A && cp <= 0x202E) ||
+         (cp >= 0x2066 && cp <= 0x2069);
+}
+
+bool is_invisible(char32_t cp) noexcept {
+  return rewrites(cp) || cp == 0xAD || (cp >= 0x200B && cp <= 0x200F) || cp == 0x2028 ||
+         cp == 0x2029 || cp == 0x2060 || cp == 0xFEFF || cp == 0x180E;
+}
+
+std::string display(std::string_view s, bool one_line, std::string_view line_break_as = {}) {
+  std::string out;
+  out.reserve(s.size());
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const std::size_t start = i;
+    const char32_t cp = next_cp(s, i);
+    if (cp == bad_cp) {
+      out += "\xEF\xBF\xBD";
+      continue;
+    }
+    const bool line_break = cp == '\n' || cp == 0x2028 || cp == 0x2029 ||
+                            (cp == '\r' && i < s.size() && s[i] == '\n');
+    if (cp == '\r' && line_break) continue;  // CR LF: the LF breaks the line
+    if (line_break) {
+      if (one_line) out += line_break_as;
+      else out += '\n';
+    } else if (cp == '\t') {
+      out += one_line ? ' ' : '\t';
+    } else if (rewrites(cp)) {
+      out += '?';
+    } else {
+      out.append(s.substr(start, i - start));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string display_text(std::string_view s) { return display(s, false); }
+std::string display_line(std::string_view s, std::string_view line_break_as) {
+  return display(s, true, line_break_as);
+}
+
+bool has_invisible(std::string_view s) noexcept {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const char32_t cp = next_cp(s, i);
+    if (cp == bad_cp || is_invisible(cp)) return true;
+  }
+  return false;
+}
+
+std::string quote_arg(std::string_view s, std::size_t max) {
+  std::string out = "'";
+  std::size_t i = 0, n = 0;
+  const std::size_t total = code_points(s);
+  while (i < s.size()) {
+    if (n == max) {
+      out += "\xE2\x80\xA6' (" + std::to_string(total) + " characters)";
+      return out;
+    }
+    const std::size_t start = i;
+    const char32_t cp = next_cp(s, i);
+    ++n;
+    if (cp == bad_cp) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "<0x%02X>", static_cast<unsigned char>(s[start]));
+      out += buf;
+    } else if (is_invisible(cp)) {
+      char buf[16];
+      std::snprintf(buf, sizeof buf, "<U+%04X>", static_cast<unsigned>(cp));
+      out += buf;
+    } else {
+      out.append(s.substr(start, i - start));
+    }
+  }
+  out += "'";
   return out;
 }
 

@@ -22,6 +22,27 @@ std::string sha256_hex(std::string_view s);
 // `detail` must never hold them (SPEC: the 0x1F join stays unambiguous).
 std::string without_controls(std::string_view s);
 
+// Text for people to read (chat replies, posts, cards, shell output). User
+// text may hold bytes that rewrite what a reader sees: a carriage return
+// that overwrites its own line on a terminal, escape sequences, C1 controls,
+// bidirectional overrides (U+202A-U+202E, U+2066-U+2069), line separators.
+// Each is shown as '?'; invalid UTF-8 as U+FFFD. `display_text` keeps line
+// breaks (CR LF becomes LF) and tabs; `display_line` is for one-line fields
+// (a note inside a record line): line breaks become `line_break_as`, so no
+// text can start a line of its own.
+std::string display_text(std::string_view s);
+std::string display_line(std::string_view s, std::string_view line_break_as = " \u23CE ");
+
+// An argument quoted for an error message: invisible and control characters
+// made visible as <U+XXXX> (so 'D-3<U+200B>' is not mistaken for D-3), cut
+// to `max` code points with "… (N characters)" so an oversized argument is
+// never echoed in full.
+std::string quote_arg(std::string_view s, std::size_t max = 40);
+
+// True when `s` holds a character that shows as nothing or rewrites the text
+// around it (controls, zero-width characters, bidi controls, BOM, soft hyphen).
+bool has_invisible(std::string_view s) noexcept;
+
 // Trims ASCII spaces and tabs from both ends.
 std::string_view trim(std::string_view s) noexcept;
 

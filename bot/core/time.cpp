@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cstdio>
+#include <stdexcept>
 
 namespace signoff {
 namespace {
@@ -19,8 +20,18 @@ bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
 
 }  // namespace
 
+std::optional<time_point> checked_add(time_point t, std::chrono::milliseconds d) noexcept {
+  // Both operands are far inside int64 milliseconds, so the sum cannot wrap.
+  auto sum = t + d;
+  if (!in_range(sum)) return std::nullopt;
+  return sum;
+}
+
 std::string format_rfc3339_ms(time_point t) {
   using namespace std::chrono;
+  if (!in_range(t))
+    throw std::out_of_range("time outside 1970-01-01T00:00:00Z..9999-12-31T23:59:59Z (" +
+                            std::to_string(t.time_since_epoch().count()) + " ms)");
   auto day = floor<days>(t);
   year_month_day ymd{day};
   hh_mm_ss<milliseconds> hms{t - day};
@@ -32,8 +43,9 @@ std::string format_rfc3339_ms(time_point t) {
   return buf;
 }
 
-std::optional<time_point> parse_rfc3339(std::string_view s) {
+std::optional<time_point> parse_rfc3339(std::string_view s, time_error* why) {
   using namespace std::chrono;
+  if (why) *why = time_error::malformed;
   int y, mo, d, h, mi, se;
   if (s.size() < 20) return std::nullopt;
   if (!digits(s, 0, 4, y) || s[4] != '-' || !digits(s, 5, 2, mo) || s[7] != '-' ||
@@ -71,26 +83,46 @@ std::optional<time_point> parse_rfc3339(std::string_view s) {
   year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
   if (!ymd.ok() || h > 23 || mi > 59 || se > 60) return std::nullopt;
   if (se == 60) se = 59;  // leap second: clamp, sys_time has none
-  auto t = sys_days{ymd} + hours{h} + minutes{mi} + seconds{se} + milliseconds{ms} -
-           minutes{offset_min};
-  return time_point{t};
+  auto t = time_point{sys_days{ymd} + hours{h} + minutes{mi} + seconds{se} + milliseconds{ms} -
+                      minutes{offset_min}};
+  if (!in_range(t)) {
+    if (why) *why = time_error::out_of_range;
+    return std::nullopt;
+  }
+  return t;
 }
 
-std::optional<std::chrono::milliseconds> parse_duration(std::string_view s, bool allow_ms) {
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view s, bool allow_ms,
+                                                        time_error* why) {
   using namespace std::chrono;
+  if (why) *why = time_error::malformed;
   std::size_t i = 0;
   while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
-  if (i == 0 || i > 9) return std::nullopt;
-  long long n = 0;
-  std::from_chars(s.data(), s.data() + i, n);
-  if (n <= 0) return std::nullopt;
+  if (i == 0) return std::nullopt;
   std::string_view unit = s.substr(i);
-  if (unit == "ms" && allow_ms) return milliseconds{n};
-  if (unit == "s") return seconds{n};
-  if (unit == "m") return minutes{n};
-  if (unit == "h") return hours{n};
-  if (unit == "d") return days{n};
-  return std::nullopt;
+  long long scale;  // milliseconds per unit
+  if (unit == "ms" && allow_ms) scale = 1;
+  else if (unit == "s") scale = 1000;
+  else if (unit == "m") scale = 60'000;
+  else if (unit == "h") scale = 3'600'000;
+  else if (unit == "d") scale = 86'400'000;
+  else return std::nullopt;
+  // Digits past 12 exceed the maximum in any unit; parsing them would only
+  // risk overflow. Leading zeros are fine ("015m").
+  std::string_view num = s.substr(0, i);
+  while (num.size() > 1 && num.front() == '0') num.remove_prefix(1);
+  long long n = 0;
+  if (num.size() > 12) {
+    if (why) *why = time_error::out_of_range;
+    return std::nullopt;
+  }
+  std::from_chars(num.data(), num.data() + num.size(), n);
+  if (n <= 0) return std::nullopt;
+  if (n > max_duration.count() / scale) {
+    if (why) *why = time_error::out_of_range;
+    return std::nullopt;
+  }
+  return milliseconds{n * scale};
 }
 
 std::string format_age(std::chrono::milliseconds d) {
@@ -111,9 +143,31 @@ std::string format_age(std::chrono::milliseconds d) {
   return buf;
 }
 
-std::optional<time_point> parse_time_or_ago(std::string_view s, time_point now) {
-  if (auto d = parse_duration(s)) return now - *d;
-  return parse_rfc3339(s);
+std::optional<time_point> parse_time_or_ago(std::string_view s, time_point now, time_error* why) {
+  time_error e = time_error::malformed;
+  if (auto d = parse_duration(s, false, &e)) {
+    auto t = checked_add(now, -*d);
+    if (!t && why) *why = time_error::out_of_range;
+    return t;
+  }
+  if (e == time_error::out_of_range) {  // a duration, but too long
+    if (why) *why = e;
+    return std::nullopt;
+  }
+  return parse_rfc3339(s, why);
+}
+
+std::string describe_time_error(time_error e, bool durations_allowed) {
+  if (e == time_error::out_of_range)
+    return durations_allowed
+               ? "is out of range: times must fall between 1970-01-01T00:00:00Z and "
+                 "9999-12-31T23:59:59Z UTC, and durations are at most 36500d"
+               : "is out of range: times must fall between 1970-01-01T00:00:00Z and "
+                 "9999-12-31T23:59:59Z UTC";
+  return durations_allowed
+             ? "is not an RFC 3339 time with a zone (e.g. 2026-12-01T09:00:00Z) or a duration "
+               "like 7d"
+             : "is not an RFC 3339 time with a zone (e.g. 2026-12-01T09:00:00Z)";
 }
 
 }  // namespace signoff
