@@ -259,8 +259,11 @@ execution executor::run_one(const incoming& in, time_point now) {
     r.outcome = "error";
     const bool corrupt = dynamic_cast<const corrupt_row*>(&bug) != nullptr;
     r.detail["error"] = std::string(corrupt ? "" : "internal error: ") + bug.what();
-    r.reply = "signoff failed while processing this command (internal error); nothing was "
-              "changed. The failure is recorded; please tell an operator.";
+    r.reply = corrupt ? "signoff could not read stored data this command needs (" +
+                            std::string(bug.what()) +
+                            "); nothing was changed. The failure is recorded; please tell an operator."
+                      : "signoff failed while processing this command (internal error); nothing was "
+                        "changed. The failure is recorded; please tell an operator.";
     record(std::move(r));
   }
   return ex;

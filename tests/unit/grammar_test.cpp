@@ -176,3 +176,92 @@ TEST_CASE("every verb has an action and a usage", "[grammar]") {
   CHECK(action_of(verb::escalations) == "escalation.list");
   CHECK(action_of(verb::audit) == "audit.query");
 }
+
+// --- hardening: ranges, limits, options in the text, quotes ----------------
+
+TEST_CASE("an embargo past 9999-12-31 UTC is invalid naming --embargo and the range", "[grammar]") {
+  auto e = bad("/draft new --embargo 9999-12-31T23:59:59-23:59 x");
+  CHECK(e.v == verb::draft_new);
+  CHECK(e.message.find("--embargo") != std::string::npos);
+  CHECK(e.message.find("out of range") != std::string::npos);
+  CHECK(e.message.find("9999-12-31") != std::string::npos);
+}
+
+TEST_CASE("--since and --until outside the range are refused, not silently widened", "[grammar]") {
+  for (const char* line : {"/audit --since 36500d", "/audit --since 99999999999d",
+                           "/audit --until 1969-12-31T23:59:59Z", "/audit --until 9999-12-31T23:59:59-01:00"}) {
+    INFO(line);
+    auto e = bad(line);
+    CHECK(e.v == verb::audit);
+    CHECK(e.message.find("out of range") != std::string::npos);
+  }
+  CHECK(ok("/audit --since 365d").since == now - std::chrono::days(365));
+}
+
+TEST_CASE("every argument has a limit, and the error names it without echoing the argument", "[grammar]") {
+  const std::string huge(1000000, 't');
+  auto e = bad("/draft new --to " + huge + " text");
+  CHECK(e.message.find("64 characters") != std::string::npos);
+  CHECK(e.message.size() < 200);
+  std::string many;
+  for (int i = 0; i < 21; ++i) many += (i ? "," : "") + std::string("t") + std::to_string(i);
+  e = bad("/draft new --to " + many + " text");
+  CHECK(e.message.find("at most 20") != std::string::npos);
+  CHECK(ok("/draft new --to " + many.substr(0, many.rfind(',')) + " text").to.size() == 20);
+  const std::string key(100000, 'k');
+  e = bad("/draft new --class " + key + " text");
+  CHECK(e.message.find("--class") != std::string::npos);
+  CHECK(e.message.size() < 200);
+  e = bad("/hold show " + key);
+  CHECK(e.message.find("statement key") != std::string::npos);
+  CHECK(e.message.size() < 200);
+  CHECK(e.subject.empty());  // the oversized key is not the record's subject
+  e = bad("/escalate " + key + " summary");
+  CHECK(e.message.find("route") != std::string::npos);
+  e = bad("/audit --actor " + key);
+  CHECK(e.message.size() < 200);
+  e = bad("/hold show data-breach " + key + "=v");
+  CHECK(e.message.find("placeholder name") != std::string::npos);
+  e = bad("/" + key);
+  CHECK(e.message.size() < 200);
+  CHECK(ok("/hold show " + std::string(64, 'k')).key.size() == 64);
+}
+
+TEST_CASE("a malformed ID is never recorded as the subject it resembles", "[grammar]") {
+  auto e = bad("/approve D-3\xe2\x80\x8b fine");  // D-3 + zero-width space
+  CHECK(e.subject.empty());
+  CHECK(e.message.find("<U+200B>") != std::string::npos);
+  e = bad("/ack E-12x");
+  CHECK(e.subject.empty());
+  e = bad("/audit D-3\xe2\x80\x8b");
+  CHECK(e.message.find("invisible") != std::string::npos);
+}
+
+TEST_CASE("known options in the text stay text but are reported", "[grammar]") {
+  auto c = ok("/draft new Q3 text --class regulated");
+  CHECK(c.cls.empty());
+  CHECK(c.text == "Q3 text --class regulated");
+  CHECK(c.options_in_text == std::vector<std::string>{"--class regulated"});
+  c = ok("/draft new Launch --to linkedin,x and --embargo 2026-12-24T09:00:00Z");
+  CHECK(c.options_in_text == std::vector<std::string>{"--to linkedin,x", "--embargo 2026-12-24T09:00:00Z"});
+  CHECK(ok("/draft new -- --class regulated is how you set it").options_in_text.empty());
+  CHECK(ok("/draft new use --classy words").options_in_text.empty());
+  CHECK(ok("/escalate legal Reporter --sev sev1 asks").options_in_text ==
+        std::vector<std::string>{"--sev sev1"});
+}
+
+TEST_CASE("typographic quotes count as double quotes in NAME=VALUE", "[grammar]") {
+  auto c = ok("/hold issue data-breach system=\xe2\x80\x9c" "customer portal\xe2\x80\x9d next_update=\xe2\x80\x9c" "14:00 UTC\xe2\x80\x9d");
+  REQUIRE(c.values.size() == 2);
+  CHECK(c.values[0] == std::pair<std::string, std::string>{"system", "customer portal"});
+  CHECK(c.values[1] == std::pair<std::string, std::string>{"next_update", "14:00 UTC"});
+  c = ok("/hold show data-breach system=\"mixed portal\xe2\x80\x9d");
+  CHECK(c.values[0].second == "mixed portal");
+}
+
+TEST_CASE("action_for_line names the verb of a line for the operator's log", "[grammar]") {
+  CHECK(action_for_line("/draft new hello") == "draft.new");
+  CHECK(action_for_line("/approve") == "draft.approve");  // malformed, verb known
+  CHECK(action_for_line("/frobnicate") == "command.invalid");
+  CHECK(action_for_line("caf\xe9") == "command.invalid");
+}
