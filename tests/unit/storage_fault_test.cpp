@@ -74,9 +74,14 @@ TEST_CASE("disk full, failed fsync or a lock: NOT RECORDED and nothing half-done
     if (which == 1) faults.fail_syncs = true;
     if (which == 2) faults.fail_locks = true;
     INFO("fault " << which);
-    for (const char* line : {"/draft new second", "/approve D-1", "/draft show D-1", "/nonsense"}) {
+    const std::pair<const char*, const char*> lines[] = {{"/draft new second", "draft.new"},
+                                                         {"/approve D-1", "draft.approve"},
+                                                         {"/draft show D-1", "draft.show"},
+                                                         {"/nonsense", "command.invalid"}};
+    for (const auto& [line, action] : lines) {
       auto e = ex.execute(as(line[1] == 'a' ? "bob" : "alice", line), now);
       CHECK_FALSE(e.recorded);
+      CHECK(e.action == action);  // the operator's log line names the command
       CHECK_THAT(e.reply, Catch::StartsWith("NOT RECORDED"));
       CHECK_FALSE(e.error.empty());
     }
