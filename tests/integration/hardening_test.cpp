@@ -24,13 +24,6 @@ using namespace signoff::test;
 
 installation make(const config_options& o = {}) { return installation(SIGNOFF_BINARY, o); }
 
-bool contains(const std::string& hay, std::string_view needle) {
-  return hay.find(needle) != std::string::npos;
-}
-
-std::string transcript(const run_result& r) {
-  return "exit " + std::to_string(r.status) + "\n--- stdout\n" + r.out + "--- stderr\n" + r.err;
-}
 
 int mode_of(const std::string& path) {
   struct stat st {};

@@ -33,10 +33,6 @@ using steady = std::chrono::steady_clock;
 
 installation make(const config_options& o = {}) { return installation(SIGNOFF_BINARY, o); }
 
-bool contains(const std::string& hay, std::string_view needle) {
-  return hay.find(needle) != std::string::npos;
-}
-
 std::int64_t count(sqlite_db& db, const std::string& sql) { return db.integer(sql); }
 
 // The actions of the command records, in order.
@@ -59,11 +55,6 @@ std::int64_t ms_until(sqlite_db& db, const std::string& ts) {
       db.text("SELECT (julianday(?) - julianday('now')) * 86400000.0", {ts}).value_or("0")));
 }
 
-// Both outputs, for failure messages.
-std::string transcript(const run_result& r) {
-  return "exit " + std::to_string(r.status) + "\n--- stdout\n" + r.out + "--- stderr\n" + r.err;
-}
-std::string transcript(const child& c) { return "--- stdout\n" + c.out() + "--- stderr\n" + c.err(); }
 
 }  // namespace
 

@@ -271,4 +271,10 @@ std::size_t count_of(std::string_view hay, std::string_view needle) {
   return n;
 }
 
+std::string transcript(const run_result& r) {
+  return "exit " + std::to_string(r.status) + "\n--- stdout\n" + r.out + "--- stderr\n" + r.err;
+}
+
+std::string transcript(const child& c) { return "--- stdout\n" + c.out() + "--- stderr\n" + c.err(); }
+
 }  // namespace signoff::test

@@ -102,6 +102,15 @@ run_result run(const std::vector<std::string>& argv, std::string_view input = {}
 // Lowercase hex SHA-256 of `data` (OpenSSL, independent of signoff's own).
 std::string sha256_hex(std::string_view data);
 
+// True when `hay` contains `needle`.
+inline bool contains(std::string_view hay, std::string_view needle) {
+  return hay.find(needle) != std::string_view::npos;
+}
+
+// Exit status and both outputs, for failure messages.
+std::string transcript(const run_result& r);
+std::string transcript(const child& c);
+
 // Counts non-overlapping occurrences of `needle` in `hay`.
 std::size_t count_of(std::string_view hay, std::string_view needle);
 
