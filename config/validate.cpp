@@ -2,9 +2,12 @@
 // duplicates, and roles that nobody holds or nothing uses. Runs on the
 // structs the loader filled; empty values were already reported there.
 #include <algorithm>
+#include <cstdio>
+#include <limits>
 #include <map>
 #include <set>
 
+#include "config/confusables.hpp"
 #include "config/config.hpp"
 #include "config/internal.hpp"
 
@@ -23,6 +26,22 @@ void warning(diags& d, std::string key, std::string message) {
 
 bool contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+// "a", "a and b", "a, b and c".
+std::string and_list(const std::vector<std::string>& items) {
+  std::string out;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += i + 1 == items.size() ? " and " : ", ";
+    out += items[i];
+  }
+  return out;
+}
+
+std::string ascii_lower(std::string s) {
+  for (char& ch : s)
+    if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+  return s;
 }
 
 // Duplicate person ids and platform user IDs: either would make "who did
@@ -46,6 +65,112 @@ void check_people(const config& c, diags& d) {
   }
 }
 
+// Ids that differ only in case or by look-alike letters are legal (ids match
+// exactly everywhere), but `@Bob` for `bob`, or a Cyrillic о in `bоb`, makes
+// the audit log and the shell easy to misread: a warning on the later one.
+void check_look_alike_ids(const config& c, diags& d) {
+  std::set<std::string> ids;
+  std::map<std::string, std::size_t> folded, shaped;  // skeleton -> first person with it
+  for (std::size_t i = 0; i < c.people.size(); ++i) {
+    const std::string& id = c.people[i].id;
+    // Malformed ids are errors already; an exact duplicate is check_people's error.
+    if (id.empty() || has_space_or_control(id) || !ids.insert(id).second) continue;
+    auto fold = folded.emplace(skeleton(id, capital_i::as_i), i);
+    auto shape = shaped.emplace(skeleton(id, capital_i::as_l), i);
+    // A skeleton seen before belongs to an earlier, different id (same ids were skipped).
+    std::size_t j = std::numeric_limits<std::size_t>::max();
+    if (!fold.second) j = fold.first->second;
+    if (!shape.second) j = std::min(j, shape.first->second);
+    if (j == std::numeric_limits<std::size_t>::max()) continue;
+    const std::string& other = c.people[j].id;
+    std::string message = "person id " + quote(id);
+    if (ascii_lower(id) == ascii_lower(other)) {
+      message += " differs from " + quote(other) + " of " + at("people", j) + " only in case";
+    } else {
+      message += " looks like " + quote(other) + " of " + at("people", j);
+      std::vector<std::string> odd;
+      for (const std::string* text : {&id, &other})
+        for (char32_t cp : non_ascii(*text)) {
+          char buf[16];
+          std::snprintf(buf, sizeof buf, "U+%04X", static_cast<unsigned>(cp));
+          if (!contains(odd, buf)) odd.push_back(buf);
+        }
+      if (!odd.empty()) message += " (non-ASCII " + and_list(odd) + ")";
+    }
+    warning(d, at("people", i) + ".id", message + "; easy to mistake for one another");
+  }
+}
+
+// SPEC "Drafts": a stage needs `count` distinct approvers who hold one of its
+// roles, and one person never satisfies two stages of the same revision. So a
+// class can be approved only if distinct people can fill every stage's slots
+// at once: a bipartite matching between stage slots and people. Each stage
+// passing on its own is not enough (two stages whose roles only erin holds).
+//
+// `eligible[k]` lists the people (indices into `ids`, in config order) who
+// hold a role of stage k; `skip[k]` marks a stage already reported as never
+// met, left out here so that its error is not repeated. Stages are filled in
+// config order by augmenting paths (Kuhn's algorithm, a stage taking `count`
+// people); when a slot cannot be filled, the stages the failed search reached
+// need more people than hold their roles (Hall's condition), and they are
+// what the error names.
+void check_approvable(const approval_class& ac, const std::vector<std::vector<std::size_t>>& eligible,
+                      const std::vector<bool>& skip, const std::vector<std::string>& ids, diags& d) {
+  constexpr std::size_t none = std::numeric_limits<std::size_t>::max();
+  std::vector<std::size_t> owner(ids.size(), none);  // person -> the stage they fill
+  std::vector<bool> seen(ids.size());
+  // Finds a person for one more slot of stage k, moving others along an
+  // alternating path. Depth is bounded by the number of people.
+  auto augment = [&](auto& self, std::size_t k) -> bool {
+    for (std::size_t p : eligible[k]) {
+      if (seen[p] || owner[p] == k) continue;
+      seen[p] = true;
+      if (owner[p] == none || self(self, owner[p])) {
+        owner[p] = k;
+        return true;
+      }
+    }
+    return false;
+  };
+  for (std::size_t k = 0; k < ac.stages.size(); ++k) {
+    if (skip[k]) continue;
+    for (int slot = 0; slot < ac.stages[k].count; ++slot) {
+      seen.assign(ids.size(), false);
+      if (augment(augment, k)) continue;
+
+      std::vector<bool> in_set(ac.stages.size());
+      in_set[k] = true;
+      for (std::size_t p = 0; p < ids.size(); ++p)
+        if (seen[p] && owner[p] != none) in_set[owner[p]] = true;
+      std::vector<bool> holds(ids.size());
+      std::vector<std::string> stages;
+      long long needed = 0;
+      for (std::size_t t = 0; t < ac.stages.size(); ++t) {
+        if (!in_set[t]) continue;
+        const stage& st = ac.stages[t];
+        needed += st.count;
+        stages.push_back((st.name.empty() ? at("stages", t) : quote(st.name)) +
+                         (st.count > 1 ? " (count " + std::to_string(st.count) + ")" : ""));
+        for (std::size_t p : eligible[t]) holds[p] = true;
+      }
+      std::vector<std::string> people;
+      for (std::size_t p = 0; p < ids.size(); ++p)
+        if (holds[p]) people.push_back(quote(ids[p]));
+      std::string who = people.empty()        ? "no one holds"
+                        : people.size() > 10  ? "only " + std::to_string(people.size()) + " people hold"
+                        : people.size() == 1  ? "only " + people[0] + " holds"
+                                              : "only " + and_list(people) + " hold";
+      error(d, join("approval", ac.name),
+            (stages.size() == 1 ? "stage " : "stages ") + and_list(stages) + " need" +
+                (stages.size() == 1 ? "s " : " ") + std::to_string(needed) + " distinct approver" +
+                (needed == 1 ? "" : "s") + " but " + who +
+                " their roles; one person never signs two stages of a revision, so the class could never be "
+                "approved");
+      return;  // one explanation per class
+    }
+  }
+}
+
 // Roles in [roles] and in stages must be held by somebody; stage roles must
 // also grant `approve`. Returns every role the config uses.
 std::set<std::string> check_roles(const config& c, diags& d) {
@@ -66,8 +191,16 @@ std::set<std::string> check_roles(const config& c, diags& d) {
   static const std::vector<std::string> none;
   auto approve_it = c.roles.find("approve");
   const auto& approve = approve_it == c.roles.end() ? none : approve_it->second;
+  // Distinct person ids in config order: a duplicate id is one approver (and an error).
+  std::vector<std::string> ids;
+  std::map<std::string, std::size_t> node;
+  for (const person& p : c.people)
+    if (!p.id.empty() && node.emplace(p.id, ids.size()).second) ids.push_back(p.id);
+
   for (const approval_class& ac : c.approval) {
     std::set<std::string> stage_names;
+    std::vector<std::vector<std::size_t>> eligible(ac.stages.size());
+    std::vector<bool> never_met(ac.stages.size());
     for (std::size_t k = 0; k < ac.stages.size(); ++k) {
       const stage& s = ac.stages[k];
       std::string path = at(join("approval", ac.name) + ".stages", k);
@@ -77,7 +210,16 @@ std::set<std::string> check_roles(const config& c, diags& d) {
       std::set<std::string> approvers;
       for (const person& p : c.people)
         for (const std::string& r : p.roles)
-          if (!r.empty() && contains(s.roles, r)) approvers.insert(p.id);
+          if (!r.empty() && contains(s.roles, r)) {
+            approvers.insert(p.id);
+            auto it = node.find(p.id);
+            if (it != node.end() && !std::count(eligible[k].begin(), eligible[k].end(), it->second))
+              eligible[k].push_back(it->second);
+          }
+      // Both errors below say "could never be met": the class check leaves the stage out.
+      // (eligible is smaller only when a person's id is missing, itself an error.)
+      never_met[k] = approvers.empty() || static_cast<std::size_t>(s.count) > approvers.size() ||
+                     static_cast<std::size_t>(s.count) > eligible[k].size();
       for (std::size_t j = 0; j < s.roles.size(); ++j) {
         const std::string& r = s.roles[j];
         if (r.empty() || has_space_or_control(r)) continue;
@@ -94,6 +236,7 @@ std::set<std::string> check_roles(const config& c, diags& d) {
               "needs " + std::to_string(s.count) + " approvers but only " + std::to_string(approvers.size()) +
                   " people hold its roles (the stage could never be met)");
     }
+    check_approvable(ac, eligible, never_met, ids, d);
   }
   return used;
 }
@@ -153,6 +296,7 @@ void check_unused(const config& c, const std::set<std::string>& used, diags& d) 
 
 void cross_check(const config& c, std::vector<diagnostic>& out) {
   check_people(c, out);
+  check_look_alike_ids(c, out);
   std::set<std::string> used = check_roles(c, out);
   check_escalation(c, out);
   check_channel_refs(c, out);

@@ -10,6 +10,7 @@
 
 #include "bot/core/text.hpp"
 #include "config/config.hpp"
+#include "config/confusables.hpp"
 
 #ifndef SIGNOFF_SOURCE_DIR
 #define SIGNOFF_SOURCE_DIR "."
@@ -267,6 +268,188 @@ TEST_CASE("a stage needing more approvers than exist is an error", "[config]") {
                 "approval.standard.stages[0].count", "could never be met");
   require_error(load_string(with("roles = [\"approver\"] }", "roles = [\"approver\"], count = 0 }")),
                 "approval.standard.stages[0].count", "at least 1");
+}
+
+// `base` plus people and an approval class over roles `legal` and `compliance`
+// (both granted `approve`).
+std::string with_class(const std::string& people, const std::string& klass) {
+  return with("approve = [\"approver\"]", "approve = [\"approver\", \"legal\", \"compliance\"]") + people + klass;
+}
+
+const std::string regulated = "[approval.regulated]\n"
+                              "stages = [{ name = \"legal\", roles = [\"legal\"] },\n"
+                              "          { name = \"compliance\", roles = [\"compliance\"] }]\n";
+
+TEST_CASE("a class whose stages one person alone could fill is an error naming the class", "[config]") {
+  auto r = load_string(with_class("[[people]]\nid = \"erin\"\nroles = [\"legal\", \"compliance\"]\n", regulated));
+  require_error(r, "approval.regulated",
+                "stages \"legal\" and \"compliance\" need 2 distinct approvers but only \"erin\" holds their roles");
+  require_error(r, "approval.regulated", "one person never signs two stages");
+  CHECK(error_count(r) == 1);  // each stage alone is fine: no per-stage error on top
+}
+
+TEST_CASE("an unapprovable class names only the stages that compete for too few people", "[config]") {
+  // comms can be met by bob; legal and compliance compete for dave and erin
+  // and need three people between them.
+  auto r = load_string(with_class("[[people]]\nid = \"dave\"\nroles = [\"legal\", \"compliance\", \"approver\"]\n"
+                                  "[[people]]\nid = \"erin\"\nroles = [\"legal\", \"compliance\"]\n",
+                                  "[approval.regulated]\n"
+                                  "stages = [{ name = \"comms\", roles = [\"approver\"] },\n"
+                                  "          { name = \"legal\", roles = [\"legal\"], count = 2 },\n"
+                                  "          { name = \"compliance\", roles = [\"compliance\"] }]\n"));
+  require_error(r, "approval.regulated",
+                "stages \"legal\" (count 2) and \"compliance\" need 3 distinct approvers but only \"dave\" and "
+                "\"erin\" hold their roles");
+  CHECK(error_count(r) == 1);
+  for (const auto& d : r.diagnostics) CHECK(d.message.find("comms") == std::string::npos);
+}
+
+TEST_CASE("overlapping stages are accepted when some assignment of distinct people meets them all", "[config]") {
+  SECTION("three people holding both roles, a count 2 stage and a count 1 stage") {
+    std::string people;
+    for (const char* id : {"dave", "erin", "lena"})
+      people += std::string("[[people]]\nid = \"") + id + "\"\nroles = [\"legal\", \"compliance\"]\n";
+    auto r = load_string(with_class(people, "[approval.regulated]\n"
+                                            "stages = [{ name = \"legal\", roles = [\"legal\"], count = 2 },\n"
+                                            "          { name = \"compliance\", roles = [\"compliance\"] }]\n"));
+    for (const auto& l : lines(r)) UNSCOPED_INFO(l);
+    CHECK(r.ok());
+    CHECK(r.diagnostics.empty());
+  }
+  SECTION("only a reassignment finds it: the first person who fits the first stage must take the second") {
+    // Filling legal with lena first leaves compliance (count 2) one short;
+    // dave on legal, lena and erin on compliance meets all.
+    auto r = load_string(with_class("[[people]]\nid = \"lena\"\nroles = [\"legal\", \"compliance\"]\n"
+                                    "[[people]]\nid = \"dave\"\nroles = [\"legal\"]\n"
+                                    "[[people]]\nid = \"erin\"\nroles = [\"compliance\"]\n",
+                                    "[approval.regulated]\n"
+                                    "stages = [{ name = \"legal\", roles = [\"legal\"] },\n"
+                                    "          { name = \"compliance\", roles = [\"compliance\"], count = 2 }]\n"));
+    for (const auto& l : lines(r)) UNSCOPED_INFO(l);
+    CHECK(r.ok());
+    CHECK(r.diagnostics.empty());
+  }
+  SECTION("a stage open to two roles") {
+    auto r = load_string(with_class("[[people]]\nid = \"dave\"\nroles = [\"legal\"]\n"
+                                    "[[people]]\nid = \"erin\"\nroles = [\"legal\", \"compliance\"]\n",
+                                    "[approval.regulated]\n"
+                                    "stages = [{ name = \"legal\", roles = [\"legal\"] },\n"
+                                    "          { name = \"review\", roles = [\"compliance\", \"legal\"] }]\n"));
+    for (const auto& l : lines(r)) UNSCOPED_INFO(l);
+    CHECK(r.ok());
+  }
+}
+
+TEST_CASE("a stage already reported as never met is not reported again for its class", "[config]") {
+  SECTION("a stage role held by no one") {
+    auto r = load_string(with_class("[[people]]\nid = \"erin\"\nroles = [\"legal\"]\n", regulated));
+    require_error(r, "approval.regulated.stages[1].roles[0]", "could never be met");
+    require_error(r, "roles.approve[2]", "held by no person");
+    CHECK(error_count(r) == 2);
+  }
+  SECTION("a count above the people holding the stage's roles") {
+    auto r = load_string(with_class("[[people]]\nid = \"erin\"\nroles = [\"legal\", \"compliance\"]\n",
+                                    "[approval.regulated]\n"
+                                    "stages = [{ name = \"legal\", roles = [\"legal\"], count = 2 },\n"
+                                    "          { name = \"compliance\", roles = [\"compliance\"] }]\n"));
+    require_error(r, "approval.regulated.stages[0].count", "could never be met");
+    CHECK(error_count(r) == 1);
+  }
+}
+
+TEST_CASE("person ids that differ only in case or by look-alike letters are warnings", "[config]") {
+  // people[1] is "bob"; the second o of the last one is CYRILLIC SMALL LETTER O.
+  auto r = load_string(base + "[[people]]\nid = \"Bob\"\nroles = [\"approver\"]\n"
+                              "[[people]]\nid = \"b\xD0\xBE" "b\"\nroles = [\"approver\"]\n"
+                              "[[people]]\nid = \"carol\"\nroles = [\"approver\"]\n");
+  for (const auto& l : lines(r)) UNSCOPED_INFO(l);
+  REQUIRE(r.ok());
+  REQUIRE(r.diagnostics.size() == 2);
+  CHECK(r.diagnostics[0].warning);
+  CHECK(format(r.diagnostics[0]) ==
+        "warning: people[2].id: person id \"Bob\" differs from \"bob\" of people[1] only in case; "
+        "easy to mistake for one another");
+  CHECK(r.diagnostics[1].warning);
+  CHECK(format(r.diagnostics[1]) ==
+        "warning: people[3].id: person id \"b\xD0\xBE" "b\" looks like \"bob\" of people[1] (non-ASCII U+043E); "
+        "easy to mistake for one another");
+}
+
+TEST_CASE("look-alike ids: digits, fullwidth letters, Greek, capital I against l", "[config]") {
+  auto warned = [](const std::string& id) {
+    auto r = load_string(base + "[[people]]\nid = \"" + id + "\"\nroles = [\"drafter\"]\n");
+    INFO(id);
+    for (const auto& l : lines(r)) UNSCOPED_INFO(l);
+    CHECK(r.ok());
+    return r.diagnostics.size() == 1 && r.diagnostics[0].warning && r.diagnostics[0].key == "people[2].id";
+  };
+  CHECK(warned("a1ice"));                        // 1 -> l
+  CHECK(warned("aIice"));                        // capital I -> l
+  CHECK(warned("ALICE"));                        // case only
+  CHECK(warned("b0b"));                          // 0 -> o
+  CHECK(warned("\xEF\xBD\x82\xEF\xBD\x8F\xEF\xBD\x82"));  // fullwidth bob
+  CHECK(warned("\xCE\xB1lice"));                 // Greek alpha
+  CHECK(warned("\xD0\x90lice"));                 // Cyrillic capital A
+  // Not alike: other letters, and i against l (a capital I looks like l, a small i does not).
+  auto quiet = [](const std::string& id) {
+    auto r = load_string(base + "[[people]]\nid = \"" + id + "\"\nroles = [\"drafter\"]\n");
+    INFO(id);
+    for (const auto& l : lines(r)) UNSCOPED_INFO(l);
+    return r.ok() && r.diagnostics.empty();
+  };
+  CHECK(quiet("rob"));
+  CHECK(quiet("aiice"));
+  CHECK(quiet("bobby"));
+  CHECK(quiet("b\xC3\xB6" "b"));  // b, o with diaeresis, b: a different letter
+}
+
+TEST_CASE("skeleton maps look-alikes to ASCII and keeps everything else", "[config]") {
+  using signoff::conf::detail::capital_i;
+  using signoff::conf::detail::look_alike;
+  using signoff::conf::detail::non_ascii;
+  using signoff::conf::detail::skeleton;
+  CHECK(skeleton("Bob") == "bob");
+  CHECK(skeleton("b\xD0\xBE" "b") == "bob");                           // Cyrillic small o
+  CHECK(skeleton("\xD0\x92\xD0\x9E\xD0\x92") == "bob");                // Cyrillic capital ВОВ
+  CHECK(skeleton("\xCE\x92\xCE\x9F\xCE\x92") == "bob");                // Greek capital ΒΟΒ
+  CHECK(skeleton("\xCF\x87\xCE\xB5\xCE\xBD\xCE\xB1") == "xeva");       // Greek χενα
+  CHECK(skeleton("\xD4\x81\xD0\xB0\xD1\x95\xD1\x96\xD1\x98") == "dasij");  // Cyrillic ԁаѕіј
+  CHECK(skeleton("\xEF\xBC\xA1\xEF\xBD\x8C\xEF\xBC\x91\xEF\xBC\x8D") == "all-");  // fullwidth Ａｌ１－
+  CHECK(skeleton("d0r1s") == "dorls");
+  CHECK(skeleton("\xD3\x8F" "ena") == "lena");                         // Cyrillic palochka
+  // Capital I (Latin, Greek, Cyrillic) reads as i or as l.
+  for (const char* big_i : {"I", "\xCE\x99", "\xD0\x86"}) {
+    INFO(big_i);
+    CHECK(skeleton(std::string(big_i) + "van", capital_i::as_i) == "ivan");
+    CHECK(skeleton(std::string(big_i) + "van", capital_i::as_l) == "lvan");
+  }
+  CHECK(skeleton("ivan", capital_i::as_l) == "ivan");  // small i never becomes l
+  // Other characters pass through; invalid UTF-8 stays raw and matches nothing.
+  CHECK(skeleton("j\xC3\xB6rg") == "j\xC3\xB6rg");
+  CHECK(skeleton("\xE4\xBA\xAC") == "\xE4\xBA\xAC");
+  CHECK(skeleton("b\xFF" "b") == "b\xFF" "b");
+  CHECK(skeleton("b\xC0\xAF" "b") == "b\xC0\xAF" "b");           // overlong "/"
+  CHECK(skeleton("b\xED\xA0\x80") == "b\xED\xA0\x80");            // a surrogate
+  CHECK(skeleton("b\xD0") == "b\xD0");                            // truncated
+  CHECK(skeleton("").empty());
+
+  CHECK(look_alike("bob", "Bob"));
+  CHECK(look_alike("Ivan", "ivan"));
+  CHECK(look_alike("Ivan", "lvan"));
+  CHECK_FALSE(look_alike("ivan", "lvan"));
+  CHECK_FALSE(look_alike("bob", "bob"));
+  CHECK_FALSE(look_alike("bob", "rob"));
+  CHECK_FALSE(look_alike("b\xFF" "b", "b\xEF\xBF\xBD" "b"));  // a raw byte is not U+FFFD
+
+  CHECK(non_ascii("b\xD0\xBE\xD0\xBE" "b\xCE\xB1") == std::vector<char32_t>{0x043E, 0x03B1});
+  CHECK(non_ascii("plain").empty());
+  CHECK(non_ascii("x\xFF") == std::vector<char32_t>{0xFFFD});
+}
+
+TEST_CASE("an exact duplicate person id stays an error, with no look-alike warning on top", "[config]") {
+  auto r = load_string(base + "[[people]]\nid = \"bob\"\nroles = [\"approver\"]\n");
+  require_error(r, "people[2].id", "duplicate person id \"bob\"");
+  CHECK(r.diagnostics.size() == 1);
 }
 
 TEST_CASE("escalation levels: people, durations and the last level", "[config]") {
