@@ -187,7 +187,7 @@ TEST_CASE("an embargo past 9999-12-31 UTC is invalid naming --embargo and the ra
   CHECK(e.message.find("9999-12-31") != std::string::npos);
 }
 
-TEST_CASE("--since and --until outside the range are refused, not silently widened", "[grammar]") {
+TEST_CASE("times for --since and --until outside the range are refused, not silently widened", "[grammar]") {
   for (const char* line : {"/audit --since 36500d", "/audit --since 99999999999d",
                            "/audit --until 1969-12-31T23:59:59Z", "/audit --until 9999-12-31T23:59:59-01:00"}) {
     INFO(line);
