@@ -58,6 +58,20 @@ result handle_audit(const cmd::command& c, context& ctx);
 // Help for a person (nullptr: not in the config).
 std::string help_text(const conf::config& cfg, const conf::person* who);
 
+// Pure rule of /approve over values loaded once (SPEC "Drafts" and the
+// outcome order): who may approve which stage of `d`, and whether that
+// approval completes it. `active`: the active crisis (its freeze), if any.
+struct approve_decision {
+  std::string outcome = "ok";  // ok | denied | invalid
+  std::string error;           // why, when refused
+  std::optional<std::int64_t> revision;  // the record's revision when refused ('' = none)
+  std::optional<std::int64_t> crisis;    // the freezing crisis' n, when that refused it
+  std::string stage;                     // when ok: the stage this approval counts toward
+  bool completes = false;                // when ok: the last stage is then met
+};
+approve_decision decide_approve(const draft& d, const conf::approval_class& cls, const conf::person& who,
+                                std::optional<std::int64_t> at_rev, const std::optional<crisis>& active);
+
 // Timer actions (actor `system`), each one audit record's worth.
 struct timer_action {
   std::string action;  // escalation.level | draft.cleared

@@ -56,6 +56,14 @@ std::string join(const std::vector<std::string>& v, std::string_view sep = ", ")
   return out;
 }
 
+// The in-memory twin of store::set_draft_status.
+void set_status(draft& d, draft_status st, const std::string& by, const std::string& note, time_point at) {
+  d.status = st;
+  d.status_by = by;
+  d.status_note = note;
+  d.status_at = at;
+}
+
 // Who may see a draft: its authors, holders of a role of one of its class's
 // stages, admin, audit.
 bool may_see(const context& ctx, const draft& d) {
@@ -115,7 +123,18 @@ result draft_new(const cmd::command& c, context& ctx) {
   if (!ctx.cfg.has_permission(ctx.who, "draft")) return denied("you may not create drafts");
   new_draft nd{cls_name, c.to, c.embargo, ctx.who.id, c.text, sha256_hex(c.text)};
   auto id = ctx.db.create_draft(nd, ctx.now);
-  auto d = *ctx.db.get_draft(id);
+  // What was just written, as a value: no read back.
+  draft d;
+  d.id = id;
+  d.cls = cls_name;
+  d.rev = 1;
+  d.text = nd.text;
+  d.text_sha256 = nd.text_sha256;
+  d.targets = nd.targets;
+  d.embargo = nd.embargo;
+  d.created_by = d.status_by = ctx.who.id;
+  d.created_at = d.status_at = ctx.now;
+  d.authors = {ctx.who.id};
   result r;
   r.subject = draft_id(id);
   r.revision = 1;
@@ -137,8 +156,18 @@ result draft_edit(const cmd::command& c, context& ctx) {
   if (d->status == draft_status::withdrawn) return invalid(subj + " is withdrawn; a withdrawn draft is final", subj);
   if (c.text == d->text) return invalid("the text is unchanged from revision " + std::to_string(d->rev), subj);
   auto sha = sha256_hex(c.text);
-  auto rev = ctx.db.add_revision(c.id, c.text, sha, ctx.who.id, ctx.now);
-  d = ctx.db.get_draft(c.id);
+  const auto rev = d->rev + 1;
+  ctx.db.add_revision(c.id, rev, c.text, sha, ctx.who.id, ctx.now);
+  d->rev = rev;
+  d->text = c.text;
+  d->text_sha256 = sha;
+  d->status = draft_status::pending;
+  d->status_by = ctx.who.id;
+  d->status_at = ctx.now;
+  d->status_note.clear();
+  d->cleared_at.reset();
+  d->approvals.clear();  // approvals of earlier revisions are void
+  if (!contains(d->authors, ctx.who.id)) d->authors.push_back(ctx.who.id);
   result r;
   r.subject = subj;
   r.revision = rev;
@@ -231,7 +260,7 @@ result draft_withdraw(const cmd::command& c, context& ctx) {
     return denied("only an author of " + subj + " or an admin may withdraw it", subj);
   if (d->status == draft_status::withdrawn) return invalid(subj + " is already withdrawn", subj);
   ctx.db.set_draft_status(c.id, draft_status::withdrawn, ctx.who.id, c.text, ctx.now);
-  d = ctx.db.get_draft(c.id);
+  set_status(*d, draft_status::withdrawn, ctx.who.id, c.text, ctx.now);
   result r;
   r.subject = subj;
   r.revision = d->rev;
@@ -262,56 +291,31 @@ result approve(const cmd::command& c, context& ctx) {
   std::optional<draft> d;
   const conf::approval_class* cls = nullptr;
   if (auto refused = check_decider(c, ctx, d, cls, "approve")) return *refused;
-  if (contains(d->authors, ctx.who.id)) return denied("an author never approves their own draft", subj);
-  auto st = progress(*cls, *d);
-  const stage_state* target = nullptr;
-  if (d->status == draft_status::pending) {
-    for (const auto& a : d->approvals)
-      if (a.person == ctx.who.id)
-        return denied("you already approved revision " + std::to_string(d->rev) + " (stage " +
-                          a.stage + "); one person never satisfies two stages",
-                      subj);
-    for (const auto& s : st)
-      if (!s.met() && holds_any(ctx.who, s.stage->roles)) {
-        target = &s;
-        break;
-      }
-    if (!target) return denied("the stages you may approve for " + subj + " are already met", subj);
-  }
-  if (d->status != draft_status::pending)
-    return invalid(subj + " is " + std::string(to_string(d->status)) +
-                       (d->status == draft_status::rejected ? "; a revision (/draft edit) reopens it" : ""),
-                   subj);
-  if (c.at_rev && *c.at_rev != d->rev) {
-    auto r = invalid(subj + " is now at revision " + std::to_string(d->rev) + ", not " +
-                         std::to_string(*c.at_rev) + "; review the new text first",
-                     subj);
-    r.revision = *c.at_rev;
+  // The freeze matters only to a draft that could otherwise be approved.
+  std::optional<crisis> active;
+  if (d->status == draft_status::pending && d->cls != "crisis") active = ctx.db.active_crisis();
+  const auto dec = decide_approve(*d, *cls, ctx.who, c.at_rev, active);
+  if (dec.outcome != "ok") {
+    auto r = dec.outcome == "denied" ? denied(dec.error, subj) : invalid(dec.error, subj);
+    r.revision = dec.revision;
+    if (dec.crisis) r.detail["crisis"] = crisis_id(*dec.crisis);
     return r;
   }
-  if (auto cr = ctx.db.active_crisis(); cr && d->cls != "crisis") {
-    auto r = invalid("content is frozen by crisis " + crisis_id(cr->id) + " (" + cr->title +
-                         "); only class crisis drafts may be approved until it ends",
-                     subj);
-    r.detail["crisis"] = crisis_id(cr->id);
-    r.revision = d->rev;
-    return r;
+  approval a{d->rev, dec.stage, ctx.who.id, c.text, ctx.now};
+  ctx.db.add_approval(c.id, a);
+  d->approvals.push_back(a);
+  if (dec.completes) {
+    ctx.db.set_draft_status(c.id, draft_status::approved, ctx.who.id, "", ctx.now);
+    set_status(*d, draft_status::approved, ctx.who.id, "", ctx.now);
   }
-  ctx.db.add_approval(c.id, approval{d->rev, target->stage->name, ctx.who.id, c.text, ctx.now});
-  auto stage_name = target->stage->name;
-  d = ctx.db.get_draft(c.id);
-  st = progress(*cls, *d);
-  bool all_met = std::all_of(st.begin(), st.end(), [](const stage_state& s) { return s.met(); });
-  if (all_met) ctx.db.set_draft_status(c.id, draft_status::approved, ctx.who.id, "", ctx.now);
-  d = ctx.db.get_draft(c.id);
   result r;
   r.subject = subj;
   r.revision = d->rev;
-  r.detail["stage"] = stage_name;
+  r.detail["stage"] = dec.stage;
   if (!c.text.empty()) r.detail["note"] = c.text;
-  if (all_met) {
+  if (dec.completes) {
     r.detail["approved"] = true;
-    r.reply = subj + " revision " + std::to_string(d->rev) + " approved (stage " + stage_name + "). ";
+    r.reply = subj + " revision " + std::to_string(d->rev) + " approved (stage " + dec.stage + "). ";
     if (d->embargo && *d->embargo > ctx.now)
       r.reply += "It will be cleared for publication at " + format_rfc3339_ms(*d->embargo) + ".";
     else if (d->embargo)
@@ -321,7 +325,7 @@ result approve(const cmd::command& c, context& ctx) {
     return with_card(std::move(r), ctx.cfg, *d, "card_update", "Draft approved");
   }
   r.reply = "Approval recorded for " + subj + " revision " + std::to_string(d->rev) + " (stage " +
-            stage_name + "). Still needs: " + needs_text(st) + ".";
+            dec.stage + "). Still needs: " + needs_text(progress(*cls, *d)) + ".";
   return with_card(std::move(r), ctx.cfg, *d, "card_update", "Approval by " + ctx.who.id);
 }
 
@@ -340,7 +344,7 @@ result reject(const cmd::command& c, context& ctx) {
     return r;
   }
   ctx.db.set_draft_status(c.id, draft_status::rejected, ctx.who.id, c.text, ctx.now);
-  d = ctx.db.get_draft(c.id);
+  set_status(*d, draft_status::rejected, ctx.who.id, c.text, ctx.now);
   result r;
   r.subject = subj;
   r.revision = d->rev;
@@ -351,6 +355,55 @@ result reject(const cmd::command& c, context& ctx) {
 }
 
 }  // namespace
+
+approve_decision decide_approve(const draft& d, const conf::approval_class& cls, const conf::person& who,
+                                std::optional<std::int64_t> at_rev, const std::optional<crisis>& active) {
+  approve_decision out;
+  const std::string subj = draft_id(d.id);
+  auto refuse = [&](const char* outcome, std::string why) {
+    out.outcome = outcome;
+    out.error = std::move(why);
+    return out;
+  };
+  // SPEC step 4 (the actor may not) before step 5 (the draft's state refuses).
+  if (contains(d.authors, who.id)) return refuse("denied", "an author never approves their own draft");
+  auto st = progress(cls, d);
+  const stage_state* target = nullptr;
+  if (d.status == draft_status::pending) {
+    for (const auto& a : d.approvals)
+      if (a.person == who.id)
+        return refuse("denied", "you already approved revision " + std::to_string(d.rev) + " (stage " +
+                                    a.stage + "); one person never satisfies two stages");
+    for (const auto& s : st)
+      if (!s.met() && holds_any(who, s.stage->roles)) {
+        target = &s;
+        break;
+      }
+    if (!target) return refuse("denied", "the stages you may approve for " + subj + " are already met");
+  }
+  if (d.status != draft_status::pending)
+    return refuse("invalid", subj + " is " + std::string(to_string(d.status)) +
+                                 (d.status == draft_status::rejected ? "; a revision (/draft edit) reopens it" : ""));
+  if (at_rev && *at_rev != d.rev) {
+    out.revision = *at_rev;
+    return refuse("invalid", subj + " is now at revision " + std::to_string(d.rev) + ", not " +
+                                 std::to_string(*at_rev) + "; review the new text first");
+  }
+  if (active && d.cls != "crisis") {
+    out.revision = d.rev;
+    out.crisis = active->id;
+    return refuse("invalid", "content is frozen by crisis " + crisis_id(active->id) + " (" +
+                                 display_line(active->title) +
+                                 "); only class crisis drafts may be approved until it ends");
+  }
+  out.stage = target->stage->name;
+  // Met once this approval counts: every other stage met, and this one
+  // with the approver added.
+  out.completes = std::all_of(st.begin(), st.end(), [&](const stage_state& s) {
+    return &s == target ? static_cast<int>(s.approvers.size()) + 1 >= s.stage->count : s.met();
+  });
+  return out;
+}
 
 result handle_draft(const cmd::command& c, context& ctx) {
   switch (c.v) {
@@ -374,7 +427,7 @@ std::optional<timer_action> clear_embargo(std::int64_t id, const conf::config& c
     return std::nullopt;
   if (db.active_crisis() && d->cls != "crisis") return std::nullopt;  // frozen: waits
   db.mark_cleared(id, now);
-  d = db.get_draft(id);
+  d->cleared_at = now;
   result r;
   r.subject = draft_id(id);
   r.revision = d->rev;

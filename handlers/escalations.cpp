@@ -197,7 +197,9 @@ std::optional<timer_action> fire_escalation(std::int64_t id, const conf::config&
                         "].after: now + after is past 9999-12-31T23:59:59Z; no further level";
   }
   db.page_level(id, next, lvl.notify, now, next_due);
-  e = db.get_escalation(id);
+  e->level = next;
+  e->level_paged_at = now;
+  e->due_at = next_due;
   r.detail["level"] = next;
   r.detail["notified"] = boost::json::array(lvl.notify.begin(), lvl.notify.end());
   r.detail["due_at"] = format_rfc3339_ms(was_due);  // after a restart it fires late, at once

@@ -86,7 +86,7 @@ std::string chain_hash(const record& r) {
   return std::string(hex.data(), hex.size());
 }
 
-record append(sql::db& d, const entry& e, time_point now) {
+record append(sql::db& d, const entry& e, time_point now, chain_tail* tail) {
   record r;
   static_cast<entry&>(r) = e;
   for (std::string* f : {&r.platform, &r.workspace, &r.channel, &r.actor, &r.action, &r.subject,
@@ -95,11 +95,17 @@ record append(sql::db& d, const entry& e, time_point now) {
   r.ts = format_rfc3339_ms(now);
   r.prev_hash = std::string(64, '0');
   r.seq = 1;
-  {
+  if (tail && tail->known) {
+    if (tail->seq > 0) {
+      r.seq = tail->seq + 1;
+      if (tail->ts > r.ts) r.ts = tail->ts;  // never decreases
+      r.prev_hash = tail->hash;
+    }
+  } else {
     auto last = d.prepare("SELECT seq, ts, hash FROM audit_log ORDER BY seq DESC LIMIT 1");
     if (last.step()) {
       r.seq = last.i64(0) + 1;
-      if (auto last_ts = last.text(1); last_ts > r.ts) r.ts = last_ts;  // never decreases
+      if (auto last_ts = last.view(1); last_ts > r.ts) r.ts = last_ts;  // never decreases
       r.prev_hash = last.text(2);
     }
   }
@@ -111,6 +117,12 @@ record append(sql::db& d, const entry& e, time_point now) {
   ins.bind(6, r.actor).bind(7, r.action).bind(8, r.subject).bind(9, r.revision);
   ins.bind(10, r.outcome).bind(11, r.detail).bind(12, r.prev_hash).bind(13, r.hash);
   ins.run();
+  if (tail) {
+    tail->known = true;
+    tail->seq = r.seq;
+    tail->ts = r.ts;
+    tail->hash = r.hash;
+  }
   return r;
 }
 

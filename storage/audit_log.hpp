@@ -22,7 +22,9 @@ std::string chain_hash(const record& r);
 // Appends one record inside the caller's write transaction: seq = last + 1,
 // ts = max(now, last ts) so ts never decreases, prev_hash = last hash.
 // Bytes below 0x20 in columns other than detail are replaced by '?'.
-record append(sql::db& d, const entry& e, time_point now);
+// With `tail`, the last record is taken from it when known (else read once)
+// and `tail` is set to the new record.
+record append(sql::db& d, const entry& e, time_point now, chain_tail* tail = nullptr);
 
 
 // Matching records, newest first unless filter.newest_first is false.

@@ -21,6 +21,17 @@ struct record : entry {
   std::string ts, prev_hash, hash;
 };
 
+// The last record of the chain as a writer last saw it, so consecutive
+// appends in one transaction do not read it back each time. Valid only while
+// the writer holds its write transaction (another process may append
+// between transactions): the store clears it at every BEGIN and restores it
+// when a savepoint is rolled back.
+struct chain_tail {
+  bool known = false;
+  std::int64_t seq = 0;
+  std::string ts, hash;
+};
+
 struct filter {
   std::string subject, actor, action;      // '' = any
   std::optional<time_point> since, until;  // inclusive bounds on ts

@@ -214,6 +214,9 @@ void configure_rw(db& d, int busy_timeout_ms) {
   // the WAL's fsync at every commit either way.
   d.exec("PRAGMA wal_autocheckpoint=10000");
   d.exec("PRAGMA foreign_keys=ON");
+  // Savepoints (one per command in a group commit) and statement journals
+  // stay in memory instead of temporary files under /var/tmp.
+  d.exec("PRAGMA temp_store=MEMORY");
 }
 
 void migrate(db& d) {

@@ -1,5 +1,8 @@
 #include "storage/sqlite_store.hpp"
 
+#include <boost/json/array.hpp>
+#include <boost/json/serialize.hpp>
+
 #include <fcntl.h>
 #include <algorithm>
 #include <cstdio>
@@ -94,21 +97,27 @@ std::string sqlite_store::permission_warning() const {
 }
 
 void sqlite_store::begin() {
-  db_.exec("BEGIN IMMEDIATE");
+  tail_ = {};  // another process may have appended since our last transaction
+  db_.prepare("BEGIN IMMEDIATE").run();
 }
 void sqlite_store::commit() {
-  db_.exec("COMMIT");
+  db_.prepare("COMMIT").run();
 }
 void sqlite_store::rollback() noexcept {
+  tail_ = {};
   if (!sqlite3_get_autocommit(db_.handle()))
     sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
 }
 
-void sqlite_store::savepoint() { db_.exec("SAVEPOINT cmd"); }
-void sqlite_store::release_savepoint() { db_.exec("RELEASE cmd"); }
+void sqlite_store::savepoint() {
+  saved_tail_ = tail_;
+  db_.prepare("SAVEPOINT cmd").run();
+}
+void sqlite_store::release_savepoint() { db_.prepare("RELEASE cmd").run(); }
 void sqlite_store::rollback_to_savepoint() {
-  db_.exec("ROLLBACK TO cmd");
-  db_.exec("RELEASE cmd");
+  tail_ = saved_tail_;  // the records appended since the savepoint are gone
+  db_.prepare("ROLLBACK TO cmd").run();
+  db_.prepare("RELEASE cmd").run();
 }
 
 // ---- drafts -------------------------------------------------------------
@@ -202,19 +211,14 @@ std::vector<draft> sqlite_store::list_drafts(std::optional<draft_status> status,
   return load_drafts(s, unreadable);
 }
 
-std::int64_t sqlite_store::add_revision(std::int64_t id, const std::string& text, const std::string& sha,
-                                        const std::string& author, time_point at) {
-  auto cur = db_.prepare("SELECT current_rev FROM drafts WHERE id = ?");
-  cur.bind(1, id);
-  if (!cur.step()) throw sql::store_error(SQLITE_NOTFOUND, "draft vanished");
-  auto rev = cur.i64(0) + 1;
+void sqlite_store::add_revision(std::int64_t id, std::int64_t rev, const std::string& text, const std::string& sha,
+                                const std::string& author, time_point at) {
   db_.prepare("INSERT INTO revisions (draft_id, rev, text, text_sha256, author, created_at) VALUES (?, ?, ?, ?, ?, ?)")
       .bind(1, id).bind(2, rev).bind(3, text).bind(4, sha).bind(5, author).bind(6, ts(at)).run();
   db_.prepare("UPDATE drafts SET current_rev = ?, status = 'pending', status_by = ?, status_at = ?, "
               "status_note = '', cleared_at = NULL WHERE id = ?")
       .bind(1, rev).bind(2, author).bind(3, ts(at)).bind(4, id).run();
   db_.prepare("INSERT OR IGNORE INTO draft_authors (draft_id, person) VALUES (?, ?)").bind(1, id).bind(2, author).run();
-  return rev;
 }
 
 void sqlite_store::set_draft_status(std::int64_t id, draft_status st, const std::string& by,
@@ -413,7 +417,7 @@ std::optional<time_point> sqlite_store::next_escalation_due() {
 // ---- audit ----------------------------------------------------------------
 
 audit::record sqlite_store::append_audit(const audit::entry& e, time_point now) {
-  return audit::append(db_, e, now);
+  return audit::append(db_, e, now, &tail_);
 }
 
 std::vector<audit::record> sqlite_store::query_audit(const audit::filter& f) {
@@ -528,11 +532,11 @@ void sqlite_store::remember_envelope(const std::string& platform, const std::str
 
 void sqlite_store::confirm_envelopes(const std::string& platform, const std::vector<std::string>& ids) {
   if (ids.empty()) return;
-  auto s = db_.prepare("UPDATE seen_envelopes SET confirmed = 1 WHERE platform = ? AND envelope_id = ?");
-  for (const auto& id : ids) {
-    s.reset();
-    s.bind(1, platform).bind(2, id).run();
-  }
+  // One statement for the whole batch: the IDs as a JSON array.
+  boost::json::array arr(ids.begin(), ids.end());
+  db_.prepare("UPDATE seen_envelopes SET confirmed = 1 WHERE platform = ? AND envelope_id IN "
+              "(SELECT value FROM json_each(?))")
+      .bind(1, platform).bind(2, boost::json::serialize(arr)).run();
 }
 
 std::vector<unconfirmed_envelope> sqlite_store::unconfirmed_envelopes(const std::string& platform,

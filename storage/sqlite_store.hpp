@@ -37,8 +37,8 @@ class sqlite_store final : public store {
   std::optional<draft> get_draft(std::int64_t id) override;
   std::vector<draft> list_drafts(std::optional<draft_status> status,
                                  std::vector<std::int64_t>* unreadable = nullptr) override;
-  std::int64_t add_revision(std::int64_t id, const std::string& text, const std::string& sha,
-                            const std::string& author, time_point at) override;
+  void add_revision(std::int64_t id, std::int64_t rev, const std::string& text, const std::string& sha,
+                    const std::string& author, time_point at) override;
   void set_draft_status(std::int64_t id, draft_status s, const std::string& by,
                         const std::string& note, time_point at) override;
   void add_approval(std::int64_t id, const approval& a) override;
@@ -95,6 +95,7 @@ class sqlite_store final : public store {
   sql::db db_;
   std::string path_;
   int loose_mode_ = 0;
+  audit::chain_tail tail_, saved_tail_;  // see audit::chain_tail
 };
 
 }  // namespace signoff

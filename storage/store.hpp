@@ -154,10 +154,10 @@ class store {
   // its ID added to `unreadable` when given; without it, it throws.
   virtual std::vector<draft> list_drafts(std::optional<draft_status> status,
                                          std::vector<std::int64_t>* unreadable = nullptr) = 0;
-  // New revision by `author` (who becomes an author); status becomes pending.
-  virtual std::int64_t add_revision(std::int64_t id, const std::string& text,
-                                    const std::string& text_sha256, const std::string& author,
-                                    time_point at) = 0;
+  // Revision `rev` (the current one + 1, which the caller loaded) by `author`
+  // (who becomes an author); status becomes pending.
+  virtual void add_revision(std::int64_t id, std::int64_t rev, const std::string& text,
+                            const std::string& text_sha256, const std::string& author, time_point at) = 0;
   virtual void set_draft_status(std::int64_t id, draft_status s, const std::string& by,
                                 const std::string& note, time_point at) = 0;
   virtual void add_approval(std::int64_t id, const approval& a) = 0;
