@@ -621,9 +621,7 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl> {
     }
     auto& client = response_clients[u->origin()];
     if (!client) client = std::make_unique<net::http_client>(ex, *tls, *u);
-    boost::json::object body = slack::plain_message(text);
-    body["response_type"] = "ephemeral";
-    body["replace_original"] = false;
+    boost::json::object body = slack::response_url_reply(text);
     net::http_request req;
     req.target = u->target;
     req.content_type = "application/json; charset=utf-8";
@@ -779,7 +777,7 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl> {
         }
       }
     } else {
-      args = slack::plain_message(slack::render_mentions(p.text, p.mentions, cfg));
+      args = slack::mrkdwn_message(slack::render_mentions(p.text, p.mentions, cfg));
     }
     args["channel"] = p.platform_channel;
     auto out = co_await call(*api_posts, method, args);

@@ -114,6 +114,25 @@ void append_json(std::string& out, std::string_view s) {
   out += '"';
 }
 
+// What Slack does to what people type before it sends it to an app: '&', '<'
+// and '>' in slash-command text and in input values arrive as "&amp;",
+// "&lt;" and "&gt;" (api.slack.com/reference/surfaces/formatting#escaping).
+// Written out here rather than borrowed from signoff's codec: the fake
+// stands for Slack, not for the code under test.
+std::string slack_escaped(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
 // FNV-1a over a few fields: the keyed "MAC" of trigger IDs and response URLs
 // (a fake needs unforgeable-by-accident, not cryptographic).
 std::uint64_t mix(std::uint64_t h, std::string_view s) {
@@ -1363,7 +1382,7 @@ std::string fake_slack::slash_command(const std::string& user_id, const std::str
   f += R"(,"command":)";
   append_json(f, command);
   f += R"(,"text":)";
-  append_json(f, text);
+  append_json(f, slack_escaped(text));
   f += R"(,"api_app_id":")";
   f += app_id;
   f += R"(","is_enterprise_install":"false","response_url":)";
@@ -1428,8 +1447,8 @@ std::string fake_slack::view_submission(const std::string& user_id, const std::s
   if (!v) throw std::invalid_argument("fake_slack::view_submission: no view " + view_id + " was opened");
   json::object state;
   for (const auto& [block_id, value] : values)
-    state[block_id] = json::object{
-        {input_action_id(v->spec, block_id), json::object{{"type", "plain_text_input"}, {"value", value}}}};
+    state[block_id] = json::object{{input_action_id(v->spec, block_id),
+                                    json::object{{"type", "plain_text_input"}, {"value", slack_escaped(value)}}}};
   json::object shown = v->spec;
   shown["id"] = v->view_id;
   shown["team_id"] = m.opt.team_id;

@@ -56,7 +56,9 @@ class fake_slack {
     bool late = false;                          // after ack_deadline
   };
   // Sends a slash_commands envelope on one open link (round robin); returns
-  // its envelope_id. `command` is e.g. "/approve", `text` what follows it.
+  // its envelope_id. `command` is e.g. "/approve", `text` what follows it as
+  // the person typed it: the envelope carries it escaped as Slack does
+  // ('&', '<', '>' as "&amp;", "&lt;", "&gt;").
   std::string slash_command(const std::string& user_id, const std::string& channel_id,
                             const std::string& command, const std::string& text);
   // Envelopes go round robin to usable links (links told warning /
@@ -69,7 +71,8 @@ class fake_slack {
                            const std::string& action_id, const std::string& value,
                            const std::string& message_ts);
   // A view_submission of a modal opened earlier by views.open (`view_id` from
-  // opened_views()), with the plain_text_input values: block_id -> value.
+  // opened_views()), with the plain_text_input values: block_id -> value, as
+  // typed (escaped in the envelope like slash-command text).
   std::string view_submission(const std::string& user_id, const std::string& view_id,
                               const std::vector<std::pair<std::string, std::string>>& values);
   // Resends an envelope already sent (same envelope_id and payload) with

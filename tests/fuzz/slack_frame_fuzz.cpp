@@ -60,6 +60,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   // The same bytes as post text and as a Web API response.
   slack::decode_api_response(text);
+  // Decoding what Slack escaped gives back what was typed, whatever it was.
+  if (slack::unescape_mrkdwn(slack::escape_mrkdwn(text)) != text) __builtin_trap();
   if (signoff::valid_utf8(text)) {
     check_cut(text, 0);
     check_cut(text, 45);

@@ -547,6 +547,44 @@ TEST_CASE("messages, buttons, modals and response_url follow the Web API", "[fak
   CHECK(f.protocol_errors().empty());
 }
 
+TEST_CASE("slash-command text and modal inputs arrive escaped as Slack sends them", "[fake_slack]") {
+  fake_slack f;
+  api_client api(f.port());
+  auto link = open_link(api);
+  // &, < and > become entities, in one pass (an "&amp;" typed becomes "&amp;amp;");
+  // quotes and everything else stay as typed.
+  std::string id = f.slash_command("U1", "C1", "/draft", "new a < b & c > \"d\" &amp;");
+  auto env = link->read_json();
+  CHECK(str(payload_of(env, id, "slash_commands", true), "text") == "new a &lt; b &amp; c &gt; \"d\" &amp;amp;");
+  link->ack(id);
+
+  json::value blocks = json::parse(R"([{"type":"actions","block_id":"b1","elements":[{"type":"button",
+      "action_id":"signoff_reject","text":{"type":"plain_text","text":"Reject"},"value":"D-1@1"}]}])");
+  auto posted = api.call("chat.postMessage", {{"channel", "C1"}, {"text", "D-1 card"}, {"blocks", blocks}}, bot);
+  std::string click = f.block_action("U2", "C1", "signoff_reject", "D-1@1", str(posted, "ts"));
+  const auto click_env = link->read_json();
+  link->ack(click);
+  json::object modal{{"type", "modal"},
+                     {"callback_id", "signoff_reject_modal"},
+                     {"private_metadata", "D-1@1|C1"},
+                     {"title", {{"type", "plain_text"}, {"text", "Reject"}}},
+                     {"blocks", json::parse(R"([{"type":"input","block_id":"reason",
+                       "element":{"type":"plain_text_input","action_id":"reason_input"},
+                       "label":{"type":"plain_text","text":"Reason"}}])")}};
+  auto trigger = str(obj(click_env, "payload"), "trigger_id");
+  auto opened = api.call("views.open", {{"trigger_id", trigger}, {"view", modal}}, bot);
+  REQUIRE(opened.at("ok") == true);
+  std::string submit = f.view_submission("U2", str(obj(opened, "view"), "id"), {{"reason", "x < 5 & y > 2"}});
+  auto sub = link->read_json();
+  const auto& v = obj(payload_of(sub, submit, "interactive", true), "view");
+  CHECK(str(obj(obj(obj(obj(v, "state"), "values"), "reason"), "reason_input"), "value") ==
+        "x &lt; 5 &amp; y &gt; 2");
+  CHECK(str(v, "private_metadata") == "D-1@1|C1");  // returned unchanged, as Slack does
+  link->ack(submit);
+  REQUIRE(f.wait_ack(submit, 2s));
+  CHECK(f.protocol_errors().empty());
+}
+
 TEST_CASE("rate limits, injected failures and unknown methods", "[fake_slack]") {
   fake_slack f;
   api_client api(f.port());

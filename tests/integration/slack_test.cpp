@@ -228,6 +228,75 @@ TEST_CASE("slack: Reject opens a modal, its reason is recorded, the user is told
   env.chain_holds();
 }
 
+TEST_CASE("slack: text with &, < and > is stored as typed and goes out escaped once", "[slack][escaping]") {
+  slack_env env;
+  env.start();
+  // The fake escapes it as Slack does: the envelope says "margins &lt; 5% &amp; rising".
+  const std::string typed = "margins < 5% & rising", shown = "margins &lt; 5% &amp; rising";
+  CHECK_THAT(env.cmd("alice", "/draft", "new " + typed), Catch::Contains("D-1 created"));
+
+  auto db = env.inst.db();
+  auto rows = audit_rows(db, "action = 'draft.new'");
+  REQUIRE(rows.size() == 1);
+  CHECK(*detail_of(db, rows[0].seq, "raw") == "/draft new " + typed);
+  CHECK(*detail_of(db, rows[0].seq, "text_sha256") == sha256_hex(typed));
+  CHECK(*db.text("SELECT text FROM revisions WHERE draft_id = 1 AND rev = 1", {}) == typed);
+  CHECK(*db.text("SELECT text_sha256 FROM revisions WHERE draft_id = 1 AND rev = 1", {}) == sha256_hex(typed));
+
+  // The card and the ack reply show it escaped exactly once.
+  REQUIRE(env.wait([&] { return env.card("D-1").has_value(); }));
+  auto card = blocks_text(env.card("D-1")->blocks);
+  CHECK_THAT(card, Catch::Contains(shown));
+  CHECK_THAT(card, !Catch::Contains("&amp;lt;") && !Catch::Contains("&amp;amp;"));
+  auto show = env.cmd("alice", "/draft", "show D-1");
+  CHECK_THAT(show, Catch::Contains(shown));
+  CHECK_THAT(show, !Catch::Contains("&amp;lt;") && !Catch::Contains("&amp;amp;") && !Catch::Contains(typed));
+
+  // A Reject modal's reason: stored as typed, shown escaped once.
+  auto click = env.fake.block_action(slack_id("carol"), "C0APPROVALS", "signoff_reject", "D-1@1", env.card("D-1")->ts);
+  REQUIRE(env.fake.wait_ack(click, 5s));
+  REQUIRE(env.wait([&] { return !env.fake.opened_views().empty(); }));
+  const std::string reason = "claims <unproven> & \"rushed\"";
+  auto view_id = env.fake.opened_views().front().view_id;
+  auto sub = env.fake.view_submission(slack_id("carol"), view_id, {{"reason", reason}});
+  REQUIRE(env.fake.wait_ack(sub, 5s));
+  REQUIRE(env.wait([&] { return env.count("action = 'draft.reject'") == 1; }));
+  auto rejected = audit_rows(db, "action = 'draft.reject'");
+  CHECK(rejected[0].outcome == "ok");
+  CHECK(*detail_of(db, rejected[0].seq, "reason") == reason);
+  CHECK(*detail_of(db, rejected[0].seq, "raw") == "/reject D-1@1 " + reason);
+  CHECK(*db.text("SELECT status_note FROM drafts WHERE id = 1", {}) == reason);
+  CHECK_THAT(env.cmd("alice", "/draft", "show D-1"), Catch::Contains("claims &lt;unproven&gt; &amp; \"rushed\""));
+
+  // A page: the mention the bot renders stays a mention; one typed into the
+  // title is text.
+  env.cmd("bob", "/escalate", "fast Printer <on> fire & <@" + slack_id("erin") + ">");
+  REQUIRE(env.wait([&] { return !env.messages("C0ESCALATIONS").empty(); }));
+  auto page = env.messages("C0ESCALATIONS").front().text;
+  CHECK_THAT(page, Catch::Contains("Printer &lt;on&gt; fire &amp; &lt;@" + slack_id("erin") + "&gt;"));
+  CHECK_THAT(page, Catch::Contains("Paging <@" + slack_id("dave") + ">"));
+  env.chain_holds();
+}
+
+TEST_CASE("slack: a late confirmation through response_url is escaped once", "[slack][escaping][restart]") {
+  slack_env env;
+  env.start();
+  env.cmd("alice", "/draft", "new margins < 5% & rising");
+  auto id = env.fake.slash_command(slack_id("alice"), "C0APPROVALS", "/draft", "show D-1");
+  REQUIRE(env.fake.wait_ack(id, 5s));
+  env.crash();  // before the bot marked the reply delivered
+  env.start();
+  auto late_show = [&] {
+    for (const auto& c : env.fake.calls("response_url"))
+      if (c.target == env.fake.response_url_of(id)) return std::string(c.args.at("text").as_string());
+    return std::string();
+  };
+  REQUIRE(env.wait([&] { return !late_show().empty(); }));
+  CHECK_THAT(late_show(), Catch::Contains("restarted"));
+  CHECK_THAT(late_show(), Catch::Contains("margins &lt; 5% &amp; rising"));
+  CHECK_THAT(late_show(), !Catch::Contains("&amp;lt;") && !Catch::Contains("&amp;amp;"));
+}
+
 TEST_CASE("slack: every command is answered in its ack and recorded once", "[slack][commands]") {
   slack_env env;
   env.start();

@@ -9,6 +9,8 @@
 
 #include "bot/core/text.hpp"
 #include "bot/protocol/slack/codec.hpp"
+#include "bot/protocol/slack/identity.hpp"
+#include "config/config.hpp"
 
 using namespace signoff;
 using namespace signoff::slack;
@@ -258,6 +260,40 @@ TEST_CASE("a slash command becomes its command line with an ephemeral ack", "[sl
         "/signoff approve D-1");
 }
 
+TEST_CASE("unescape_mrkdwn decodes exactly Slack's three entities, in one pass", "[slack][codec]") {
+  CHECK(unescape_mrkdwn("margins &lt; 5% &amp; rising") == "margins < 5% & rising");
+  CHECK(unescape_mrkdwn("&lt;&gt;&amp;") == "<>&");
+  CHECK(unescape_mrkdwn("x &gt; y") == "x > y");
+  // One left-to-right pass: what "&amp;" decodes to is not read again.
+  CHECK(unescape_mrkdwn("&amp;lt;") == "&lt;");
+  CHECK(unescape_mrkdwn("&amp;amp;") == "&amp;");
+  CHECK(unescape_mrkdwn("&amp;gt;&amp;") == "&gt;&");
+  // Every other entity, and anything that is not quite one of the three, stays as it came.
+  for (std::string_view kept : {"&quot;", "&#39;", "&apos;", "&nbsp;", "&#60;", "&#x3C;", "&LT;", "&Amp;", "&amp",
+                                "&lt", "&gt", "&", "&&", "a & b", "&am;", "&ltx;", "; &", "", "no entities"})
+    CHECK(unescape_mrkdwn(kept) == kept);
+  CHECK(unescape_mrkdwn("&&lt;;") == "&<;");
+  CHECK(unescape_mrkdwn("&amp&lt;") == "&amp<");
+  CHECK(unescape_mrkdwn("é&lt;😀&gt;\n&amp;") == "é<😀>\n&");
+  // Slack's own markup is not escaped and passes through: <@U…|name>, <#C…>, links.
+  CHECK(unescape_mrkdwn("<@U01BOB|bob> <https://x.example/?a=1&amp;b=2|x>") ==
+        "<@U01BOB|bob> <https://x.example/?a=1&b=2|x>");
+  // It undoes escape_mrkdwn, whatever was typed.
+  for (std::string_view typed : {"a < b & c > d", "&amp;lt;", "&&&", "<<>>", "&quot;<@U1>&#39;", "é & 😀"})
+    CHECK(unescape_mrkdwn(escape_mrkdwn(typed)) == typed);
+}
+
+TEST_CASE("slash command text is decoded before it becomes the command line", "[slack][codec]") {
+  auto line = [](std::string_view command, std::string_view text) {
+    return as<run_command>(interpret(envelope_of(slash_envelope(command, text)))).line;
+  };
+  CHECK(line("/draft", "new margins &lt; 5% &amp; rising") == "/draft new margins < 5% & rising");
+  CHECK(line("/draft", "new --to x Tom &amp; Jerry &gt; Itchy") == "/draft new --to x Tom & Jerry > Itchy");
+  CHECK(line("/signoff", "draft new a &lt;b&gt;") == "/signoff draft new a <b>");
+  CHECK(line("/draft", "new typed &amp;lt; literally") == "/draft new typed &lt; literally");
+  CHECK(line("/draft", "new &quot;as typed&quot; \"quotes\"") == "/draft new &quot;as typed&quot; \"quotes\"");
+}
+
 TEST_CASE("an Approve click is /approve D-n@R, answered through response_url", "[slack][codec]") {
   auto r = as<run_command>(interpret(envelope_of(block_actions_envelope(approve_action, "D-12@3"))));
   CHECK(r.line == "/approve D-12@3");
@@ -310,6 +346,13 @@ TEST_CASE("the Reject modal's submission is /reject D-n@R REASON for the card's 
             .line == "/reject D-1@1 line 1\nline 2");
   CHECK(as<run_command>(interpret(envelope_of(view_submission_envelope("D-1@1|C1", "-- typo in hashtag"))))
             .line == "/reject D-1@1 -- -- typo in hashtag");
+
+  // The reason comes escaped like slash-command text and is decoded the same way.
+  CHECK(as<run_command>(interpret(envelope_of(view_submission_envelope(
+                            "D-1@1|C1", " claims &lt;unproven&gt; &amp; &quot;rushed&quot;\n"))))
+            .line == "/reject D-1@1 claims <unproven> & &quot;rushed&quot;");
+  CHECK(as<run_command>(interpret(envelope_of(view_submission_envelope("D-1@1|C1", "&amp;lt;"))))
+            .line == "/reject D-1@1 &lt;");
 }
 
 TEST_CASE("a modal without a reason is answered with a field error", "[slack][codec]") {
@@ -354,14 +397,40 @@ TEST_CASE("acks and ack payloads have Slack's shape", "[slack][codec]") {
 
 // ---- Block Kit ----------------------------------------------------------------
 
-TEST_CASE("mrkdwn escaping, plain posts keep mentions", "[slack][codec]") {
+TEST_CASE("replies in the ack and through response_url are escaped exactly once", "[slack][codec]") {
+  // As a handler wrote it, quoting what a person typed (a literal "&amp;" included).
+  const std::string reply = "D-1: margins < 5% & rising, <@U01BOB> <!channel> &amp; x > y";
+  const std::string once = "D-1: margins &lt; 5% &amp; rising, &lt;@U01BOB&gt; &lt;!channel&gt; &amp;amp; x &gt; y";
+  auto ack = ephemeral_reply(reply);
+  CHECK(json::value(ack) == json::value(json::object{{"text", once}, {"response_type", "ephemeral"}}));
+  CHECK(js(encode_ack("e-3", &ack)).at("payload").at("text").as_string() == once);
+  CHECK(json::value(response_url_reply(reply)) ==
+        json::value(json::object{{"text", once}, {"response_type", "ephemeral"}, {"replace_original", false}}));
+  // What Slack shows (its decoding of the three entities) is the reply as written.
+  CHECK(unescape_mrkdwn(once) == reply);
+}
+
+TEST_CASE("mrkdwn escaping, and only mentions the bot renders stay mentions", "[slack][codec]") {
   CHECK(escape_mrkdwn("a & b <c> >d") == "a &amp; b &lt;c&gt; &gt;d");
   CHECK(escape_mrkdwn("<@U123>") == "&lt;@U123&gt;");
+  CHECK(escape_mrkdwn("&amp; &lt;") == "&amp;amp; &amp;lt;");
+  // A plain post escapes every '<': a mention typed into a title is text.
   auto text = [](std::string_view t) { return std::string(plain_message(t).at("text").as_string()); };
-  CHECK(text("Paging <@U01BOB> and <@W0CAROL9>: E-3 <sev1> & more") ==
-        "Paging <@U01BOB> and <@W0CAROL9>: E-3 &lt;sev1&gt; &amp; more");
-  CHECK(text("<@u1> <@> <@U1 <@U1|bob> <!channel> <#C1> <@U1>>") ==
-        "&lt;@u1&gt; &lt;@&gt; &lt;@U1 &lt;@U1|bob&gt; &lt;!channel&gt; &lt;#C1&gt; <@U1>&gt;");
+  CHECK(text("Paging <@U01BOB>: E-3 <sev1> & more") == "Paging &lt;@U01BOB&gt;: E-3 &lt;sev1&gt; &amp; more");
+  CHECK(text("<@U1|bob> <!channel> <#C1>") == "&lt;@U1|bob&gt; &lt;!channel&gt; &lt;#C1&gt;");
+
+  // render_mentions escapes the text and puts in the mentions of listed people.
+  conf::config cfg;
+  cfg.people = {{"bob", "Bob", {}, "U01BOB", "", ""}, {"carol", "Carol", {}, "W0CAROL9", "", ""},
+                {"dave", "Dave", {}, "", "", ""}};
+  auto page = render_mentions("E-3 [sev1] fast: printer <on> fire & <@U0EVE>\nPaging @bob @carol @dave.",
+                              {"bob", "carol", "dave"}, cfg);
+  CHECK(page == "E-3 [sev1] fast: printer &lt;on&gt; fire &amp; &lt;@U0EVE&gt;\nPaging <@U01BOB> <@W0CAROL9> @dave.");
+  CHECK(std::string(mrkdwn_message(page).at("text").as_string()) == page);
+  // Only listed people, only whole tokens; text around them is escaped once.
+  CHECK(render_mentions("@bob & @bobby <x> @carol", {"bob"}, cfg) == "<@U01BOB> &amp; @bobby &lt;x&gt; @carol");
+  CHECK(render_mentions("&amp;@bob&lt;", {"bob"}, cfg) == "&amp;amp;<@U01BOB>&amp;lt;");
+  CHECK(render_mentions("", {"bob"}, cfg).empty());
 }
 
 TEST_CASE("cut_text counts code points and never splits UTF-8", "[slack][codec]") {
@@ -394,7 +463,8 @@ TEST_CASE("plain posts are cut to Slack's message limit without splitting an ent
   auto text = std::string(plain_message(std::string(50000, '&')).at("text").as_string());
   CHECK(code_points(text) <= message_text_max);
   CHECK(text.ends_with("&amp;… (cut)"));
-  auto mentions = std::string(plain_message(std::string(39990, 'x') + "<@U0123456789>").at("text").as_string());
+  // A mention the cut would split is left out whole.
+  auto mentions = std::string(mrkdwn_message(std::string(39990, 'x') + "<@U0123456789>").at("text").as_string());
   CHECK(mentions == std::string(39990, 'x') + "… (cut)");
 }
 

@@ -49,36 +49,6 @@ std::string cut(std::string_view text, std::size_t max_chars, std::string_view d
   return std::string(keep) + ptr;
 }
 
-// Length of a `<@U123>` mention at the start of `s`, or 0.
-std::size_t mention_at(std::string_view s) {
-  if (!s.starts_with("<@")) return 0;
-  std::size_t i = 2;
-  while (i < s.size() && ((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9'))) ++i;
-  return i > 2 && i < s.size() && s[i] == '>' ? i + 1 : 0;
-}
-
-std::string escape(std::string_view text, bool keep_mentions) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (c == '<' && keep_mentions) {
-      if (auto n = mention_at(text.substr(i))) {
-        out.append(text.substr(i, n));
-        i += n - 1;
-        continue;
-      }
-    }
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      default: out.push_back(c);
-    }
-  }
-  return out;
-}
-
 json::object plain_text(std::string_view text) { return {{"type", "plain_text"}, {"text", text}}; }
 
 // verbatim: Slack leaves URLs and names as written (no auto-linking), which
@@ -119,7 +89,21 @@ card_parts split_card(std::string_view text) {
 
 }  // namespace
 
-std::string escape_mrkdwn(std::string_view text) { return escape(text, false); }
+// Every '&', '<' and '>': mentions are put in afterwards, where signoff means
+// them (render_mentions), never read back out of text.
+std::string escape_mrkdwn(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      default: out.push_back(c);
+    }
+  }
+  return out;
+}
 
 std::string cut_text(std::string_view text, std::size_t max_chars, std::string_view draft_id) {
   return cut(text, max_chars, draft_id, false);
@@ -152,8 +136,10 @@ json::object card_message(std::string_view card_text, std::string_view draft_id,
   return {{"text", cut(head, section_text_max, draft_id, true)}, {"blocks", std::move(blocks)}};
 }
 
-json::object plain_message(std::string_view text) {
-  return {{"text", cut(escape(text, true), message_text_max, {}, true)}};
+json::object plain_message(std::string_view text) { return mrkdwn_message(escape_mrkdwn(text)); }
+
+json::object mrkdwn_message(std::string_view mrkdwn) {
+  return {{"text", cut(mrkdwn, message_text_max, {}, true)}};
 }
 
 json::object reject_modal(std::string_view trigger_id, std::string_view draft_id, std::int64_t rev,

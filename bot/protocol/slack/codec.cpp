@@ -127,7 +127,7 @@ origin interactive_origin(const json::object& p) {
 intent slash_command(const json::object& p) {
   auto command = string_at(&p, "command");
   if (command.empty()) return ignore_envelope{"slash_commands payload without a command"};
-  auto text = string_at(&p, "text");
+  auto text = unescape_mrkdwn(string_at(&p, "text"));
   run_command r;
   r.from = {string_at(&p, "team_id"), string_at(&p, "channel_id"), string_at(&p, "user_id")};
   r.line = text.empty() ? command : command + " " + text;
@@ -173,7 +173,8 @@ intent view_submission(const json::object& p) {
   values = values ? object_at(*values, "values") : nullptr;
   const json::object* block = values ? object_at(*values, reason_block) : nullptr;
   // An empty input comes back as "value": null; string_at reads it as "".
-  auto reason = std::string(trim_ws(string_at(block ? object_at(*block, reason_input) : nullptr, "value")));
+  auto value = unescape_mrkdwn(string_at(block ? object_at(*block, reason_input) : nullptr, "value"));
+  auto reason = std::string(trim_ws(value));
   if (reason.empty()) return modal_error{std::string(reason_block), "A reason is required."};
   run_command r;
   r.from = interactive_origin(p);
@@ -221,6 +222,28 @@ std::optional<reject_target> parse_reject_metadata(std::string_view s) {
 
 }  // namespace detail
 
+std::string unescape_mrkdwn(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '&') {
+      auto rest = text.substr(i);
+      if (rest.starts_with("&amp;")) {
+        out.push_back('&');
+        i += 4;
+        continue;
+      }
+      if (rest.starts_with("&lt;") || rest.starts_with("&gt;")) {
+        out.push_back(rest[1] == 'l' ? '<' : '>');
+        i += 3;
+        continue;
+      }
+    }
+    out.push_back(text[i]);
+  }
+  return out;
+}
+
 std::variant<frame, decode_error> decode_frame(std::string_view text) {
   boost::system::error_code ec;
   json::parse_options opt;
@@ -266,6 +289,12 @@ json::object ephemeral_reply(std::string_view text) {
   // Escaped and cut like any post: a reply may quote user text such as "<!channel>".
   json::object o = plain_message(text);
   o["response_type"] = "ephemeral";
+  return o;
+}
+
+json::object response_url_reply(std::string_view text) {
+  json::object o = ephemeral_reply(text);
+  o["replace_original"] = false;
   return o;
 }
 

@@ -80,6 +80,8 @@ struct ignore_envelope {
 };
 using intent = std::variant<run_command, open_reject_modal, modal_error, ignore_envelope>;
 // slash_commands -> run_command (command + " " + text, ephemeral ack);
+// the text and the modal's reason are decoded (unescape_mrkdwn) first, so
+// the line holds what the person typed;
 // block_actions on our Approve button -> run_command "/approve D-n@R"
 // (answered through response_url), on Reject -> open_reject_modal;
 // view_submission of our modal -> run_command "/reject D-n@R REASON" for the
@@ -87,8 +89,11 @@ using intent = std::variant<run_command, open_reject_modal, modal_error, ignore_
 // anything else (events_api, foreign buttons, malformed values) -> ignore.
 intent interpret(const envelope& e);
 
-// Ack payloads.
-boost::json::object ephemeral_reply(std::string_view text);        // slash command ack payload
+// Replies to one person, escaped once (plain_message): the slash command
+// ack payload, and the body POSTed to a response_url (also ephemeral, and
+// never replacing the message that carried the button).
+boost::json::object ephemeral_reply(std::string_view text);
+boost::json::object response_url_reply(std::string_view text);
 boost::json::object modal_errors(const modal_error& e);            // view_submission errors
 
 // ---- Block Kit -------------------------------------------------------------
@@ -103,8 +108,15 @@ inline constexpr std::string_view reason_input = "reason_input";
 inline constexpr std::size_t section_text_max = 3000;
 inline constexpr std::size_t message_text_max = 40000;
 
-// Escapes &, < and > as Slack's mrkdwn requires.
+// Escapes &, < and > as Slack's mrkdwn requires (every one of them: text
+// escaped this way holds no markup at all).
 std::string escape_mrkdwn(std::string_view text);
+// What the person typed, from text Slack sends escaped (slash-command text,
+// input values: api.slack.com/reference/surfaces/formatting#escaping):
+// "&amp;", "&lt;" and "&gt;" become '&', '<' and '>' in one left-to-right
+// pass (so "&amp;lt;" is "&lt;"); every other entity ("&quot;", "&#60;") and
+// any other '&' stay as they are. The inverse of escape_mrkdwn.
+std::string unescape_mrkdwn(std::string_view text);
 // `text` cut to at most `max_chars` code points (never inside a UTF-8
 // sequence), with "… (cut: /draft show D-n for the full text)" when cut.
 std::string cut_text(std::string_view text, std::size_t max_chars, std::string_view draft_id);
@@ -119,9 +131,14 @@ std::string cut_text(std::string_view text, std::size_t max_chars, std::string_v
 // / chat.update arguments.
 boost::json::object card_message(std::string_view card_text, std::string_view draft_id,
                                  std::optional<std::int64_t> approve_rev);
-// A plain post (statement, page, notice): {"text": escaped, cut to Slack's limit}.
-// Mentions of people already in the text as <@U…> are kept.
+// A plain post or reply: {"text": escaped, cut to Slack's limit}. All of
+// the text is escaped, a "<@U…>" in it too: text from people is shown as
+// typed and never turns into a mention.
 boost::json::object plain_message(std::string_view text);
+// The same for text that is mrkdwn already (render_mentions' output: escaped
+// text with the mentions signoff put in): only cut, never splitting an
+// entity or a mention.
+boost::json::object mrkdwn_message(std::string_view mrkdwn);
 // The Reject modal for views.open: {"trigger_id":…, "view":{…}}. Its
 // private_metadata is "D-n@R|CHANNEL" (read back by interpret); the reason
 // input's max_length is min(max_reason, 3000), Slack's ceiling.

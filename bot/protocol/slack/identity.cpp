@@ -24,6 +24,7 @@ std::string render_mentions(std::string_view text, const std::vector<std::string
                             const conf::config& cfg) {
   std::string out;
   out.reserve(text.size() + 16);
+  std::size_t plain = 0;  // start of the text not written out yet
   std::size_t i = 0;
   while (i < text.size()) {
     if (text[i] == '@' && (i == 0 || !id_char(text[i - 1]))) {
@@ -37,13 +38,15 @@ std::string render_mentions(std::string_view text, const std::vector<std::string
       for (const auto& listed : people)
         if (listed == id) p = cfg.find_person(id);
       if (p && !p->slack.empty()) {
+        out += escape_mrkdwn(text.substr(plain, i - plain));
         out += "<@" + p->slack + ">";
-        i = end;
+        i = plain = end;
         continue;
       }
     }
-    out += text[i++];
+    ++i;
   }
+  out += escape_mrkdwn(text.substr(plain));
   return out;
 }
 

@@ -14,9 +14,12 @@ namespace signoff::slack {
 // the user, or none (audited as `unknown:<user_id>`, SPEC "Audit store").
 actor actor_for(const origin& from, const conf::config& cfg, std::string_view envelope_id);
 
-// Replaces each "@id" of a listed person who has a Slack ID with a Slack
-// mention "<@U…>", so the paged people are notified. Only whole tokens are
-// replaced ("@bob" but not "@bobby"); people without a Slack ID keep "@id".
+// Slack mrkdwn for a post that pages people: the text escaped
+// (escape_mrkdwn), with each "@id" of a listed person who has a Slack ID
+// replaced by a mention "<@U…>", so the paged people are notified. Only
+// whole tokens are replaced ("@bob" but not "@bobby"); people without a Slack
+// ID keep "@id". These are the only mentions: a "<@U…>" in the text itself
+// is escaped like any other text. Send it with mrkdwn_message.
 std::string render_mentions(std::string_view text, const std::vector<std::string>& people,
                             const conf::config& cfg);
 
