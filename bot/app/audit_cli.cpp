@@ -29,6 +29,8 @@ constexpr std::string_view usage_text =
     "       signoff audit export --db FILE --format jsonl|csv [--since T]\n"
     "T is an RFC 3339 time (2026-11-22T14:03:07Z) or a duration back from now (30s, 15m, 2h, 7d).\n"
     "query lists newest first (table by default); export streams every column, oldest first.\n"
+    "verify checks the hash chain, that action, outcome and platform hold SPEC's values, and that\n"
+    "the append-only triggers are in place; it exits 1 naming the first bad seq or trigger.\n"
     "The database is opened read-only and never created.\n";
 
 struct usage_error : std::runtime_error {
@@ -269,7 +271,12 @@ int cmd_verify(const option_map& o, std::ostream& out, std::ostream& err) {
   if (!res.ok) {
     out << fmt::format("audit verify: {} records read in {:.3f} s ({:.0f} records/s)\n",
                        res.records, secs, rate);
-    err << fmt::format("audit verify: FAILED at seq {}: {}\n", res.first_bad_seq, res.problem);
+    if (res.first_bad_seq != 0)
+      err << fmt::format("audit verify: FAILED at seq {}: {}\n", res.first_bad_seq, res.problem);
+    else
+      out << fmt::format("the hash chain holds through seq {}, hash {}\n", res.records,
+                         res.records > 0 ? res.last_hash : "-");
+    for (const auto& p : res.schema_problems) err << "audit verify: FAILED: " << p << '\n';
     return 1;
   }
   out << fmt::format("audit verify: OK, {} records checked in {:.3f} s ({:.0f} records/s)\n",

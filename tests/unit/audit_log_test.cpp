@@ -457,11 +457,153 @@ TEST_CASE("verify cannot see records cut off the end (documented limit)", "[audi
   const auto before = audit::verify(*d);
   d->exec("DROP TRIGGER audit_log_no_delete");
   d->exec("DELETE FROM audit_log WHERE seq > 7");
+  // Whoever can drop the trigger can put it back: verify's trigger check
+  // shows the schema as it is now, not its history.
+  d->exec("CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log\n"
+          "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: DELETE refused'); END");
   const auto after = audit::verify(*d);
   // The shorter chain is valid: only a head kept elsewhere reveals the cut.
   CHECK(after.ok);
   CHECK(after.records == 7);
   CHECK(after.last_hash != before.last_hash);
+}
+
+// A record a forger (or a buggy writer) appends with SPEC's hash, so that
+// only the vocabulary checks can catch it: seq 6 after fill(5).
+std::vector<std::string> forged_after_five(sql::db& d) {
+  const auto last = raw_rows(d).back();
+  return {"6", "2026-11-22T11:00:00.000Z", "slack", "T01", "C01", "mallory", "draft.approve", "D-1",
+          "1", "ok", R"({"raw":"/approve D-1"})", last[12]};
+}
+
+TEST_CASE("verify refuses an action, outcome or platform that SPEC does not list", "[audit][chain]") {
+  struct bad_value {
+    std::size_t field;  // index in the hashed fields
+    const char* value;
+    const char* problem;
+  };
+  const bad_value cases[] = {
+      {6, "draft.aprove", "action 'draft.aprove' is not one of SPEC's actions"},
+      {6, "Draft.approve", "action 'Draft.approve'"},
+      {6, "draft.approve ", "action 'draft.approve '"},
+      {6, "", "action ''"},
+      {9, "okay", "outcome 'okay' is not one of ok, denied, invalid, error"},
+      {9, "OK", "outcome 'OK'"},
+      {2, "irc", "platform 'irc' is not one of slack, discord, mattermost, shell, console, system"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.value);
+    temp_dir t;
+    const auto path = t.file("a.db");
+    auto d = open_store(path);
+    fill(*d, 5);
+    auto forged = forged_after_five(*d);
+    forged[c.field] = c.value;
+    insert_raw(*d, forged);  // a correct hash: the chain itself holds
+    auto res = audit::verify(*d);
+    CHECK_FALSE(res.ok);
+    CHECK(res.first_bad_seq == 6);
+    CHECK_THAT(res.problem, Catch::Contains(c.problem));
+
+    d.reset();
+    auto cli = run_cli({"verify", "--db", path});
+    CHECK(cli.code == 1);
+    CHECK_THAT(cli.err, Catch::Contains("audit verify: FAILED at seq 6: "));
+    CHECK_THAT(cli.err, Catch::Contains(c.problem));
+    CHECK_FALSE(cli.out.find("OK") != std::string::npos);
+  }
+}
+
+TEST_CASE("verify accepts every action, outcome and platform SPEC lists", "[audit][chain]") {
+  temp_dir t;
+  auto d = open_store(t.file("a.db"));
+  const char* actions[] = {
+      "draft.new", "draft.edit", "draft.show", "draft.list", "draft.withdraw", "draft.approve",
+      "draft.reject", "draft.cleared", "crisis.start", "crisis.end", "crisis.status", "hold.list",
+      "hold.show", "hold.issue", "escalation.open", "escalation.ack", "escalation.resolve",
+      "escalation.list", "escalation.level", "audit.query", "audit.console", "help", "handover",
+      "command.invalid", "config.load", "config.reload", "post.sent", "post.failed", "draft.remind",
+      "audit.checkpoint", "console.login", "console.export"};
+  const char* outcomes[] = {"ok", "denied", "invalid", "error"};
+  const char* platforms[] = {"slack", "discord", "mattermost", "shell", "console", "system"};
+  int i = 0;
+  for (const char* a : actions) {
+    auto e = make_entry("alice", a, "", std::nullopt);
+    e.outcome = outcomes[i % 4];
+    e.platform = platforms[i % 6];
+    audit::append(*d, e, t0 + minutes{i++});
+  }
+  auto res = audit::verify(*d);
+  CHECK(res.ok);
+  CHECK(res.records == 32);
+  CHECK(res.problem.empty());
+}
+
+TEST_CASE("verify fails when an append-only trigger is gone or altered", "[audit][chain]") {
+  temp_dir t;
+  const auto path = t.file("a.db");
+  auto d = open_store(path);
+  fill(*d, 5);
+  std::string trigger, problem;
+  SECTION("audit_log_no_update dropped") {
+    d->exec("DROP TRIGGER audit_log_no_update");
+    trigger = "audit_log_no_update";
+    problem = "trigger audit_log_no_update is missing: audit_log no longer refuses UPDATE";
+  }
+  SECTION("audit_log_no_delete dropped") {
+    d->exec("DROP TRIGGER audit_log_no_delete");
+    trigger = "audit_log_no_delete";
+    problem = "trigger audit_log_no_delete is missing: audit_log no longer refuses DELETE";
+  }
+  SECTION("audit_log_no_update re-created so that it never fires") {
+    d->exec("DROP TRIGGER audit_log_no_update");
+    d->exec("CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log WHEN 0\n"
+            "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: UPDATE refused'); END");
+    trigger = "audit_log_no_update";
+    problem = "trigger audit_log_no_update is not the schema's";
+  }
+  SECTION("audit_log_no_delete re-created to ignore instead of refuse") {
+    d->exec("DROP TRIGGER audit_log_no_delete");
+    d->exec("CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log\n"
+            "BEGIN SELECT RAISE(IGNORE); END");
+    trigger = "audit_log_no_delete";
+    problem = "trigger audit_log_no_delete is not the schema's";
+  }
+  SECTION("audit_log_no_update moved to another table") {
+    d->exec("DROP TRIGGER audit_log_no_update");
+    d->exec("CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON drafts\n"
+            "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: UPDATE refused'); END");
+    trigger = "audit_log_no_update";
+    problem = "trigger audit_log_no_update is on table 'drafts', not audit_log";
+  }
+  // The chain itself holds: only the trigger check can fail it.
+  auto res = audit::verify(*d);
+  CHECK_FALSE(res.ok);
+  CHECK(res.first_bad_seq == 0);
+  CHECK(res.records == 5);
+
+  d.reset();
+  auto cli = run_cli({"verify", "--db", path});
+  CHECK(cli.code == 1);
+  CHECK_THAT(cli.err, Catch::Contains("audit verify: FAILED: " + problem));
+  CHECK_THAT(cli.err, Catch::Contains(trigger));
+  CHECK_THAT(cli.out, Catch::Contains("the hash chain holds through seq 5"));
+  CHECK_FALSE(cli.out.find("OK") != std::string::npos);
+}
+
+TEST_CASE("verify accepts the triggers written with other layout and letter case", "[audit][chain]") {
+  temp_dir t;
+  auto d = open_store(t.file("a.db"));
+  fill(*d, 3);
+  d->exec("DROP TRIGGER audit_log_no_update");
+  d->exec("create trigger AUDIT_LOG_NO_UPDATE before update on Audit_Log begin\n"
+          "  select raise ( abort ,\t'audit_log is append-only: UPDATE refused' ) ;\nend");
+  CHECK(audit::verify(*d).ok);
+  // The message is a literal: its case counts.
+  d->exec("DROP TRIGGER audit_log_no_update");
+  d->exec("CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log\n"
+          "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: update refused'); END");
+  CHECK_FALSE(audit::verify(*d).ok);
 }
 
 // ----------------------------------------------------------------- query ---
@@ -576,6 +718,7 @@ TEST_CASE("audit CLI verify: exit status and messages", "[audit]") {
   auto bad = run_cli({"verify", "--db", path});
   CHECK(bad.code == 1);
   CHECK_THAT(bad.err, Catch::StartsWith("audit verify: FAILED at seq 3: hash does not match"));
+  CHECK_THAT(bad.err, Catch::Contains("\naudit verify: FAILED: trigger audit_log_no_update is missing"));
   CHECK_THAT(bad.out, Catch::Contains("3 records read"));
 }
 
