@@ -4,7 +4,6 @@
 
 #include <charconv>
 #include <chrono>
-#include <filesystem>
 #include <map>
 #include <memory>
 #include <ostream>
@@ -14,10 +13,10 @@
 
 #include <fmt/format.h>
 
+#include "bot/app/audit_open.hpp"
 #include "bot/core/text.hpp"
 #include "bot/core/time.hpp"
 #include "storage/audit_log.hpp"
-#include "storage/sqlite.hpp"
 
 namespace signoff::app {
 namespace {
@@ -31,7 +30,10 @@ constexpr std::string_view usage_text =
     "query lists newest first (table by default); export streams every column, oldest first.\n"
     "verify checks the hash chain, that action, outcome and platform hold SPEC's values, and that\n"
     "the append-only triggers are in place; it exits 1 naming the first bad seq or trigger.\n"
-    "The database is opened read-only and never created.\n";
+
+    "The database is opened read-only and never created, and no file is created beside it: with\n"
+    "no -wal/-shm/-journal beside it, it is read as immutable; a -wal that cannot be read in\n"
+    "place is read from a private copy in $TMPDIR, removed afterwards (a note on stderr says so).\n";
 
 struct usage_error : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -82,20 +84,19 @@ std::optional<time_point> time_option(const option_map& o, std::string_view name
                     without_controls(it->second) + "'");
 }
 
-// SQLite would create a missing file (or open an empty temporary database
-// for ""), and an auditor's typo must not leave a stray database behind: a
-// path that does not exist is refused before SQLite sees it. `file:` URIs go
-// to SQLite, whose read-only flag still forbids creating anything.
-std::unique_ptr<sql::db> open_read_only(const std::string& path) {
-  if (!path.starts_with("file:")) {
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(path, ec))
-      throw sql::store_error(SQLITE_CANTOPEN, "no database file at " + without_controls(path));
+// How the database is opened without writing beside it: bot/app/audit_open.hpp.
+std::unique_ptr<evidence_db> open_read_only(const std::string& path, std::ostream& err) {
+  return evidence_db::open(path, err);
+}
+
+// After the reading: an immutable read of a file that changed meanwhile is
+// refused (exit 2), whatever was printed.
+int unchanged_or_fail(const evidence_db& ev, std::ostream& err) {
+  if (auto why = ev.changed()) {
+    err << "signoff audit: " << *why << '\n';
+    return 2;
   }
-  auto d = std::make_unique<sql::db>(path, sql::db::options{.read_only = true, .create = false});
-  // The bot may be checkpointing; wait for it rather than fail at once.
-  sqlite3_busy_timeout(d->handle(), 5000);
-  return d;
+  return 0;
 }
 
 // --- output formats: one function per format, shared by query and export ---
@@ -199,7 +200,7 @@ void put_table(std::ostream& out, const std::vector<audit::record>& rows) {
 
 // --- subcommands ---
 
-int cmd_query(const option_map& o, std::ostream& out, time_point now) {
+int cmd_query(const option_map& o, std::ostream& out, std::ostream& err, time_point now) {
   audit::filter f;
   f.subject = get(o, "subject");
   f.actor = get(o, "actor");
@@ -219,8 +220,8 @@ int cmd_query(const option_map& o, std::ostream& out, time_point now) {
     throw usage_error("--format: expected table, csv or json");
   const std::string path = require(o, "db");
 
-  auto db = open_read_only(path);
-  auto& d = *db;
+  auto ev = open_read_only(path, err);
+  auto& d = ev->db();
   if (format == "table") {
     put_table(out, audit::query(d, f));
   } else if (format == "csv") {
@@ -235,10 +236,11 @@ int cmd_query(const option_map& o, std::ostream& out, time_point now) {
     });
     out << (std::string_view(sep) == "[\n" ? "[]\n" : "\n]\n");
   }
-  return 0;
+  out.flush();
+  return unchanged_or_fail(*ev, err);
 }
 
-int cmd_export(const option_map& o, std::ostream& out, time_point now) {
+int cmd_export(const option_map& o, std::ostream& out, std::ostream& err, time_point now) {
   const std::string format = require(o, "format");
   if (format != "jsonl" && format != "csv") throw usage_error("--format: expected jsonl or csv");
   audit::filter f;
@@ -246,8 +248,8 @@ int cmd_export(const option_map& o, std::ostream& out, time_point now) {
   f.newest_first = false;
   const std::string path = require(o, "db");
 
-  auto db = open_read_only(path);
-  auto& d = *db;
+  auto ev = open_read_only(path, err);
+  auto& d = ev->db();
   if (format == "csv") {
     out << csv_header << "\r\n";
     audit::for_each(d, f, [&](const audit::record& r) { put_csv_row(out, r); });
@@ -257,17 +259,20 @@ int cmd_export(const option_map& o, std::ostream& out, time_point now) {
     });
   }
   out.flush();
-  return 0;
+  return unchanged_or_fail(*ev, err);
 }
 
 int cmd_verify(const option_map& o, std::ostream& out, std::ostream& err) {
   const std::string path = require(o, "db");
-  auto db = open_read_only(path);
-  auto& d = *db;
+  auto ev = open_read_only(path, err);
+  auto& d = ev->db();
   const auto start = std::chrono::steady_clock::now();
   const auto res = audit::verify(d);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double rate = secs > 0 ? static_cast<double>(res.records) / secs : 0.0;
+  // Before any verdict: a verdict on a file that changed under an immutable
+  // read is no verdict.
+  if (int rc = unchanged_or_fail(*ev, err)) return rc;
   if (!res.ok) {
     out << fmt::format("audit verify: {} records read in {:.3f} s ({:.0f} records/s)\n",
                        res.records, secs, rate);
@@ -302,9 +307,9 @@ int run_audit_cli(const std::vector<std::string>& args, std::ostream& out, std::
     if (sub == "query")
       return cmd_query(parse_options(args, {"db", "subject", "actor", "action", "since", "until",
                                             "limit", "format"}),
-                       out, now);
+                       out, err, now);
     if (sub == "verify") return cmd_verify(parse_options(args, {"db"}), out, err);
-    if (sub == "export") return cmd_export(parse_options(args, {"db", "format", "since"}), out, now);
+    if (sub == "export") return cmd_export(parse_options(args, {"db", "format", "since"}), out, err, now);
     throw usage_error(sub.empty() ? "missing subcommand"
                                   : "unknown subcommand '" + without_controls(sub) + "'");
   } catch (const usage_error& e) {

@@ -7,6 +7,7 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "bot/app/audit_cli.hpp"
+#include "bot/app/audit_open.hpp"
 #include "bot/core/time.hpp"
 #include "storage/audit_log.hpp"
 #include "storage/schema.hpp"
@@ -708,7 +710,10 @@ TEST_CASE("audit CLI verify: exit status and messages", "[audit]") {
   CHECK_THAT(ok.out, Catch::Contains("records/s"));
   CHECK_THAT(ok.out, Catch::Contains("last record: seq 6, hash "));
   CHECK_THAT(ok.out, Catch::Contains("removed from the end"));
-  CHECK(ok.err.empty());
+  // A closed database: read as immutable, said in one note line.
+  CHECK_THAT(ok.err, Catch::StartsWith("signoff audit: note: no -wal, -shm or -journal file beside"));
+  CHECK_THAT(ok.err, Catch::Contains("immutable"));
+  CHECK(std::count(ok.err.begin(), ok.err.end(), '\n') == 1);
 
   {
     sql::db w(path);
@@ -717,7 +722,7 @@ TEST_CASE("audit CLI verify: exit status and messages", "[audit]") {
   }
   auto bad = run_cli({"verify", "--db", path});
   CHECK(bad.code == 1);
-  CHECK_THAT(bad.err, Catch::StartsWith("audit verify: FAILED at seq 3: hash does not match"));
+  CHECK_THAT(bad.err, Catch::Contains("\naudit verify: FAILED at seq 3: hash does not match"));
   CHECK_THAT(bad.err, Catch::Contains("\naudit verify: FAILED: trigger audit_log_no_update is missing"));
   CHECK_THAT(bad.out, Catch::Contains("3 records read"));
 }
@@ -895,6 +900,71 @@ TEST_CASE("audit CLI export round-trips every column", "[audit]") {
     CHECK(rows[1][0] == "2");
     CHECK(rows[4][0] == "5");
   }
+}
+
+TEST_CASE("audit CLI reads a database whose path needs escaping in a URI", "[audit]") {
+  temp_dir t;
+  fs::create_directory(t.path() / "odd ?#%&=;dir é");
+  const auto path = (t.path() / "odd ?#%&=;dir é" / "a%20b?c#d.db").string();
+  {
+    auto d = open_store(path);
+    fill(*d, 4);
+  }
+  auto r = run_cli({"verify", "--db", path});
+  INFO(r.err);
+  CHECK(r.code == 0);
+  CHECK_THAT(r.out, Catch::Contains("OK, 4 records"));
+  CHECK_THAT(r.err, Catch::Contains("immutable"));
+  // Nothing created anywhere: not beside it, not under a decoded name.
+  CHECK(std::distance(fs::directory_iterator(t.path()), fs::directory_iterator{}) == 1);
+  CHECK(std::distance(fs::directory_iterator(t.path() / "odd ?#%&=;dir é"), fs::directory_iterator{}) == 1);
+}
+
+TEST_CASE("an immutable read refuses a file that a writer changed meanwhile", "[audit]") {
+  temp_dir t;
+  const auto path = sample_db(t);
+  std::ostringstream notes;
+  auto ev = app::evidence_db::open(path, notes);
+  REQUIRE(ev->mode() == app::evidence_db::how::immutable);
+  CHECK_THAT(notes.str(), Catch::Contains("immutable"));
+  CHECK(audit::verify(ev->db()).ok);
+  CHECK_FALSE(ev->changed());
+  {
+    // A writer opens it after the check, appends, and checkpoints at close.
+    auto w = open_store(path);
+    fill(*w, 2);
+  }
+  const auto why = ev->changed();
+  REQUIRE(why);
+  CHECK_THAT(*why, Catch::Contains("changed while it was read"));
+}
+
+TEST_CASE("audit CLI reads a -wal left without its -shm through a private copy", "[audit]") {
+  temp_dir t, tmp;
+  const auto live = t.file("live.db");
+  auto writer = open_store(live);
+  fill(*writer, 12);
+  // An evidence copy taken with the files as they were (main file, then -wal).
+  temp_dir evidence;
+  const auto db = evidence.file("evidence.db");
+  fs::copy_file(live, db);
+  fs::copy_file(live + "-wal", db + "-wal");
+  writer.reset();
+  const char* old_tmpdir = std::getenv("TMPDIR");
+  const std::string saved = old_tmpdir ? old_tmpdir : "";
+  ::setenv("TMPDIR", tmp.path().c_str(), 1);
+  auto r = run_cli({"verify", "--db", db});
+  if (old_tmpdir)
+    ::setenv("TMPDIR", saved.c_str(), 1);
+  else
+    ::unsetenv("TMPDIR");
+  INFO(r.err);
+  CHECK(r.code == 0);
+  CHECK_THAT(r.out, Catch::Contains("OK, 12 records"));  // the records in the -wal count
+  CHECK_THAT(r.err, Catch::Contains("-wal file but no -shm"));
+  CHECK_THAT(r.err, Catch::Contains("private copy"));
+  CHECK_FALSE(fs::exists(db + "-shm"));
+  CHECK(fs::is_empty(tmp.path()));  // the private copy is gone
 }
 
 TEST_CASE("audit CLI: usage errors exit 2 with a usage message", "[audit]") {
