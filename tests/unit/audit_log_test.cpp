@@ -902,6 +902,95 @@ TEST_CASE("audit CLI export round-trips every column", "[audit]") {
   }
 }
 
+TEST_CASE("audit CLI --csv-safe defuses formula-like fields, default CSV stays byte-exact", "[audit]") {
+  temp_dir t;
+  const auto path = t.file("csv.db");
+  {
+    auto d = open_store(path);
+    // Fields a spreadsheet would run as formulas. Columns other than detail
+    // cannot hold TAB or CR (append replaces control bytes), detail can.
+    auto e = make_entry("@attacker", "draft.new", "-2+3", -1, "=HYPERLINK(\"http://x\",\"y\")");
+    e.workspace = "=cmd|' /C calc'!A0";
+    e.channel = "+SUM(1,2)";
+    audit::append(*d, e, t0);
+    audit::append(*d, make_entry("alice", "draft.new", "D-1", 1, "\t=1+2"), t0 + minutes{1});
+    audit::append(*d, make_entry("alice", "draft.new", "D-2", 1, "\r\n@x"), t0 + minutes{2});
+    audit::append(*d, make_entry("alice", "draft.new", "D-3", 1, R"({"raw":"/draft new =1+2"})"),
+                  t0 + minutes{3});
+  }
+  std::vector<audit::record> records;
+  {
+    sql::db ro(path, sql::db::options{.read_only = true});
+    audit::filter f;
+    f.newest_first = false;
+    records = audit::query(ro, f);
+  }
+  REQUIRE(records.size() == 4);
+  auto exact = [](const audit::record& r) {
+    return std::vector<std::string>{std::to_string(r.seq), r.ts, r.platform, r.workspace, r.channel,
+                                    r.actor, r.action, r.subject,
+                                    r.revision ? std::to_string(*r.revision) : "", r.outcome, r.detail,
+                                    r.prev_hash, r.hash};
+  };
+  auto defused = [](std::vector<std::string> row) {
+    for (auto& f : row)
+      if (!f.empty() && std::string_view("=+-@\t\r").find(f.front()) != std::string_view::npos) f.insert(0, 1, '\'');
+    return row;
+  };
+
+  for (const auto& args :
+       {std::vector<std::string>{"export", "--db", path, "--format", "csv"},
+        std::vector<std::string>{"query", "--db", path, "--format", "csv"}}) {
+    CAPTURE(args[0]);
+    const bool newest_first = args[0] == "query";
+    auto plain = run_cli(args);
+    REQUIRE(plain.code == 0);
+    auto with_safe = args;
+    with_safe.push_back("--csv-safe");
+    auto safe = run_cli(with_safe);
+    REQUIRE(safe.code == 0);
+    const auto plain_rows = parse_csv(plain.out), safe_rows = parse_csv(safe.out);
+    REQUIRE(plain_rows.size() == 5);
+    REQUIRE(safe_rows.size() == 5);
+    CHECK(safe_rows[0] == plain_rows[0]);  // the header
+    for (std::size_t i = 1; i < 5; ++i) {
+      CAPTURE(i);
+      const auto& rec = records[newest_first ? 4 - i : i - 1];
+      // Default: every byte as stored, so the hash recomputes from the export.
+      CHECK(plain_rows[i] == exact(rec));
+      CHECK(spec_hash(hashed_fields(plain_rows[i])) == plain_rows[i][12]);
+      // --csv-safe: formula-like fields start with ', the rest as stored.
+      CHECK(safe_rows[i] == defused(exact(rec)));
+    }
+    const auto& first = safe_rows[newest_first ? 4 : 1];
+    CHECK(first[3] == "'=cmd|' /C calc'!A0");
+    CHECK(first[4] == "'+SUM(1,2)");
+    CHECK(first[5] == "'@attacker");
+    CHECK(first[7] == "'-2+3");
+    CHECK(first[8] == "'-1");
+    CHECK(first[10] == "'=HYPERLINK(\"http://x\",\"y\")");
+    CHECK(safe_rows[newest_first ? 3 : 2][10] == "'\t=1+2");
+    CHECK(safe_rows[newest_first ? 2 : 3][10] == "'\r\n@x");
+    CHECK(safe_rows[newest_first ? 1 : 4][10] == R"({"raw":"/draft new =1+2"})");  // not leading
+  }
+
+  // Only with CSV, once, and without a value.
+  for (const auto& args :
+       {std::vector<std::string>{"query", "--db", path, "--csv-safe"},
+        std::vector<std::string>{"query", "--db", path, "--format", "json", "--csv-safe"},
+        std::vector<std::string>{"export", "--db", path, "--format", "jsonl", "--csv-safe"},
+        std::vector<std::string>{"export", "--db", path, "--format", "csv", "--csv-safe", "--csv-safe"},
+        std::vector<std::string>{"export", "--db", path, "--format", "csv", "--csv-safe=yes"},
+        std::vector<std::string>{"verify", "--db", path, "--csv-safe"}}) {
+    CAPTURE(args.back());
+    auto r = run_cli(args);
+    CHECK(r.code == 2);
+    CHECK_THAT(r.err, Catch::Contains("usage: signoff audit"));
+    CHECK(r.out.empty());
+  }
+  CHECK_THAT(run_cli({"--help"}).out, Catch::Contains("--csv-safe"));
+}
+
 TEST_CASE("audit CLI reads a database whose path needs escaping in a URI", "[audit]") {
   temp_dir t;
   fs::create_directory(t.path() / "odd ?#%&=;dir é");
