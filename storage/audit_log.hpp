@@ -34,23 +34,36 @@ std::vector<record> query(sql::db& d, const filter& f);
 void for_each(sql::db& d, const filter& f, const std::function<void(const record&)>& fn);
 
 struct verify_result {
-  bool ok = true;
+  bool ok = true;                // the chain holds AND schema_problems is empty
   std::int64_t records = 0;      // rows checked (through the first bad one)
-  std::int64_t first_bad_seq = 0;  // 0 when ok
+  std::int64_t first_bad_seq = 0;  // 0 when the chain holds (the triggers may still be bad)
   std::string problem;           // what is wrong at first_bad_seq
-  std::string last_hash;         // when ok: hash of the last record ('' when empty)
+  std::string last_hash;         // when the chain holds: hash of the last record ('' when empty)
+  // One line per append-only trigger (audit_log_no_update, audit_log_no_delete)
+  // that is missing, on another table or not the schema's refusing
+  // statement, each naming the trigger. Checked whatever the chain's state.
+  std::vector<std::string> schema_problems;
 };
 
 // Recomputes the whole chain in seq order: seq must run 1,2,3… without gaps,
 // prev_hash must equal the previous hash (64 zeros for seq 1), hash must match
-// chain_hash, ts must not decrease (and be `YYYY-MM-DDTHH:MM:SS.mmmZ`), and no
+// chain_hash, ts must not decrease (and be `YYYY-MM-DDTHH:MM:SS.mmmZ`), no
 // column but detail may hold bytes below 0x20 (that keeps the 0x1F join
-// unambiguous). Stops at the first bad record. Reads in one transaction, so
-// appends by another connection meanwhile are not seen half-way.
+// unambiguous), and action, outcome and platform must be values SPEC lists
+// (storage/audit_values.hpp). Stops at the first bad record. Reads in one
+// transaction, so appends by another connection meanwhile are not seen
+// half-way.
 //
-// Limit: records cut off the END leave a shorter chain that is still valid,
+// Also checks that the append-only triggers exist on audit_log as
+// storage/schema.cpp creates them (their SQL compared after normalising case
+// and whitespace outside string literals); see schema_problems.
+//
+// Limits: records cut off the END leave a shorter chain that is still valid,
 // so verify cannot see them; compare `last_hash` and `records` with a copy
-// kept elsewhere (signed checkpoints are planned to close this gap).
+// kept elsewhere (signed checkpoints are planned to close this gap). The
+// trigger check shows the file's schema now: someone who dropped a trigger,
+// rewrote records and the chain, then re-created the trigger (or wrote with
+// triggers disabled on their own connection) leaves nothing it can see.
 verify_result verify(sql::db& d);
 
 }  // namespace signoff::audit

@@ -18,6 +18,7 @@
 #include "bot/core/time.hpp"
 #include "storage/audit_hash.hpp"
 #include "storage/audit_log.hpp"
+#include "storage/audit_values.hpp"
 
 namespace signoff::audit {
 namespace {
@@ -91,6 +92,126 @@ bool strict_ts(std::string_view ts) {
 
 bool has_controls(std::string_view s) {
   return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; });
+}
+
+// A forged value in a problem message, safe for a terminal and short:
+// printable ASCII as is, other bytes as \xHH, at most `max_shown` bytes.
+std::string shown(std::string_view v, std::size_t max_shown = 64) {
+  std::string out = "'";
+  for (std::size_t i = 0; i < v.size() && i < max_shown; ++i) {
+    const auto c = static_cast<unsigned char>(v[i]);
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out += static_cast<char>(c);
+    } else {
+      static constexpr char hex[] = "0123456789abcdef";
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 0xf];
+    }
+  }
+  out += v.size() > max_shown ? "'..." : "'";
+  return out;
+}
+
+// --- the append-only triggers (SPEC: "triggers refuse UPDATE and DELETE") ---
+
+// As storage/schema.cpp migration 1 creates them. A migration that changes
+// them must change these too (every test that verifies a fresh store fails
+// otherwise).
+struct expected_trigger {
+  std::string_view name, refuses, sql;
+};
+constexpr expected_trigger append_only_triggers[] = {
+    {"audit_log_no_update", "UPDATE",
+     "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log\n"
+     "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: UPDATE refused'); END"},
+    {"audit_log_no_delete", "DELETE",
+     "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log\n"
+     "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: DELETE refused'); END"},
+};
+
+bool word_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         static_cast<unsigned char>(c) >= 0x80;
+}
+
+// A canonical form of a CREATE TRIGGER statement, so that layout does not
+// count but meaning does: outside '...' literals ASCII letters are
+// lowercased (SQL keywords and identifiers ignore case) and whitespace is
+// dropped, except one space between two word characters; literals (the
+// RAISE message) are kept byte for byte. Anything else that differs (a WHEN
+// clause, `UPDATE OF seq`, RAISE(IGNORE), a comment) makes a different form.
+std::string normalised_sql(std::string_view sql) {
+  std::string out;
+  out.reserve(sql.size());
+  bool space = false;  // whitespace seen since the last character kept
+  for (std::size_t i = 0; i < sql.size(); ++i) {
+    const char c = sql[i];
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
+      space = true;
+      continue;
+    }
+    if (space && !out.empty() && word_char(out.back()) && word_char(c)) out += ' ';
+    space = false;
+    if (c == '\'') {
+      // Copy the literal through its closing quote ('' is an escaped quote).
+      std::size_t j = i + 1;
+      while (j < sql.size() && !(sql[j] == '\'' && (j + 1 >= sql.size() || sql[j + 1] != '\''))) {
+        j += sql[j] == '\'' ? 2 : 1;
+      }
+      out.append(sql.substr(i, j + 1 - i));
+      i = j;
+      continue;
+    }
+    out += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  }
+  while (!out.empty() && out.back() == ';') out.pop_back();
+  return out;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           auto low = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; };
+           return low(x) == low(y);
+         });
+}
+
+// One problem per append-only trigger that is missing, on another table, or
+// no longer the refusing statement the schema created. Without them anyone
+// with the file can UPDATE or DELETE records with plain SQL; verify still
+// recomputes the chain, but the table is no longer append-only and an
+// auditor must know.
+std::vector<std::string> trigger_problems(sql::db& d) {
+  auto s = d.prepare(
+      "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger' AND "
+      "lower(name) IN ('audit_log_no_update', 'audit_log_no_delete')");
+  struct found {
+    std::string table, sql;
+    bool seen = false;
+  };
+  std::array<found, std::size(append_only_triggers)> got;
+  while (s.step()) {
+    const std::string_view name = s.view(0);
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      if (iequals(name, append_only_triggers[i].name)) got[i] = {s.text(1), s.text(2), true};
+    }
+  }
+  std::vector<std::string> problems;
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    const auto& want = append_only_triggers[i];
+    const std::string what = "trigger " + std::string(want.name);
+    const std::string refuses = std::string(want.refuses);
+    if (!got[i].seen) {
+      problems.push_back(what + " is missing: audit_log no longer refuses " + refuses);
+    } else if (!iequals(got[i].table, "audit_log")) {
+      problems.push_back(what + " is on table " + shown(got[i].table) +
+                         ", not audit_log: audit_log no longer refuses " + refuses);
+    } else if (normalised_sql(got[i].sql) != normalised_sql(want.sql)) {
+      problems.push_back(what + " is not the schema's (audit_log may no longer refuse " + refuses +
+                         "): it reads " + shown(got[i].sql, 240));
+    }
+  }
+  return problems;
 }
 
 }  // namespace
@@ -205,6 +326,15 @@ class chain_checker {
       return fail(r.seq, "ts decreases: " + std::string(f[c_ts]) + " is before " + prev_ts_ +
                              " of seq " + std::to_string(r.seq - 1));
     }
+    // SPEC's vocabularies: a chain recomputed by a forger (or written by a
+    // buggy writer) still holds, so only these catch `draft.aprove`.
+    if (!is_spec_action(f[c_action]))
+      return fail(r.seq, "action " + shown(f[c_action]) + " is not one of SPEC's actions");
+    if (!is_spec_outcome(f[c_outcome]))
+      return fail(r.seq, "outcome " + shown(f[c_outcome]) + " is not one of ok, denied, invalid, error");
+    if (!is_spec_platform(f[c_platform]))
+      return fail(r.seq, "platform " + shown(f[c_platform]) +
+                             " is not one of slack, discord, mattermost, shell, console, system");
     prev_hash_.assign(f[c_hash]);
     prev_ts_.assign(f[c_ts]);
     return true;
@@ -337,6 +467,8 @@ class check_pipeline {
 }  // namespace
 
 verify_result verify(sql::db& d) {
+  // The schema first: a few rows of sqlite_master, whatever the chain holds.
+  std::vector<std::string> schema = trigger_problems(d);
   // One statement = one read transaction: a consistent snapshot even while
   // the bot appends.
   auto s = d.prepare(
@@ -360,7 +492,12 @@ verify_result verify(sql::db& d) {
     }
     if (b.rows.size() == check_pipeline::batch_rows) pipeline.submit();
   }
-  return pipeline.finish();
+  verify_result res = pipeline.finish();
+  if (!schema.empty()) {
+    res.ok = false;
+    res.schema_problems = std::move(schema);
+  }
+  return res;
 }
 
 }  // namespace signoff::audit

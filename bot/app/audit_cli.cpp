@@ -4,7 +4,6 @@
 
 #include <charconv>
 #include <chrono>
-#include <filesystem>
 #include <map>
 #include <memory>
 #include <ostream>
@@ -14,22 +13,29 @@
 
 #include <fmt/format.h>
 
+#include "bot/app/audit_open.hpp"
 #include "bot/core/text.hpp"
 #include "bot/core/time.hpp"
 #include "storage/audit_log.hpp"
-#include "storage/sqlite.hpp"
 
 namespace signoff::app {
 namespace {
 
 constexpr std::string_view usage_text =
     "usage: signoff audit query  --db FILE [--subject S] [--actor P] [--action A] [--since T]\n"
-    "                            [--until T] [--limit N] [--format table|csv|json]\n"
+    "                            [--until T] [--limit N] [--format table|csv|json] [--csv-safe]\n"
     "       signoff audit verify --db FILE\n"
-    "       signoff audit export --db FILE --format jsonl|csv [--since T]\n"
+    "       signoff audit export --db FILE --format jsonl|csv [--since T] [--csv-safe]\n"
     "T is an RFC 3339 time (2026-11-22T14:03:07Z) or a duration back from now (30s, 15m, 2h, 7d).\n"
     "query lists newest first (table by default); export streams every column, oldest first.\n"
-    "The database is opened read-only and never created.\n";
+    "verify checks the hash chain, that action, outcome and platform hold SPEC's values, and that\n"
+    "the append-only triggers are in place; it exits 1 naming the first bad seq or trigger.\n"
+    "--csv-safe (csv only): a field starting with = + - @ TAB or CR gets a leading ' so that a\n"
+    "spreadsheet shows it as text instead of running it as a formula. Such fields then differ\n"
+    "from the stored bytes: recompute hashes from CSV without --csv-safe (byte-exact) or jsonl.\n"
+    "The database is opened read-only and never created, and no file is created beside it: with\n"
+    "no -wal/-shm/-journal beside it, it is read as immutable; a -wal that cannot be read in\n"
+    "place is read from a private copy in $TMPDIR, removed afterwards (a note on stderr says so).\n";
 
 struct usage_error : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -39,15 +45,23 @@ using option_map = std::map<std::string, std::string, std::less<>>;
 
 // `--name value` or `--name=value`; each option at most once, so a script
 // that passes `--subject` twice gets an error, not a silently narrower query.
-option_map parse_options(const std::vector<std::string>& args, const std::set<std::string_view>& allowed) {
+// `flags` take no value; they map to "" when given.
+option_map parse_options(const std::vector<std::string>& args, const std::set<std::string_view>& allowed,
+                         const std::set<std::string_view>& flags = {}) {
   option_map opts;
   for (std::size_t i = 1; i < args.size(); ++i) {
     std::string_view a = args[i];
     if (!a.starts_with("--")) throw usage_error("unexpected argument '" + without_controls(a) + "'");
     std::string name, value;
+    if (flags.contains(a.substr(2))) {
+      name = a.substr(2);
+      if (!opts.emplace(name, value).second) throw usage_error("--" + name + " given twice");
+      continue;
+    }
     if (auto eq = a.find('='); eq != std::string_view::npos) {
       name = a.substr(2, eq - 2);
       value = a.substr(eq + 1);
+      if (flags.contains(name)) throw usage_error("--" + name + " takes no value");
     } else {
       name = a.substr(2);
       if (!allowed.contains(name)) throw usage_error("unknown option --" + without_controls(name));
@@ -80,20 +94,19 @@ std::optional<time_point> time_option(const option_map& o, std::string_view name
                     without_controls(it->second) + "'");
 }
 
-// SQLite would create a missing file (or open an empty temporary database
-// for ""), and an auditor's typo must not leave a stray database behind: a
-// path that does not exist is refused before SQLite sees it. `file:` URIs go
-// to SQLite, whose read-only flag still forbids creating anything.
-std::unique_ptr<sql::db> open_read_only(const std::string& path) {
-  if (!path.starts_with("file:")) {
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(path, ec))
-      throw sql::store_error(SQLITE_CANTOPEN, "no database file at " + without_controls(path));
+// How the database is opened without writing beside it: bot/app/audit_open.hpp.
+std::unique_ptr<evidence_db> open_read_only(const std::string& path, std::ostream& err) {
+  return evidence_db::open(path, err);
+}
+
+// After the reading: an immutable read of a file that changed meanwhile is
+// refused (exit 2), whatever was printed.
+int unchanged_or_fail(const evidence_db& ev, std::ostream& err) {
+  if (auto why = ev.changed()) {
+    err << "signoff audit: " << *why << '\n';
+    return 2;
   }
-  auto d = std::make_unique<sql::db>(path, sql::db::options{.read_only = true, .create = false});
-  // The bot may be checkpointing; wait for it rather than fail at once.
-  sqlite3_busy_timeout(d->handle(), 5000);
-  return d;
+  return 0;
 }
 
 // --- output formats: one function per format, shared by query and export ---
@@ -101,13 +114,30 @@ std::unique_ptr<sql::db> open_read_only(const std::string& path) {
 constexpr const char* csv_header =
     "seq,ts,platform,workspace,channel,actor,action,subject,revision,outcome,detail,prev_hash,hash";
 
+// OWASP "CSV Injection": spreadsheets run a cell starting with = + - @ as a
+// formula (some skip a leading TAB or CR first); a leading ' makes it text.
+// Only with --csv-safe: the default CSV keeps every byte, so that hashes
+// recompute from it.
+bool formula_like(std::string_view f) {
+  if (f.empty()) return false;
+  switch (f.front()) {
+    case '=': case '+': case '-': case '@': case '\t': case '\r':
+      return true;
+    default:
+      return false;
+  }
+}
+
 // RFC 4180: quote a field holding a comma, quote, CR or LF; double quotes.
-void put_csv_field(std::ostream& out, std::string_view f) {
+void put_csv_field(std::ostream& out, std::string_view f, bool safe) {
+  const bool prefix = safe && formula_like(f);
   if (f.find_first_of(",\"\r\n") == std::string_view::npos) {
+    if (prefix) out << '\'';
     out << f;
     return;
   }
   out << '"';
+  if (prefix) out << '\'';
   for (char c : f) {
     if (c == '"') out << '"';
     out << c;
@@ -115,20 +145,37 @@ void put_csv_field(std::ostream& out, std::string_view f) {
   out << '"';
 }
 
-void put_csv_row(std::ostream& out, const audit::record& r) {
-  out << r.seq;
+// Integers go through the same rule: a forged row can hold a negative seq or
+// revision ("-1" is a formula to a spreadsheet).
+void put_csv_int(std::ostream& out, std::int64_t v, bool safe) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  (void)ec;  // 24 bytes hold any int64
+  put_csv_field(out, std::string_view(buf, static_cast<std::size_t>(end - buf)), safe);
+}
+
+void put_csv_row(std::ostream& out, const audit::record& r, bool safe) {
+  put_csv_int(out, r.seq, safe);
   for (const std::string* f : {&r.ts, &r.platform, &r.workspace, &r.channel, &r.actor, &r.action,
                                &r.subject}) {
     out << ',';
-    put_csv_field(out, *f);
+    put_csv_field(out, *f, safe);
   }
   out << ',';
-  if (r.revision) out << *r.revision;
+  if (r.revision) put_csv_int(out, *r.revision, safe);
   for (const std::string* f : {&r.outcome, &r.detail, &r.prev_hash, &r.hash}) {
     out << ',';
-    put_csv_field(out, *f);
+    put_csv_field(out, *f, safe);
   }
   out << "\r\n";  // RFC 4180 line break
+}
+
+// --csv-safe is refused with other formats rather than ignored: an auditor
+// who asked for it expects its protection.
+bool csv_safe_option(const option_map& o, std::string_view format) {
+  if (!o.contains("csv-safe")) return false;
+  if (format != "csv") throw usage_error("--csv-safe applies to --format csv only");
+  return true;
 }
 
 // Every column; `detail` as the JSON object it holds, or as a string when it
@@ -197,7 +244,7 @@ void put_table(std::ostream& out, const std::vector<audit::record>& rows) {
 
 // --- subcommands ---
 
-int cmd_query(const option_map& o, std::ostream& out, time_point now) {
+int cmd_query(const option_map& o, std::ostream& out, std::ostream& err, time_point now) {
   audit::filter f;
   f.subject = get(o, "subject");
   f.actor = get(o, "actor");
@@ -215,15 +262,16 @@ int cmd_query(const option_map& o, std::ostream& out, time_point now) {
   std::string format = o.contains("format") ? get(o, "format") : "table";
   if (format != "table" && format != "csv" && format != "json")
     throw usage_error("--format: expected table, csv or json");
+  const bool safe = csv_safe_option(o, format);
   const std::string path = require(o, "db");
 
-  auto db = open_read_only(path);
-  auto& d = *db;
+  auto ev = open_read_only(path, err);
+  auto& d = ev->db();
   if (format == "table") {
     put_table(out, audit::query(d, f));
   } else if (format == "csv") {
     out << csv_header << "\r\n";
-    audit::for_each(d, f, [&](const audit::record& r) { put_csv_row(out, r); });
+    audit::for_each(d, f, [&](const audit::record& r) { put_csv_row(out, r, safe); });
   } else {
     // One array, one record per line: valid JSON that still greps well.
     const char* sep = "[\n";
@@ -233,43 +281,53 @@ int cmd_query(const option_map& o, std::ostream& out, time_point now) {
     });
     out << (std::string_view(sep) == "[\n" ? "[]\n" : "\n]\n");
   }
-  return 0;
+  out.flush();
+  return unchanged_or_fail(*ev, err);
 }
 
-int cmd_export(const option_map& o, std::ostream& out, time_point now) {
+int cmd_export(const option_map& o, std::ostream& out, std::ostream& err, time_point now) {
   const std::string format = require(o, "format");
   if (format != "jsonl" && format != "csv") throw usage_error("--format: expected jsonl or csv");
+  const bool safe = csv_safe_option(o, format);
   audit::filter f;
   f.since = time_option(o, "since", now);
   f.newest_first = false;
   const std::string path = require(o, "db");
 
-  auto db = open_read_only(path);
-  auto& d = *db;
+  auto ev = open_read_only(path, err);
+  auto& d = ev->db();
   if (format == "csv") {
     out << csv_header << "\r\n";
-    audit::for_each(d, f, [&](const audit::record& r) { put_csv_row(out, r); });
+    audit::for_each(d, f, [&](const audit::record& r) { put_csv_row(out, r, safe); });
   } else {
     audit::for_each(d, f, [&](const audit::record& r) {
       out << boost::json::serialize(to_json(r)) << '\n';
     });
   }
   out.flush();
-  return 0;
+  return unchanged_or_fail(*ev, err);
 }
 
 int cmd_verify(const option_map& o, std::ostream& out, std::ostream& err) {
   const std::string path = require(o, "db");
-  auto db = open_read_only(path);
-  auto& d = *db;
+  auto ev = open_read_only(path, err);
+  auto& d = ev->db();
   const auto start = std::chrono::steady_clock::now();
   const auto res = audit::verify(d);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double rate = secs > 0 ? static_cast<double>(res.records) / secs : 0.0;
+  // Before any verdict: a verdict on a file that changed under an immutable
+  // read is no verdict.
+  if (int rc = unchanged_or_fail(*ev, err)) return rc;
   if (!res.ok) {
     out << fmt::format("audit verify: {} records read in {:.3f} s ({:.0f} records/s)\n",
                        res.records, secs, rate);
-    err << fmt::format("audit verify: FAILED at seq {}: {}\n", res.first_bad_seq, res.problem);
+    if (res.first_bad_seq != 0)
+      err << fmt::format("audit verify: FAILED at seq {}: {}\n", res.first_bad_seq, res.problem);
+    else
+      out << fmt::format("the hash chain holds through seq {}, hash {}\n", res.records,
+                         res.records > 0 ? res.last_hash : "-");
+    for (const auto& p : res.schema_problems) err << "audit verify: FAILED: " << p << '\n';
     return 1;
   }
   out << fmt::format("audit verify: OK, {} records checked in {:.3f} s ({:.0f} records/s)\n",
@@ -293,11 +351,14 @@ int run_audit_cli(const std::vector<std::string>& args, std::ostream& out, std::
   try {
     const auto now = std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
     if (sub == "query")
-      return cmd_query(parse_options(args, {"db", "subject", "actor", "action", "since", "until",
-                                            "limit", "format"}),
-                       out, now);
+      return cmd_query(parse_options(args,
+                                     {"db", "subject", "actor", "action", "since", "until", "limit",
+                                      "format"},
+                                     {"csv-safe"}),
+                       out, err, now);
     if (sub == "verify") return cmd_verify(parse_options(args, {"db"}), out, err);
-    if (sub == "export") return cmd_export(parse_options(args, {"db", "format", "since"}), out, now);
+    if (sub == "export")
+      return cmd_export(parse_options(args, {"db", "format", "since"}, {"csv-safe"}), out, err, now);
     throw usage_error(sub.empty() ? "missing subcommand"
                                   : "unknown subcommand '" + without_controls(sub) + "'");
   } catch (const usage_error& e) {

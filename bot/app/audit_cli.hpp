@@ -8,10 +8,14 @@
 namespace signoff::app {
 
 // Runs `signoff audit <args>`; `args` is what follows `audit`, e.g.
-// {"verify", "--db", "x.db"}. The database is always opened read-only and is
-// never created. Results go to `out`, diagnostics and usage to `err`.
-// Returns the exit status: 0 ok, 1 verify found a broken chain, 2 usage
-// error or a database that cannot be opened or read.
+// {"verify", "--db", "x.db"}. The database is always opened read-only, is
+// never created, and no file is created beside it (how: audit_open.hpp).
+// Results go to `out`; diagnostics, usage and a one-line note on how the
+// database was opened (immutable, or through a private copy) to `err`.
+// Returns the exit status: 0 ok, 1 verify found a broken chain, a value
+// SPEC does not allow, or a missing or altered append-only trigger, 2 usage
+// error, a database that cannot be opened or read, or one that changed
+// under an immutable read.
 int run_audit_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
 }  // namespace signoff::app

@@ -7,6 +7,7 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "bot/app/audit_cli.hpp"
+#include "bot/app/audit_open.hpp"
 #include "bot/core/time.hpp"
 #include "storage/audit_log.hpp"
 #include "storage/schema.hpp"
@@ -457,11 +459,153 @@ TEST_CASE("verify cannot see records cut off the end (documented limit)", "[audi
   const auto before = audit::verify(*d);
   d->exec("DROP TRIGGER audit_log_no_delete");
   d->exec("DELETE FROM audit_log WHERE seq > 7");
+  // Whoever can drop the trigger can put it back: verify's trigger check
+  // shows the schema as it is now, not its history.
+  d->exec("CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log\n"
+          "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: DELETE refused'); END");
   const auto after = audit::verify(*d);
   // The shorter chain is valid: only a head kept elsewhere reveals the cut.
   CHECK(after.ok);
   CHECK(after.records == 7);
   CHECK(after.last_hash != before.last_hash);
+}
+
+// A record a forger (or a buggy writer) appends with SPEC's hash, so that
+// only the vocabulary checks can catch it: seq 6 after fill(5).
+std::vector<std::string> forged_after_five(sql::db& d) {
+  const auto last = raw_rows(d).back();
+  return {"6", "2026-11-22T11:00:00.000Z", "slack", "T01", "C01", "mallory", "draft.approve", "D-1",
+          "1", "ok", R"({"raw":"/approve D-1"})", last[12]};
+}
+
+TEST_CASE("verify refuses an action, outcome or platform that SPEC does not list", "[audit][chain]") {
+  struct bad_value {
+    std::size_t field;  // index in the hashed fields
+    const char* value;
+    const char* problem;
+  };
+  const bad_value cases[] = {
+      {6, "draft.aprove", "action 'draft.aprove' is not one of SPEC's actions"},
+      {6, "Draft.approve", "action 'Draft.approve'"},
+      {6, "draft.approve ", "action 'draft.approve '"},
+      {6, "", "action ''"},
+      {9, "okay", "outcome 'okay' is not one of ok, denied, invalid, error"},
+      {9, "OK", "outcome 'OK'"},
+      {2, "irc", "platform 'irc' is not one of slack, discord, mattermost, shell, console, system"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.value);
+    temp_dir t;
+    const auto path = t.file("a.db");
+    auto d = open_store(path);
+    fill(*d, 5);
+    auto forged = forged_after_five(*d);
+    forged[c.field] = c.value;
+    insert_raw(*d, forged);  // a correct hash: the chain itself holds
+    auto res = audit::verify(*d);
+    CHECK_FALSE(res.ok);
+    CHECK(res.first_bad_seq == 6);
+    CHECK_THAT(res.problem, Catch::Contains(c.problem));
+
+    d.reset();
+    auto cli = run_cli({"verify", "--db", path});
+    CHECK(cli.code == 1);
+    CHECK_THAT(cli.err, Catch::Contains("audit verify: FAILED at seq 6: "));
+    CHECK_THAT(cli.err, Catch::Contains(c.problem));
+    CHECK_FALSE(cli.out.find("OK") != std::string::npos);
+  }
+}
+
+TEST_CASE("verify accepts every action, outcome and platform SPEC lists", "[audit][chain]") {
+  temp_dir t;
+  auto d = open_store(t.file("a.db"));
+  const char* actions[] = {
+      "draft.new", "draft.edit", "draft.show", "draft.list", "draft.withdraw", "draft.approve",
+      "draft.reject", "draft.cleared", "crisis.start", "crisis.end", "crisis.status", "hold.list",
+      "hold.show", "hold.issue", "escalation.open", "escalation.ack", "escalation.resolve",
+      "escalation.list", "escalation.level", "audit.query", "audit.console", "help", "handover",
+      "command.invalid", "config.load", "config.reload", "post.sent", "post.failed", "draft.remind",
+      "audit.checkpoint", "console.login", "console.export"};
+  const char* outcomes[] = {"ok", "denied", "invalid", "error"};
+  const char* platforms[] = {"slack", "discord", "mattermost", "shell", "console", "system"};
+  int i = 0;
+  for (const char* a : actions) {
+    auto e = make_entry("alice", a, "", std::nullopt);
+    e.outcome = outcomes[i % 4];
+    e.platform = platforms[i % 6];
+    audit::append(*d, e, t0 + minutes{i++});
+  }
+  auto res = audit::verify(*d);
+  CHECK(res.ok);
+  CHECK(res.records == 32);
+  CHECK(res.problem.empty());
+}
+
+TEST_CASE("verify fails when an append-only trigger is gone or altered", "[audit][chain]") {
+  temp_dir t;
+  const auto path = t.file("a.db");
+  auto d = open_store(path);
+  fill(*d, 5);
+  std::string trigger, problem;
+  SECTION("audit_log_no_update dropped") {
+    d->exec("DROP TRIGGER audit_log_no_update");
+    trigger = "audit_log_no_update";
+    problem = "trigger audit_log_no_update is missing: audit_log no longer refuses UPDATE";
+  }
+  SECTION("audit_log_no_delete dropped") {
+    d->exec("DROP TRIGGER audit_log_no_delete");
+    trigger = "audit_log_no_delete";
+    problem = "trigger audit_log_no_delete is missing: audit_log no longer refuses DELETE";
+  }
+  SECTION("audit_log_no_update re-created so that it never fires") {
+    d->exec("DROP TRIGGER audit_log_no_update");
+    d->exec("CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log WHEN 0\n"
+            "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: UPDATE refused'); END");
+    trigger = "audit_log_no_update";
+    problem = "trigger audit_log_no_update is not the schema's";
+  }
+  SECTION("audit_log_no_delete re-created to ignore instead of refuse") {
+    d->exec("DROP TRIGGER audit_log_no_delete");
+    d->exec("CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log\n"
+            "BEGIN SELECT RAISE(IGNORE); END");
+    trigger = "audit_log_no_delete";
+    problem = "trigger audit_log_no_delete is not the schema's";
+  }
+  SECTION("audit_log_no_update moved to another table") {
+    d->exec("DROP TRIGGER audit_log_no_update");
+    d->exec("CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON drafts\n"
+            "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: UPDATE refused'); END");
+    trigger = "audit_log_no_update";
+    problem = "trigger audit_log_no_update is on table 'drafts', not audit_log";
+  }
+  // The chain itself holds: only the trigger check can fail it.
+  auto res = audit::verify(*d);
+  CHECK_FALSE(res.ok);
+  CHECK(res.first_bad_seq == 0);
+  CHECK(res.records == 5);
+
+  d.reset();
+  auto cli = run_cli({"verify", "--db", path});
+  CHECK(cli.code == 1);
+  CHECK_THAT(cli.err, Catch::Contains("audit verify: FAILED: " + problem));
+  CHECK_THAT(cli.err, Catch::Contains(trigger));
+  CHECK_THAT(cli.out, Catch::Contains("the hash chain holds through seq 5"));
+  CHECK_FALSE(cli.out.find("OK") != std::string::npos);
+}
+
+TEST_CASE("verify accepts the triggers written with other layout and letter case", "[audit][chain]") {
+  temp_dir t;
+  auto d = open_store(t.file("a.db"));
+  fill(*d, 3);
+  d->exec("DROP TRIGGER audit_log_no_update");
+  d->exec("create trigger AUDIT_LOG_NO_UPDATE before update on Audit_Log begin\n"
+          "  select raise ( abort ,\t'audit_log is append-only: UPDATE refused' ) ;\nend");
+  CHECK(audit::verify(*d).ok);
+  // The message is a literal: its case counts.
+  d->exec("DROP TRIGGER audit_log_no_update");
+  d->exec("CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log\n"
+          "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: update refused'); END");
+  CHECK_FALSE(audit::verify(*d).ok);
 }
 
 // ----------------------------------------------------------------- query ---
@@ -566,7 +710,10 @@ TEST_CASE("audit CLI verify: exit status and messages", "[audit]") {
   CHECK_THAT(ok.out, Catch::Contains("records/s"));
   CHECK_THAT(ok.out, Catch::Contains("last record: seq 6, hash "));
   CHECK_THAT(ok.out, Catch::Contains("removed from the end"));
-  CHECK(ok.err.empty());
+  // A closed database: read as immutable, said in one note line.
+  CHECK_THAT(ok.err, Catch::StartsWith("signoff audit: note: no -wal, -shm or -journal file beside"));
+  CHECK_THAT(ok.err, Catch::Contains("immutable"));
+  CHECK(std::count(ok.err.begin(), ok.err.end(), '\n') == 1);
 
   {
     sql::db w(path);
@@ -575,7 +722,8 @@ TEST_CASE("audit CLI verify: exit status and messages", "[audit]") {
   }
   auto bad = run_cli({"verify", "--db", path});
   CHECK(bad.code == 1);
-  CHECK_THAT(bad.err, Catch::StartsWith("audit verify: FAILED at seq 3: hash does not match"));
+  CHECK_THAT(bad.err, Catch::Contains("\naudit verify: FAILED at seq 3: hash does not match"));
+  CHECK_THAT(bad.err, Catch::Contains("\naudit verify: FAILED: trigger audit_log_no_update is missing"));
   CHECK_THAT(bad.out, Catch::Contains("3 records read"));
 }
 
@@ -752,6 +900,160 @@ TEST_CASE("audit CLI export round-trips every column", "[audit]") {
     CHECK(rows[1][0] == "2");
     CHECK(rows[4][0] == "5");
   }
+}
+
+TEST_CASE("audit CLI --csv-safe defuses formula-like fields, default CSV stays byte-exact", "[audit]") {
+  temp_dir t;
+  const auto path = t.file("csv.db");
+  {
+    auto d = open_store(path);
+    // Fields a spreadsheet would run as formulas. Columns other than detail
+    // cannot hold TAB or CR (append replaces control bytes), detail can.
+    auto e = make_entry("@attacker", "draft.new", "-2+3", -1, "=HYPERLINK(\"http://x\",\"y\")");
+    e.workspace = "=cmd|' /C calc'!A0";
+    e.channel = "+SUM(1,2)";
+    audit::append(*d, e, t0);
+    audit::append(*d, make_entry("alice", "draft.new", "D-1", 1, "\t=1+2"), t0 + minutes{1});
+    audit::append(*d, make_entry("alice", "draft.new", "D-2", 1, "\r\n@x"), t0 + minutes{2});
+    audit::append(*d, make_entry("alice", "draft.new", "D-3", 1, R"({"raw":"/draft new =1+2"})"),
+                  t0 + minutes{3});
+  }
+  std::vector<audit::record> records;
+  {
+    sql::db ro(path, sql::db::options{.read_only = true});
+    audit::filter f;
+    f.newest_first = false;
+    records = audit::query(ro, f);
+  }
+  REQUIRE(records.size() == 4);
+  auto exact = [](const audit::record& r) {
+    return std::vector<std::string>{std::to_string(r.seq), r.ts, r.platform, r.workspace, r.channel,
+                                    r.actor, r.action, r.subject,
+                                    r.revision ? std::to_string(*r.revision) : "", r.outcome, r.detail,
+                                    r.prev_hash, r.hash};
+  };
+  auto defused = [](std::vector<std::string> row) {
+    for (auto& f : row)
+      if (!f.empty() && std::string_view("=+-@\t\r").find(f.front()) != std::string_view::npos) f.insert(0, 1, '\'');
+    return row;
+  };
+
+  for (const auto& args :
+       {std::vector<std::string>{"export", "--db", path, "--format", "csv"},
+        std::vector<std::string>{"query", "--db", path, "--format", "csv"}}) {
+    CAPTURE(args[0]);
+    const bool newest_first = args[0] == "query";
+    auto plain = run_cli(args);
+    REQUIRE(plain.code == 0);
+    auto with_safe = args;
+    with_safe.push_back("--csv-safe");
+    auto safe = run_cli(with_safe);
+    REQUIRE(safe.code == 0);
+    const auto plain_rows = parse_csv(plain.out), safe_rows = parse_csv(safe.out);
+    REQUIRE(plain_rows.size() == 5);
+    REQUIRE(safe_rows.size() == 5);
+    CHECK(safe_rows[0] == plain_rows[0]);  // the header
+    for (std::size_t i = 1; i < 5; ++i) {
+      CAPTURE(i);
+      const auto& rec = records[newest_first ? 4 - i : i - 1];
+      // Default: every byte as stored, so the hash recomputes from the export.
+      CHECK(plain_rows[i] == exact(rec));
+      CHECK(spec_hash(hashed_fields(plain_rows[i])) == plain_rows[i][12]);
+      // --csv-safe: formula-like fields start with ', the rest as stored.
+      CHECK(safe_rows[i] == defused(exact(rec)));
+    }
+    const auto& first = safe_rows[newest_first ? 4 : 1];
+    CHECK(first[3] == "'=cmd|' /C calc'!A0");
+    CHECK(first[4] == "'+SUM(1,2)");
+    CHECK(first[5] == "'@attacker");
+    CHECK(first[7] == "'-2+3");
+    CHECK(first[8] == "'-1");
+    CHECK(first[10] == "'=HYPERLINK(\"http://x\",\"y\")");
+    CHECK(safe_rows[newest_first ? 3 : 2][10] == "'\t=1+2");
+    CHECK(safe_rows[newest_first ? 2 : 3][10] == "'\r\n@x");
+    CHECK(safe_rows[newest_first ? 1 : 4][10] == R"({"raw":"/draft new =1+2"})");  // not leading
+  }
+
+  // Only with CSV, once, and without a value.
+  for (const auto& args :
+       {std::vector<std::string>{"query", "--db", path, "--csv-safe"},
+        std::vector<std::string>{"query", "--db", path, "--format", "json", "--csv-safe"},
+        std::vector<std::string>{"export", "--db", path, "--format", "jsonl", "--csv-safe"},
+        std::vector<std::string>{"export", "--db", path, "--format", "csv", "--csv-safe", "--csv-safe"},
+        std::vector<std::string>{"export", "--db", path, "--format", "csv", "--csv-safe=yes"},
+        std::vector<std::string>{"verify", "--db", path, "--csv-safe"}}) {
+    CAPTURE(args.back());
+    auto r = run_cli(args);
+    CHECK(r.code == 2);
+    CHECK_THAT(r.err, Catch::Contains("usage: signoff audit"));
+    CHECK(r.out.empty());
+  }
+  CHECK_THAT(run_cli({"--help"}).out, Catch::Contains("--csv-safe"));
+}
+
+TEST_CASE("audit CLI reads a database whose path needs escaping in a URI", "[audit]") {
+  temp_dir t;
+  fs::create_directory(t.path() / "odd ?#%&=;dir é");
+  const auto path = (t.path() / "odd ?#%&=;dir é" / "a%20b?c#d.db").string();
+  {
+    auto d = open_store(path);
+    fill(*d, 4);
+  }
+  auto r = run_cli({"verify", "--db", path});
+  INFO(r.err);
+  CHECK(r.code == 0);
+  CHECK_THAT(r.out, Catch::Contains("OK, 4 records"));
+  CHECK_THAT(r.err, Catch::Contains("immutable"));
+  // Nothing created anywhere: not beside it, not under a decoded name.
+  CHECK(std::distance(fs::directory_iterator(t.path()), fs::directory_iterator{}) == 1);
+  CHECK(std::distance(fs::directory_iterator(t.path() / "odd ?#%&=;dir é"), fs::directory_iterator{}) == 1);
+}
+
+TEST_CASE("an immutable read refuses a file that a writer changed meanwhile", "[audit]") {
+  temp_dir t;
+  const auto path = sample_db(t);
+  std::ostringstream notes;
+  auto ev = app::evidence_db::open(path, notes);
+  REQUIRE(ev->mode() == app::evidence_db::how::immutable);
+  CHECK_THAT(notes.str(), Catch::Contains("immutable"));
+  CHECK(audit::verify(ev->db()).ok);
+  CHECK_FALSE(ev->changed());
+  {
+    // A writer opens it after the check, appends, and checkpoints at close.
+    auto w = open_store(path);
+    fill(*w, 2);
+  }
+  const auto why = ev->changed();
+  REQUIRE(why);
+  CHECK_THAT(*why, Catch::Contains("changed while it was read"));
+}
+
+TEST_CASE("audit CLI reads a -wal left without its -shm through a private copy", "[audit]") {
+  temp_dir t, tmp;
+  const auto live = t.file("live.db");
+  auto writer = open_store(live);
+  fill(*writer, 12);
+  // An evidence copy taken with the files as they were (main file, then -wal).
+  temp_dir evidence;
+  const auto db = evidence.file("evidence.db");
+  fs::copy_file(live, db);
+  fs::copy_file(live + "-wal", db + "-wal");
+  writer.reset();
+  const char* old_tmpdir = std::getenv("TMPDIR");
+  const std::string saved = old_tmpdir ? old_tmpdir : "";
+  ::setenv("TMPDIR", tmp.path().c_str(), 1);
+  auto r = run_cli({"verify", "--db", db});
+  if (old_tmpdir)
+    ::setenv("TMPDIR", saved.c_str(), 1);
+  else
+    ::unsetenv("TMPDIR");
+  INFO(r.err);
+  CHECK(r.code == 0);
+  CHECK_THAT(r.out, Catch::Contains("OK, 12 records"));  // the records in the -wal count
+  CHECK_THAT(r.err, Catch::Contains("-wal file but no -shm"));
+  CHECK_THAT(r.err, Catch::Contains("private copy"));
+  CHECK_FALSE(fs::exists(db + "-shm"));
+  CHECK(fs::is_empty(tmp.path()));  // the private copy is gone
 }
 
 TEST_CASE("audit CLI: usage errors exit 2 with a usage message", "[audit]") {
