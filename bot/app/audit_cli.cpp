@@ -88,10 +88,10 @@ std::string require(const option_map& o, std::string_view name) {
 std::optional<time_point> time_option(const option_map& o, std::string_view name, time_point now) {
   auto it = o.find(name);
   if (it == o.end()) return std::nullopt;
-  if (auto t = parse_time_or_ago(it->second, now)) return t;
-  throw usage_error("--" + std::string(name) +
-                    ": expected an RFC 3339 time or a duration like 7d, got '" +
-                    without_controls(it->second) + "'");
+  time_error why{};
+  if (auto t = parse_time_or_ago(it->second, now, &why)) return t;
+  throw usage_error("--" + std::string(name) + " " + quote_arg(it->second) + " " +
+                    describe_time_error(why, true));
 }
 
 // How the database is opened without writing beside it: bot/app/audit_open.hpp.

@@ -36,12 +36,6 @@ namespace {
 using namespace signoff::test;
 namespace fs = std::filesystem;
 
-bool contains(const std::string& hay, std::string_view needle) { return hay.find(needle) != std::string::npos; }
-
-std::string transcript(const run_result& r) {
-  return "exit " + std::to_string(r.status) + "\n--- stdout\n" + r.out + "--- stderr\n" + r.err;
-}
-
 constexpr uid_t nobody = 65534;
 const bool as_root = ::geteuid() == 0;
 
