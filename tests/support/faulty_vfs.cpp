@@ -42,6 +42,7 @@ int x_truncate(sqlite3_file* f, sqlite3_int64 size) {
 
 int x_sync(sqlite3_file* f, int flags) {
   if (faults().fail_syncs) return SQLITE_IOERR_FSYNC;
+  faults().syncs.fetch_add(1, std::memory_order_relaxed);
   return real_io(f).xSync(real_file(f), flags);
 }
 

@@ -22,6 +22,8 @@ struct vfs_faults {
   // the WAL write lock through xShmLock: in WAL mode a connection already
   // holds its SHARED file lock and BEGIN IMMEDIATE never calls xLock.
   std::atomic<bool> fail_locks{false};
+  // Successful xSync calls (fsync/fdatasync) so far: tests count them.
+  std::atomic<long> syncs{0};
 
   void clear() noexcept {
     fail_writes = false;
