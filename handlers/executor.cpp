@@ -102,15 +102,10 @@ std::vector<execution> executor::execute_batch(const std::vector<incoming>& batc
   out.reserve(batch.size());
   stats_.commands += batch.size();
   try {
-    db_.begin();
-    try {
-      for (const auto& [platform, ids] : confirmed) db_.confirm_envelopes(platform, ids);
-      for (const auto& in : batch) out.push_back(run_one(in, now));
-      db_.commit();  // durable from here: only now may a reply report it
-    } catch (...) {
-      db_.rollback();
-      throw;
-    }
+    write_transaction tx(db_);
+    for (const auto& [platform, ids] : confirmed) db_.confirm_envelopes(platform, ids);
+    for (const auto& in : batch) out.push_back(run_one(in, now));
+    tx.commit();  // durable from here: only now may a reply report it
   } catch (const std::exception& e) {  // storage_failure, or a failure outside any handler
     stats_.not_recorded += batch.size();
     std::vector<execution> refused(batch.size());
@@ -274,16 +269,11 @@ void executor::record_config(bool reload, const std::string& source, time_point 
   d["config_sha256"] = cfg_.sha256;
   d["source"] = source;
   d["people"] = static_cast<std::int64_t>(cfg_.people.size());
-  db_.begin();
-  try {
-    db_.append_audit({"system", "", "", "system", reload ? "config.reload" : "config.load", "",
-                      std::nullopt, "ok", boost::json::serialize(d)},
-                     now);
-    db_.commit();
-  } catch (...) {
-    db_.rollback();
-    throw;
-  }
+  write_transaction tx(db_);
+  db_.append_audit({"system", "", "", "system", reload ? "config.reload" : "config.load", "",
+                    std::nullopt, "ok", boost::json::serialize(d)},
+                   now);
+  tx.commit();
 }
 
 executor::tick_result executor::run_due(time_point now) {
@@ -294,25 +284,20 @@ executor::tick_result executor::run_due(time_point now) {
   // failure stops the round (the work stays due for the next one).
   auto fire = [&](const char* what, std::int64_t id, auto&& action_for) {
     if (skipped_.contains({what, id})) return;
-    db_.begin();
     try {
+      write_transaction tx(db_);
       auto ta = action_for();
-      if (!ta) {
-        db_.rollback();
-        return;
-      }
+      if (!ta) return;  // not due after all: rolled back
       enqueue_posts(cfg_, db_, platforms_, ta->res.posts, "system", now, ta->res);
       audit::entry e{"system", "", "", "system", ta->action, ta->res.subject, ta->res.revision,
                      ta->res.outcome, boost::json::serialize(ta->res.detail)};
       db_.append_audit(e, now);
-      db_.commit();
+      tx.commit();
       ++stats_.timer_actions;
       out.fired.push_back(display_text(ta->res.reply));
     } catch (const storage_failure&) {
-      db_.rollback();
       throw;
     } catch (const std::exception& e) {
-      db_.rollback();
       skipped_.insert({what, id});
       ++stats_.timer_rows_skipped;
       out.skipped.push_back(std::string(what) + " " + std::to_string(id) + " skipped: " + e.what());
@@ -346,20 +331,12 @@ bool executor::record_delivery(const outbox_post& p, bool sent, const std::strin
   d["channel_name"] = p.channel;
   d[sent ? "message_id" : "error"] = result;
   d["attempts"] = p.attempts + 1;
-  db_.begin();
-  try {
-    if (!db_.finish_post(p.id, sent, result, now)) {  // another process finished it
-      db_.rollback();
-      return false;
-    }
-    db_.append_audit({p.platform, "", p.platform_channel, "system", sent ? "post.sent" : "post.failed",
-                      p.subject, std::nullopt, sent ? "ok" : "error", boost::json::serialize(d)},
-                     now);
-    db_.commit();
-  } catch (...) {
-    db_.rollback();
-    throw;
-  }
+  write_transaction tx(db_);
+  if (!db_.finish_post(p.id, sent, result, now)) return false;  // another process finished it
+  db_.append_audit({p.platform, "", p.platform_channel, "system", sent ? "post.sent" : "post.failed",
+                    p.subject, std::nullopt, sent ? "ok" : "error", boost::json::serialize(d)},
+                   now);
+  tx.commit();
   ++(sent ? stats_.posts_sent : stats_.posts_failed);
   return true;
 }

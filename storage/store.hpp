@@ -244,4 +244,26 @@ class store {
   virtual void prune_rate_slots(time_point before) = 0;
 };
 
+// BEGIN IMMEDIATE on construction; rolls back on destruction unless
+// committed (an exception, an early return). The one way code outside the
+// store opens a write transaction.
+class write_transaction {
+ public:
+  explicit write_transaction(store& s) : s_(s) { s_.begin(); }
+  ~write_transaction() {
+    if (!done_) s_.rollback();
+  }
+  write_transaction(const write_transaction&) = delete;
+  write_transaction& operator=(const write_transaction&) = delete;
+  // Returns once the transaction is durable.
+  void commit() {
+    s_.commit();
+    done_ = true;
+  }
+
+ private:
+  store& s_;
+  bool done_ = false;
+};
+
 }  // namespace signoff

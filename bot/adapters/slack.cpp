@@ -642,11 +642,10 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl> {
     std::lock_guard lock(db_mutex);
     try {
       rows = db.unconfirmed_envelopes("slack", now() - late_window);
-      db.begin();
+      write_transaction tx(db);
       db.prune_envelopes(now() - seen_keep);
-      db.commit();
+      tx.commit();
     } catch (const std::exception& e) {
-      db.rollback();
       log->error("cannot read unconfirmed commands: {}", e.what());
       return;
     }
