@@ -20,6 +20,8 @@
 #include <unistd.h>
 
 #include "bot/core/pacer.hpp"
+#include "bot/runtime/event.hpp"
+#include "bot/runtime/pipeline.hpp"
 #include "bot/net/net.hpp"
 #include "bot/protocol/slack/codec.hpp"
 #include "bot/protocol/slack/identity.hpp"
@@ -47,27 +49,7 @@ struct overloaded : F... {
 template <class... F>
 overloaded(F...) -> overloaded<F...>;
 
-// A one-waiter wake-up flag on a timer: notify() before wait() is not lost.
-class event {
- public:
-  explicit event(asio::any_io_executor ex) : t_(ex) {}
-  void notify() {
-    set_ = true;
-    t_.cancel();
-  }
-  awaitable<void> wait() { return wait_until(steady::time_point::max()); }
-  awaitable<void> wait_until(steady::time_point at) {
-    if (!set_) {
-      t_.expires_at(at);
-      co_await t_.async_wait(use_tuple);
-    }
-    set_ = false;
-  }
-
- private:
-  asio::steady_timer t_;
-  bool set_ = false;
-};
+using runtime::event;
 
 // Errors after which a post is retried rather than reported failed.
 bool transient_error(std::string_view e) {
@@ -75,7 +57,6 @@ bool transient_error(std::string_view e) {
          e == "service_unavailable" || e == "request_timeout" || e == "invalid_response";
 }
 
-constexpr std::size_t max_batch = 256;
 constexpr auto post_lease = std::chrono::seconds(60);
 constexpr auto seen_keep = std::chrono::hours(24);       // dedup window for deliveries
 constexpr auto late_window = std::chrono::minutes(30);   // response_url lifetime (Slack: 30 min)
@@ -99,11 +80,10 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl> {
 
   asio::any_io_executor ex;
   const conf::config& cfg;
+  runtime::command_pipeline& pipe;
+  // Used only inside jobs the pipeline runs on its database thread.
   executor& exec;
   store& db;
-  // Held by every use of `exec` / `db`: commits run on the database thread,
-  // and the run loop's scheduler and health endpoint use them too.
-  std::mutex& db_mutex;
   slack_secrets secrets;
   std::shared_ptr<spdlog::logger> log;
 
@@ -118,14 +98,7 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl> {
   std::map<slack::link_id, std::shared_ptr<link_conn>> links;
   std::optional<time_point> fsm_timer_at;
   event fsm_wake, commit_wake, deliver_wake;
-
-  std::deque<pending_cmd> pending;
-  bool in_flight = false;  // a group commit is running on the database thread
-  // The database thread (db_mutex: see `db` above).
-  asio::io_context db_ioc{1};
-  asio::executor_work_guard<asio::io_context::executor_type> db_work{db_ioc.get_executor()};
-  std::thread db_thread;
-  std::vector<std::string> acked;  // envelopes whose reply was written, to mark confirmed
+  std::size_t outstanding = 0;  // commands submitted and not yet answered
   pacer pace{std::chrono::milliseconds(1100)};
   const std::string owner = "slack:" + std::to_string(::getpid()) + ":" +
                             std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
@@ -143,18 +116,12 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl> {
     return o;
   }
 
-  impl(asio::any_io_executor e, const conf::config& c, executor& x, store& d, std::mutex& m, slack_secrets s)
-      : ex(e), cfg(c), exec(x), db(d), db_mutex(m), secrets(std::move(s)),
+  impl(asio::any_io_executor e, const conf::config& c, runtime::command_pipeline& p, executor& x, store& d,
+       slack_secrets s)
+      : ex(e), cfg(c), pipe(p), exec(x), db(d), secrets(std::move(s)),
         fsm(session_options(), [this] { return std::uniform_real_distribution<double>(0, 1)(rng); }),
         fsm_wake(e), commit_wake(e), deliver_wake(e) {
     log = spdlog::default_logger()->clone("slack");
-    db_thread = std::thread([this] { db_ioc.run(); });
-  }
-
-  // Lets the database thread finish its job and joins it.
-  void join_db_thread() {
-    db_work.reset();
-    if (db_thread.joinable()) db_thread.join();
   }
 
   // ---- set-up -------------------------------------------------------------
@@ -173,8 +140,7 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl> {
     api_posts = std::make_unique<net::http_client>(ex, *tls, api_origin);
     api_interactive = std::make_unique<net::http_client>(ex, *tls, api_origin);
     auto self = shared_from_this();
-    late_confirmations();
-    asio::co_spawn(ex, [self]() { return self->committer(); }, asio::detached);
+    asio::co_spawn(ex, [self]() { return self->late_confirmations(); }, asio::detached);
     asio::co_spawn(ex, [self]() { return self->deliverer(); }, asio::detached);
     asio::co_spawn(ex, [self]() { return self->fsm_timer(); }, asio::detached);
     apply(fsm.start(now()));
@@ -365,10 +331,7 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl> {
       log->info("envelope {} redelivered (retry_attempt {}, {})", e.envelope_id, e.retry_attempt,
                 e.retry_reason);
     std::visit(overloaded{
-                   [&](const slack::run_command& rc) {
-                     pending.push_back({l, e.envelope_id, rc});
-                     commit_wake.notify();
-                   },
+                   [&](const slack::run_command& rc) { submit({l, e.envelope_id, rc}); },
                    [&](const slack::open_reject_modal& m) {
                      send_ack(l, e.envelope_id, nullptr);
                      auto self = shared_from_this();
@@ -390,56 +353,44 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl> {
                slack::interpret(e));
   }
 
-  // ---- commands: grouped durable commits, then acks -----------------------------
-  // The commit (SQLite, fsync) runs on the database thread, so this thread
-  // keeps reading frames and writing acks meanwhile; what arrives during one
-  // commit forms the next group (one fsync for all of it). One commit is in
-  // flight at a time: records stay in arrival order.
-  awaitable<void> committer() {
+  // ---- commands: the pipeline's durable group commits, then acks ---------------
+  // The pipeline commits on its database thread while this thread keeps
+  // reading frames and writing acks; each command is answered once its
+  // commit is durable.
+  void submit(pending_cmd c) {
+    ++outstanding;
+    incoming in{slack::actor_for(c.cmd.from, cfg, c.envelope_id), c.cmd.line, c.cmd.response_url};
     auto self = shared_from_this();
-    bool stop_sent = false;
-    steady::time_point stop_deadline{};
-    for (;;) {
-      if (in_flight) {
-        co_await commit_wake.wait();
-        continue;
-      }
-      if (!pending.empty()) {
-        // One scheduler round lets frames that already arrived join.
-        co_await asio::post(ex, asio::use_awaitable);
-        start_batch();
-        continue;
-      }
-      if (stopping) {
-        if (!stop_sent) {
-          stop_sent = true;
-          stop_deadline = steady::now() + 5s;
-          apply(fsm.stop());
-          deliver_wake.notify();
-        }
-        if (links.empty() || steady::now() >= stop_deadline) break;
-        co_await commit_wake.wait_until(steady::now() + 50ms);
-        continue;
-      }
-      if (!acked.empty()) {
-        co_await commit_wake.wait_until(steady::now() + 500ms);
-        if (pending.empty() && !acked.empty() && !in_flight) start_batch();
-        continue;
-      }
-      co_await commit_wake.wait();
-    }
-    {
-      std::lock_guard lock(db_mutex);
-      if (!acked.empty()) {
-        exec.execute_batch({}, now(), {{"slack", std::move(acked)}});
-        acked.clear();
-      }
+    pipe.submit(std::move(in), [self, c = std::move(c)](execution r) {
+      --self->outstanding;
+      if (!r.recorded) log_not_recorded(*self, r);
+      self->respond(c, r);
+      self->deliver_wake.notify();
+      self->commit_wake.notify();
+    });
+  }
+
+  static void log_not_recorded(impl& self, const execution& r) {
+    self.log->error("database could not record {}: {}", r.action.empty() ? "a command" : r.action, r.error);
+  }
+
+  // SIGTERM: answer the commands already read, then close the links (the
+  // old ones drain 5 s at most) and give the outbox leases back.
+  awaitable<void> stopper() {
+    auto self = shared_from_this();
+    while (outstanding > 0) co_await commit_wake.wait();
+    apply(fsm.stop());
+    deliver_wake.notify();
+    const auto deadline = steady::now() + 5s;
+    while (!links.empty() && steady::now() < deadline) co_await commit_wake.wait_until(steady::now() + 50ms);
+    co_await pipe.call([this] {
       try {
         db.release_posts(owner);  // the next start delivers what is still queued at once
       } catch (const std::exception& e) {
         log->warn("could not release outbox leases: {}", e.what());
       }
-    }
+      return true;
+    });
     stopped = true;
     state = "stopped";
     fsm_wake.notify();
@@ -451,56 +402,7 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl> {
 
   // The reply of this envelope reached its user: marked in the database with
   // the next commit (or after half a second of quiet).
-  void confirmed(const std::string& envelope_id) {
-    acked.push_back(envelope_id);
-    commit_wake.notify();
-  }
-
-  // Hands the queued commands (and the confirmations gathered so far) to the
-  // database thread; finish_batch answers them back on this thread.
-  void start_batch() {
-    auto batch = std::make_shared<std::vector<pending_cmd>>();
-    while (!pending.empty() && batch->size() < max_batch) {
-      batch->push_back(std::move(pending.front()));
-      pending.pop_front();
-    }
-    std::vector<incoming> ins;
-    ins.reserve(batch->size());
-    for (const auto& c : *batch)
-      ins.push_back({slack::actor_for(c.cmd.from, cfg, c.envelope_id), c.cmd.line, c.cmd.response_url});
-    executor::confirmations conf;
-    if (!acked.empty()) conf.push_back({"slack", std::move(acked)});
-    acked.clear();
-    in_flight = true;
-    auto self = shared_from_this();
-    asio::post(db_ioc, [self, batch, ins = std::move(ins), conf = std::move(conf)]() mutable {
-      std::vector<execution> results;
-      {
-        std::lock_guard lock(self->db_mutex);
-        results = self->exec.execute_batch(ins, now(), conf);
-      }
-      asio::post(self->ex, [self, batch, results = std::move(results), conf = std::move(conf)]() mutable {
-        self->finish_batch(*batch, results, conf);
-      });
-    });
-  }
-
-  void finish_batch(std::vector<pending_cmd>& batch, const std::vector<execution>& results,
-                    executor::confirmations& conf) {
-    in_flight = false;
-    commit_wake.notify();
-    if (batch.empty()) {
-      // Confirmations only: a failure leaves them unconfirmed, retried later.
-      return;
-    }
-    ++counters.batches;
-    if (!results.empty() && !results.front().recorded) {
-      log->error("database could not record {} command(s): {}", results.size(), results.front().error);
-      for (auto& [platform, ids] : conf) acked.insert(acked.end(), ids.begin(), ids.end());  // retry
-    }
-    for (std::size_t i = 0; i < batch.size(); ++i) respond(batch[i], results[i]);
-    deliver_wake.notify();
-  }
+  void confirmed(const std::string& envelope_id) { pipe.confirmed("slack", envelope_id); }
 
   void respond(const pending_cmd& c, const execution& r) {
     if (r.duplicate) {
@@ -511,7 +413,7 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl> {
     if (rc.ephemeral_ack) {
       auto payload = slack::ephemeral_reply(r.reply);
       if (send_ack(c.link, c.envelope_id, &payload)) {
-        if (r.recorded) acked.push_back(c.envelope_id);
+        if (r.recorded) confirmed(c.envelope_id);
       } else if (r.recorded && !rc.response_url.empty()) {
         // The link died before the ack: the user still learns the outcome.
         asio::co_spawn(ex, [self, url = rc.response_url, text = r.reply, id = c.envelope_id]() {
@@ -637,20 +539,29 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl> {
 
   // After a restart: tell users whose command was recorded but whose ack a
   // crash lost that it stands (SPEC: late confirmation via response_url).
-  void late_confirmations() {
-    std::vector<unconfirmed_envelope> rows;
-    std::lock_guard lock(db_mutex);
-    try {
-      rows = db.unconfirmed_envelopes("slack", now() - late_window);
-      write_transaction tx(db);
-      db.prune_envelopes(now() - seen_keep);
-      tx.commit();
-    } catch (const std::exception& e) {
-      log->error("cannot read unconfirmed commands: {}", e.what());
-      return;
-    }
+  awaitable<void> late_confirmations() {
     auto self = shared_from_this();
-    for (auto& row : rows) {
+    struct found {
+      std::vector<unconfirmed_envelope> rows;
+      std::string error;
+    };
+    auto f = co_await pipe.call([this] {
+      found out;
+      try {
+        out.rows = db.unconfirmed_envelopes("slack", now() - late_window);
+        write_transaction tx(db);
+        db.prune_envelopes(now() - seen_keep);
+        tx.commit();
+      } catch (const std::exception& e) {
+        out.error = e.what();
+      }
+      return out;
+    });
+    if (!f.error.empty()) {
+      log->error("cannot read unconfirmed commands: {}", f.error);
+      co_return;
+    }
+    for (auto& row : f.rows) {
       if (row.response_url.empty()) {
         confirmed(row.envelope_id);
         continue;
@@ -667,17 +578,6 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl> {
   }
 
   // ---- the outbox --------------------------------------------------------------
-  // The database lock without blocking this thread while a group commit
-  // holds it on the database thread (reads and acks must go on meanwhile).
-  awaitable<std::unique_lock<std::mutex>> lock_db() {
-    for (;;) {
-      std::unique_lock lock(db_mutex, std::try_to_lock);
-      if (lock.owns_lock()) co_return lock;
-      asio::steady_timer t(ex, 1ms);
-      co_await t.async_wait(use_tuple);
-    }
-  }
-
   enum class delivery { sent, failed, retry };
 
   awaitable<void> deliverer() {
@@ -686,14 +586,15 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl> {
     std::map<std::int64_t, std::string> recorded_pending;  // delivered, recording failed: post id -> result
     while (!stopping) {
       if (q.empty()) {
-        auto lock = co_await lock_db();
-        try {
-          auto posts = db.claim_posts("slack", owner, now(), post_lease, 50);
-          q.assign(posts.begin(), posts.end());
-        } catch (const std::exception& e) {
-          log->error("cannot read the outbox: {}", e.what());
-        }
-        lock.unlock();
+        auto posts = co_await pipe.call([this] {
+          try {
+            return db.claim_posts("slack", owner, now(), post_lease, 50);
+          } catch (const std::exception& e) {
+            log->error("cannot read the outbox: {}", e.what());
+            return std::vector<outbox_post>{};
+          }
+        });
+        q.assign(posts.begin(), posts.end());
         if (q.empty()) {
           co_await deliver_wake.wait_until(steady::now() + 5s);
           continue;
@@ -730,18 +631,22 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl> {
         if (stopping) co_return;  // shutdown never waits: the lease expires, the post stays queued
       }
       if (d == delivery::retry) continue;  // the pacer holds it back
-      bool recorded = false;
-      auto lock = co_await lock_db();
-      try {
-        exec.record_delivery(p, d == delivery::sent, result, now());
-        recorded = true;
+      const bool sent = d == delivery::sent;
+      const bool recorded = co_await pipe.call([&] {
+        try {
+          exec.record_delivery(p, sent, result, now());
+          return true;
+        } catch (const std::exception& e) {
+          log->error("post {} delivered but not recorded yet: {}", p.id, e.what());
+          return false;
+        }
+      });
+      if (recorded) {
         recorded_pending.erase(p.id);
         q.erase(q.begin() + static_cast<std::ptrdiff_t>(*pick));
-      } catch (const std::exception& e) {
-        log->error("post {} delivered but not recorded yet: {}", p.id, e.what());
-        if (d == delivery::sent) recorded_pending[p.id] = result;
+      } else if (d == delivery::sent) {
+        recorded_pending[p.id] = result;
       }
-      lock.unlock();
       if (!recorded) {
         asio::steady_timer tm(ex, 1s);
         co_await tm.async_wait(use_tuple);
@@ -761,15 +666,22 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl> {
     if (p.kind == "card" || p.kind == "card_update") {
       args = slack::card_message(p.text, p.subject, p.approve_rev);
       if (p.kind == "card_update") {
-        std::optional<std::string> ts;
-        auto lock = co_await lock_db();
-        try {
-          ts = db.sent_card("slack", p.platform_channel, p.subject);
-        } catch (const std::exception& e) {
-          log->error("cannot look up the card of {}: {}", p.subject, e.what());
-          co_return delivery::retry;
-        }
-        lock.unlock();
+        struct lookup {
+          std::optional<std::string> ts;
+          bool ok = true;
+        };
+        auto found = co_await pipe.call([this, &p] {
+          lookup out;
+          try {
+            out.ts = db.sent_card("slack", p.platform_channel, p.subject);
+          } catch (const std::exception& e) {
+            log->error("cannot look up the card of {}: {}", p.subject, e.what());
+            out.ok = false;
+          }
+          return out;
+        });
+        if (!found.ok) co_return delivery::retry;
+        const auto& ts = found.ts;
         if (ts) {
           method = "chat.update";
           args["ts"] = *ts;
@@ -819,19 +731,20 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl> {
   }
 };
 
-slack_adapter::slack_adapter(asio::any_io_executor ex, const conf::config& cfg, executor& exec, store& db,
-                             std::mutex& db_mutex, slack_secrets secrets)
-    : impl_(std::make_shared<impl>(ex, cfg, exec, db, db_mutex, std::move(secrets))) {}
+slack_adapter::slack_adapter(asio::any_io_executor ex, const conf::config& cfg, runtime::command_pipeline& pipe,
+                             executor& exec, store& db, slack_secrets secrets)
+    : impl_(std::make_shared<impl>(ex, cfg, pipe, exec, db, std::move(secrets))) {}
 
-slack_adapter::~slack_adapter() { impl_->join_db_thread(); }
+slack_adapter::~slack_adapter() = default;
 
 void slack_adapter::start() { impl_->start(); }
 
 void slack_adapter::stop(std::function<void()> done) {
   impl_->on_done = std::move(done);
   impl_->stopping = true;
-  impl_->commit_wake.notify();
   impl_->deliver_wake.notify();
+  auto self = impl_;
+  asio::co_spawn(impl_->ex, [self]() { return self->stopper(); }, asio::detached);
 }
 
 void slack_adapter::posts_enqueued() { impl_->deliver_wake.notify(); }

@@ -9,12 +9,15 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "config/config.hpp"
 #include "handlers/executor.hpp"
 #include "storage/store.hpp"
+
+namespace signoff::runtime {
+class command_pipeline;
+}
 
 namespace signoff::adapters {
 
@@ -27,16 +30,15 @@ struct slack_counters {
   std::uint64_t envelopes = 0, acks = 0, malformed_frames = 0;
   std::uint64_t links_opened = 0, link_failures = 0, disconnects = 0;
   std::uint64_t api_calls = 0, api_errors = 0, rate_limited = 0;
-  std::uint64_t late_confirmations = 0, batches = 0;
+  std::uint64_t late_confirmations = 0;
 };
 
 class slack_adapter {
  public:
-  // `cfg`, `exec` and `db` outlive the adapter. Commits run on the adapter's
-  // own database thread; every use of `exec` / `db` (here and by the caller)
-  // holds `db_mutex`.
-  slack_adapter(boost::asio::any_io_executor ex, const conf::config& cfg, executor& exec, store& db,
-                std::mutex& db_mutex, slack_secrets secrets);
+  // `cfg`, `pipe`, `exec` and `db` outlive the adapter. Every database
+  // operation goes through `pipe` (its database thread uses `exec` and `db`).
+  slack_adapter(boost::asio::any_io_executor ex, const conf::config& cfg, signoff::runtime::command_pipeline& pipe,
+                executor& exec, store& db, slack_secrets secrets);
   ~slack_adapter();
   slack_adapter(const slack_adapter&) = delete;
   slack_adapter& operator=(const slack_adapter&) = delete;

@@ -25,6 +25,8 @@
 #include "bot/adapters/slack.hpp"
 #include "bot/net/net.hpp"
 #include "handlers/executor.hpp"
+#include "bot/runtime/event.hpp"
+#include "bot/runtime/pipeline.hpp"
 #include "storage/sqlite_store.hpp"
 
 namespace signoff {
@@ -49,15 +51,11 @@ void setup_logging() {
 
 struct service {
   const conf::config& cfg;
-  executor& exec;
-  std::mutex& db_mutex;
+  runtime::command_pipeline& pipe;
   std::unique_ptr<adapters::slack_adapter> slack;
-  std::uint64_t db_failures_seen = 0;
 
-  executor_stats stats() {
-    std::lock_guard lock(db_mutex);
-    return exec.stats();
-  }
+  // As of the pipeline's last database job: read on the io thread, no lock.
+  const executor_stats& stats() const { return pipe.stats(); }
 
   net::http_reply healthz() {
     boost::json::object o, platforms;
@@ -70,8 +68,11 @@ struct service {
       platforms["slack"] = std::move(s);
       healthy = healthy && slack->state() != "disabled";
     }
-    const auto st = stats();
+    const auto& st = stats();
+    // SPEC: 503 when the database is failing or any platform is disabled.
+    healthy = healthy && pipe.database_ok();
     o["status"] = healthy ? "ok" : "unhealthy";
+    o["database"] = pipe.database_ok() ? "ok" : "failing";
     o["platforms"] = std::move(platforms);
     o["commands"] = st.commands;
     o["not_recorded"] = st.not_recorded;
@@ -88,7 +89,7 @@ struct service {
       out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " gauge\n" + name + " " +
              std::to_string(v) + "\n";
     };
-    const auto st = stats();
+    const auto& st = stats();
     counter("signoff_commands_total", "Commands received (every one audited or refused as not recorded).",
             st.commands);
     counter("signoff_commands_not_recorded_total", "Commands refused because the database could not record.",
@@ -107,7 +108,7 @@ struct service {
       gauge("signoff_slack_links", "Live Socket Mode links.", slack->live_links());
       counter("signoff_slack_envelopes_total", "Socket Mode envelopes received.", c.envelopes);
       counter("signoff_slack_acks_total", "Envelope acks written.", c.acks);
-      counter("signoff_slack_batches_total", "Grouped durable commits.", c.batches);
+      counter("signoff_slack_batches_total", "Grouped durable commits.", pipe.batches());
       counter("signoff_slack_links_opened_total", "Socket Mode links attempted.", c.links_opened);
       counter("signoff_slack_link_failures_total", "Links that failed to open.", c.link_failures);
       counter("signoff_slack_disconnects_total", "disconnect messages received.", c.disconnects);
@@ -189,9 +190,10 @@ int run_service(const std::string& config_path) {
     return 1;
   }
 
-  std::mutex db_mutex;  // the Slack adapter commits on its own thread
   asio::io_context ioc(1);
-  service svc{cfg, exec, db_mutex, nullptr};
+  // From here on every database operation runs on the pipeline's thread.
+  runtime::command_pipeline pipe(ioc.get_executor(), exec);
+  service svc{cfg, pipe, nullptr};
   std::unique_ptr<net::http_server> http;
   try {
     http = std::make_unique<net::http_server>(ioc.get_executor(), cfg.http_listen, [&](std::string_view target) {
@@ -206,7 +208,7 @@ int run_service(const std::string& config_path) {
     return 1;
   }
 
-  svc.slack = std::make_unique<adapters::slack_adapter>(ioc.get_executor(), cfg, exec, *db, db_mutex, secrets);
+  svc.slack = std::make_unique<adapters::slack_adapter>(ioc.get_executor(), cfg, pipe, exec, *db, secrets);
   try {
     svc.slack->start();
   } catch (const std::exception& e) {
@@ -215,32 +217,41 @@ int run_service(const std::string& config_path) {
   }
 
   bool stopping = false;
-  asio::steady_timer tick(ioc);
+  runtime::event timers_changed(ioc.get_executor());
+  pipe.on_commit([&] { timers_changed.notify(); });  // a command may have armed a timer
   asio::co_spawn(ioc, [&]() -> asio::awaitable<void> {
     // The scheduler: escalation levels and embargo releases live in the
-    // database; fire what is due, then sleep until the next due time (at most 1 s,
-    // so timers armed by commands are seen promptly).
+    // database. Fire what is due (on the pipeline's thread), then sleep until
+    // the next due time, or until a group commit may have armed a timer.
+    // Another process may share the database, so it looks again at least
+    // every 30 s.
+    struct round {
+      executor::tick_result r;
+      std::optional<time_point> next;
+    };
     while (!stopping) {
-      std::chrono::milliseconds wait = 1s;
-      // Never block this thread on a group commit running elsewhere.
-      std::unique_lock lock(db_mutex, std::try_to_lock);
-      if (!lock.owns_lock()) {
-        wait = 5ms;
-      } else {
-        auto r = exec.run_due(now_ms());
-        for (const auto& f : r.fired) log->info("timer: {}", f.substr(0, f.find('\n')));
-        if (!r.fired.empty() && svc.slack) svc.slack->posts_enqueued();
-        for (const auto& k : r.skipped) log->error("timer row {}", k);
-        if (!r.error.empty()) log->error("timer actions postponed, database: {}", r.error);
+      auto rd = co_await pipe.call([&] {
+        round out;
+        out.r = exec.run_due(now_ms());
         try {
-          if (auto nd = exec.next_due())
-            wait = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(*nd - now_ms()), 0ms, wait);
+          out.next = exec.next_due();
         } catch (const std::exception&) {
+          out.next = now_ms() + 1s;  // the database is failing: try again soon
         }
-        lock.unlock();
+        return out;
+      });
+      for (const auto& f : rd.r.fired) log->info("timer: {}", f.substr(0, f.find('\n')));
+      if (!rd.r.fired.empty() && svc.slack) svc.slack->posts_enqueued();
+      for (const auto& k : rd.r.skipped) log->error("timer row {}", k);
+      std::chrono::milliseconds wait = 30s;
+      if (!rd.r.error.empty()) {
+        log->error("timer actions postponed, database: {}", rd.r.error);
+        wait = 1s;
       }
-      tick.expires_after(wait);
-      co_await tick.async_wait(asio::as_tuple(asio::use_awaitable));
+      if (rd.next)
+        wait = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(*rd.next - now_ms()), 0ms, wait);
+      if (stopping) break;
+      co_await timers_changed.wait_until(std::chrono::steady_clock::now() + wait);
     }
   }, asio::detached);
 
@@ -250,9 +261,9 @@ int run_service(const std::string& config_path) {
     log->info("signal {}: finishing commands in flight, then exiting", sig);
     sd_notify("STOPPING=1");
     stopping = true;
-    tick.cancel();
+    timers_changed.notify();
     http->stop();
-    svc.slack->stop([&] { ioc.stop(); });
+    svc.slack->stop([&] { pipe.drain([&] { ioc.stop(); }); });
   });
 
   sd_notify("READY=1");

@@ -1,0 +1,120 @@
+#include "bot/runtime/pipeline.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+
+namespace signoff::runtime {
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+time_point now() { return std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now()); }
+
+constexpr std::size_t max_batch = 256;
+constexpr auto confirm_quiet = 500ms;  // confirmations alone wait this long for company
+
+}  // namespace
+
+command_pipeline::command_pipeline(asio::any_io_executor io, executor& exec)
+    : io_(io), exec_(exec), wake_(io) {
+  db_thread_ = std::thread([this] { db_ioc_.run(); });
+  asio::co_spawn(io_, committer(), asio::detached);
+}
+
+command_pipeline::~command_pipeline() {
+  db_work_.reset();
+  if (db_thread_.joinable()) db_thread_.join();
+}
+
+void command_pipeline::submit(incoming in, done_fn done) {
+  if (draining_) {
+    // After shutdown began nothing new is executed; the platform redelivers
+    // or the user retries (nothing was recorded, and the reply says so).
+    execution ex;
+    ex.reply = "signoff is shutting down; this command was not executed. Please send it again in a moment.";
+    asio::post(io_, [done = std::move(done), ex = std::move(ex)]() mutable { done(std::move(ex)); });
+    return;
+  }
+  queue_.push_back({std::move(in), std::move(done)});
+  wake_.notify();
+}
+
+void command_pipeline::confirmed(const std::string& platform, std::string id) {
+  confirmations_[platform].push_back(std::move(id));
+  wake_.notify();
+}
+
+void command_pipeline::drain(std::function<void()> done) {
+  draining_ = true;
+  drained_ = std::move(done);
+  wake_.notify();
+}
+
+// One group commit in flight at a time, so records stay in arrival order;
+// what arrives meanwhile forms the next group.
+asio::awaitable<void> command_pipeline::committer() {
+  for (;;) {
+    if (in_flight_) {
+      co_await wake_.wait();
+      continue;
+    }
+    if (!queue_.empty()) {
+      co_await asio::post(io_, asio::use_awaitable);  // let frames that already arrived join
+      start_batch();
+      continue;
+    }
+    if (!confirmations_.empty()) {
+      if (!draining_) co_await wake_.wait_until(std::chrono::steady_clock::now() + confirm_quiet);
+      if (!in_flight_ && (queue_.empty() || draining_)) start_batch();
+      continue;
+    }
+    if (draining_) {
+      if (auto done = std::exchange(drained_, nullptr)) done();
+      co_return;
+    }
+    co_await wake_.wait();
+  }
+}
+
+void command_pipeline::start_batch() {
+  auto batch = std::make_shared<std::vector<pending>>();
+  while (!queue_.empty() && batch->size() < max_batch) {
+    batch->push_back(std::move(queue_.front()));
+    queue_.pop_front();
+  }
+  std::vector<incoming> ins;
+  ins.reserve(batch->size());
+  for (auto& p : *batch) ins.push_back(std::move(p.in));
+  executor::confirmations conf;
+  for (auto& [platform, ids] : confirmations_) conf.emplace_back(platform, std::move(ids));
+  confirmations_.clear();
+  in_flight_ = true;
+  asio::post(db_ioc_, [this, batch, ins = std::move(ins), conf = std::move(conf)]() mutable {
+    auto results = exec_.execute_batch(ins, now(), conf);
+    asio::post(io_, [this, batch, results = std::move(results), conf = std::move(conf),
+                     st = exec_.stats()]() mutable {
+      in_flight_ = false;
+      stats_ = st;
+      // A confirmations-only commit that fails leaves them unconfirmed in
+      // the database: at worst a user is told twice after a restart.
+      const bool recorded = results.empty() || results.front().recorded;
+      if (!batch->empty()) {
+        ++batches_;
+        database_ok_ = recorded;
+      }
+      if (!recorded) {
+        for (auto& [platform, ids] : conf) {
+          auto& back = confirmations_[platform];
+          back.insert(back.end(), ids.begin(), ids.end());
+        }
+      }
+      for (std::size_t i = 0; i < batch->size(); ++i) (*batch)[i].done(std::move(results[i]));
+      if (!batch->empty())
+        for (auto& hook : commit_hooks_) hook();
+      wake_.notify();
+    });
+  });
+}
+
+}  // namespace signoff::runtime

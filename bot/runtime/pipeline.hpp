@@ -1,0 +1,127 @@
+#pragma once
+// The command pipeline: one per process, the only owner of the database
+// (ARCHITECTURE "One command pipeline per process owns the database").
+//
+// - One database thread runs every database operation, one at a time: group
+//   commits of commands and any other work (`run`, `call`). Nothing else
+//   touches the executor or the store, so there is no lock to take.
+// - Adapters `submit` commands from the io executor. Commands that arrive
+//   while a commit runs form the next group, so one fsync serves many. Each
+//   command's completion runs on the io executor after the commit is durable
+//   (or reports that the database could not record it): no reply can leave
+//   before its decision is durable.
+// - Confirmations (a reply reached its user) ride the next group commit, or
+//   a commit of their own after half a second of quiet.
+// Threads: every public member is called on the io executor's thread.
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "bot/runtime/event.hpp"
+#include "handlers/executor.hpp"
+
+namespace signoff::runtime {
+
+class command_pipeline {
+ public:
+  using done_fn = std::function<void(execution)>;
+
+  // `exec` (and the store behind it) is used only on the database thread
+  // from here on. Starts that thread.
+  command_pipeline(boost::asio::any_io_executor io, executor& exec);
+  // Joins the database thread after the job in hand.
+  ~command_pipeline();
+  command_pipeline(const command_pipeline&) = delete;
+  command_pipeline& operator=(const command_pipeline&) = delete;
+
+  // Queues one command; `done` runs on the io executor after its group
+  // commit (execution.recorded says whether it is durable).
+  void submit(incoming in, done_fn done);
+
+  // The reply of delivery `id` on `platform` reached its user.
+  void confirmed(const std::string& platform, std::string id);
+
+  // Runs `job()` on the database thread between group commits, then
+  // `done(result)` on the io executor. `job` may use the executor and the
+  // store; exceptions it throws are its own to catch.
+  template <class Job, class Done>
+  void run(Job job, Done done) {
+    using R = std::invoke_result_t<Job&>;
+    boost::asio::post(db_ioc_, [this, job = std::move(job), done = std::move(done)]() mutable {
+      R r = job();
+      boost::asio::post(io_, [this, r = std::move(r), done = std::move(done), st = exec_.stats()]() mutable {
+        stats_ = st;
+        done(std::move(r));
+      });
+    });
+  }
+  // The same as a coroutine: resumes on the io executor with the result.
+  // Capture by reference (`[&]`, `[this, &p]`): the coroutine's frame
+  // outlives the job, and g++ 12 mis-copies a lambda temporary with
+  // non-trivial by-value captures inside a co_await expression (its strings
+  // were freed twice: seen under valgrind).
+  template <class Job>
+  boost::asio::awaitable<std::invoke_result_t<Job&>> call(Job job) {
+    using R = std::invoke_result_t<Job&>;
+    return boost::asio::async_initiate<decltype(boost::asio::use_awaitable), void(R)>(
+        [this](auto handler, Job j) mutable {
+          run(std::move(j), [h = std::move(handler)](R r) mutable { std::move(h)(std::move(r)); });
+        },
+        boost::asio::use_awaitable, std::move(job));
+  }
+
+  // Calls `hook` on the io executor after every group commit that held
+  // commands (the scheduler re-reads its next due time: a command may have
+  // armed a timer).
+  void on_commit(std::function<void()> hook) { commit_hooks_.push_back(std::move(hook)); }
+
+  // Shutdown: commits what is queued and the pending confirmations, then
+  // calls `done` on the io executor. Submissions after drain are refused.
+  void drain(std::function<void()> done);
+
+  // As of the last database job, on the io thread.
+  const executor_stats& stats() const { return stats_; }
+  // False while the last group commit could not be recorded.
+  bool database_ok() const { return database_ok_; }
+  std::uint64_t batches() const { return batches_; }
+
+ private:
+  struct pending {
+    incoming in;
+    done_fn done;
+  };
+  boost::asio::awaitable<void> committer();
+  void start_batch();
+
+  boost::asio::any_io_executor io_;
+  executor& exec_;
+  boost::asio::io_context db_ioc_{1};
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> db_work_{db_ioc_.get_executor()};
+  std::thread db_thread_;
+  std::deque<pending> queue_;
+  std::map<std::string, std::vector<std::string>> confirmations_;  // platform -> delivery IDs
+  bool in_flight_ = false, draining_ = false;
+  std::function<void()> drained_;
+  event wake_;
+  std::vector<std::function<void()>> commit_hooks_;
+  executor_stats stats_;
+  bool database_ok_ = true;
+  std::uint64_t batches_ = 0;
+};
+
+}  // namespace signoff::runtime
