@@ -19,8 +19,8 @@
 #include <random>
 #include <unistd.h>
 
-#include "bot/core/pacer.hpp"
 #include "bot/runtime/event.hpp"
+#include "bot/runtime/outbox.hpp"
 #include "bot/runtime/pipeline.hpp"
 #include "bot/net/net.hpp"
 #include "bot/protocol/slack/codec.hpp"
@@ -57,13 +57,12 @@ bool transient_error(std::string_view e) {
          e == "service_unavailable" || e == "request_timeout" || e == "invalid_response";
 }
 
-constexpr auto post_lease = std::chrono::seconds(60);
 constexpr auto seen_keep = std::chrono::hours(24);       // dedup window for deliveries
 constexpr auto late_window = std::chrono::minutes(30);   // response_url lifetime (Slack: 30 min)
 
 }  // namespace
 
-struct slack_adapter::impl : std::enable_shared_from_this<impl> {
+struct slack_adapter::impl : std::enable_shared_from_this<impl>, runtime::post_sender {
   struct link_conn {
     slack::link_id id = 0;
     std::unique_ptr<net::ws_client> ws;
@@ -97,11 +96,10 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl> {
   slack::session fsm;
   std::map<slack::link_id, std::shared_ptr<link_conn>> links;
   std::optional<time_point> fsm_timer_at;
-  event fsm_wake, commit_wake, deliver_wake;
+  event fsm_wake, commit_wake;
   std::size_t outstanding = 0;  // commands submitted and not yet answered
-  pacer pace{std::chrono::milliseconds(1100)};
-  const std::string owner = "slack:" + std::to_string(::getpid()) + ":" +
-                            std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
+  // Slack allows about one message per second per channel.
+  runtime::outbox_worker outbox;
 
   std::string state = "connecting", detail;
   slack_counters counters;
@@ -120,7 +118,8 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl> {
        slack_secrets s)
       : ex(e), cfg(c), pipe(p), exec(x), db(d), secrets(std::move(s)),
         fsm(session_options(), [this] { return std::uniform_real_distribution<double>(0, 1)(rng); }),
-        fsm_wake(e), commit_wake(e), deliver_wake(e) {
+        fsm_wake(e), commit_wake(e),
+        outbox(e, p, d, x, "slack", std::chrono::milliseconds(1100), *this, spdlog::default_logger()->clone("slack")) {
     log = spdlog::default_logger()->clone("slack");
   }
 
@@ -141,7 +140,7 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl> {
     api_interactive = std::make_unique<net::http_client>(ex, *tls, api_origin);
     auto self = shared_from_this();
     asio::co_spawn(ex, [self]() { return self->late_confirmations(); }, asio::detached);
-    asio::co_spawn(ex, [self]() { return self->deliverer(); }, asio::detached);
+    outbox.start();
     asio::co_spawn(ex, [self]() { return self->fsm_timer(); }, asio::detached);
     apply(fsm.start(now()));
   }
@@ -365,7 +364,7 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl> {
       --self->outstanding;
       if (!r.recorded) log_not_recorded(*self, r);
       self->respond(c, r);
-      self->deliver_wake.notify();
+      self->outbox.wake();
       self->commit_wake.notify();
     });
   }
@@ -380,21 +379,12 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl> {
     auto self = shared_from_this();
     while (outstanding > 0) co_await commit_wake.wait();
     apply(fsm.stop());
-    deliver_wake.notify();
     const auto deadline = steady::now() + 5s;
     while (!links.empty() && steady::now() < deadline) co_await commit_wake.wait_until(steady::now() + 50ms);
-    co_await pipe.call([this] {
-      try {
-        db.release_posts(owner);  // the next start delivers what is still queued at once
-      } catch (const std::exception& e) {
-        log->warn("could not release outbox leases: {}", e.what());
-      }
-      return true;
-    });
+    co_await outbox.release();  // the next start delivers what is still queued at once
     stopped = true;
     state = "stopped";
     fsm_wake.notify();
-    deliver_wake.notify();
     for (auto& [id, l] : links)
       if (l->ws) l->ws->abort();
     if (on_done) on_done();
@@ -577,144 +567,51 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl> {
     }
   }
 
-  // ---- the outbox --------------------------------------------------------------
-  enum class delivery { sent, failed, retry };
-
-  awaitable<void> deliverer() {
-    auto self = shared_from_this();
-    std::deque<outbox_post> q;
-    std::map<std::int64_t, std::string> recorded_pending;  // delivered, recording failed: post id -> result
-    while (!stopping) {
-      if (q.empty()) {
-        auto posts = co_await pipe.call([this] {
-          try {
-            return db.claim_posts("slack", owner, now(), post_lease, 50);
-          } catch (const std::exception& e) {
-            log->error("cannot read the outbox: {}", e.what());
-            return std::vector<outbox_post>{};
-          }
-        });
-        q.assign(posts.begin(), posts.end());
-        if (q.empty()) {
-          co_await deliver_wake.wait_until(steady::now() + 5s);
-          continue;
-        }
-      }
-      // The first post of each channel, in order; the earliest one ready goes.
-      auto t = now();
-      std::optional<std::size_t> pick;
-      time_point soonest = time_point::max();
-      std::vector<std::string> seen_channels;
-      for (std::size_t i = 0; i < q.size(); ++i) {
-        const auto& ch = q[i].platform_channel;
-        if (std::find(seen_channels.begin(), seen_channels.end(), ch) != seen_channels.end()) continue;
-        seen_channels.push_back(ch);
-        auto ready = pace.ready_at(ch, t);
-        if (ready <= t) {
-          pick = i;
-          break;
-        }
-        soonest = std::min(soonest, ready);
-      }
-      if (!pick) {
-        co_await deliver_wake.wait_until(to_steady(soonest));
-        continue;
-      }
-      outbox_post p = q[*pick];
-      std::string result;
-      delivery d;
-      if (auto it = recorded_pending.find(p.id); it != recorded_pending.end()) {
-        d = delivery::sent;
-        result = it->second;
-      } else {
-        d = co_await deliver(p, result);
-        if (stopping) co_return;  // shutdown never waits: the lease expires, the post stays queued
-      }
-      if (d == delivery::retry) continue;  // the pacer holds it back
-      const bool sent = d == delivery::sent;
-      const bool recorded = co_await pipe.call([&] {
-        try {
-          exec.record_delivery(p, sent, result, now());
-          return true;
-        } catch (const std::exception& e) {
-          log->error("post {} delivered but not recorded yet: {}", p.id, e.what());
-          return false;
-        }
-      });
-      if (recorded) {
-        recorded_pending.erase(p.id);
-        q.erase(q.begin() + static_cast<std::ptrdiff_t>(*pick));
-      } else if (d == delivery::sent) {
-        recorded_pending[p.id] = result;
-      }
-      if (!recorded) {
-        asio::steady_timer tm(ex, 1s);
-        co_await tm.async_wait(use_tuple);
-        continue;
-      }
-      if (d == delivery::failed) {
-        log->error("post {} ({} {} to {}) failed: {}", p.id, p.kind, p.subject, p.platform_channel, result);
-        notify_failure(p, result);
-      }
-    }
-  }
-
-  awaitable<delivery> deliver(const outbox_post& p, std::string& result) {
+  // ---- the outbox: what runtime::outbox_worker asks of Slack ---------------------
+  // chat.postMessage for new posts, chat.update for a card sent before (a
+  // card that is gone is posted anew).
+  awaitable<runtime::delivery> send(const outbox_post& p, std::optional<std::string> card_ts) override {
     auto self = shared_from_this();
     boost::json::object args;
     std::string method = "chat.postMessage";
     if (p.kind == "card" || p.kind == "card_update") {
       args = slack::card_message(p.text, p.subject, p.approve_rev);
-      if (p.kind == "card_update") {
-        struct lookup {
-          std::optional<std::string> ts;
-          bool ok = true;
-        };
-        auto found = co_await pipe.call([this, &p] {
-          lookup out;
-          try {
-            out.ts = db.sent_card("slack", p.platform_channel, p.subject);
-          } catch (const std::exception& e) {
-            log->error("cannot look up the card of {}: {}", p.subject, e.what());
-            out.ok = false;
-          }
-          return out;
-        });
-        if (!found.ok) co_return delivery::retry;
-        const auto& ts = found.ts;
-        if (ts) {
-          method = "chat.update";
-          args["ts"] = *ts;
-        }
+      if (p.kind == "card_update" && card_ts) {
+        method = "chat.update";
+        args["ts"] = *card_ts;
       }
     } else {
       args = slack::mrkdwn_message(slack::render_mentions(p.text, p.mentions, cfg));
     }
     args["channel"] = p.platform_channel;
     auto out = co_await call(*api_posts, method, args);
-    pace.sent(p.platform_channel, now());
     if (out.k == api_outcome::kind::failed && method == "chat.update" &&
         (out.error == "message_not_found" || out.error == "cant_update_message" ||
          out.error == "edit_window_closed")) {
       args.erase("ts");  // the card is gone: post the current state as a new card
       out = co_await call(*api_posts, "chat.postMessage", args);
-      pace.sent(p.platform_channel, now());
     }
+    runtime::delivery d;
     switch (out.k) {
       case api_outcome::kind::ok: {
-        result = method == "chat.update" ? std::string(args.at("ts").as_string()) : std::string();
-        if (auto* v = out.r.body.if_contains("ts"); v && v->is_string()) result = std::string(v->get_string());
-        co_return delivery::sent;
+        d.outcome = runtime::delivery::status::sent;
+        d.result = method == "chat.update" ? std::string(args.at("ts").as_string()) : std::string();
+        if (auto* v = out.r.body.if_contains("ts"); v && v->is_string()) d.result = std::string(v->get_string());
+        break;
       }
       case api_outcome::kind::retry:
-        pace.throttled(out.retry_after, now());
-        co_return delivery::retry;
+        d.outcome = runtime::delivery::status::retry;
+        d.pause = out.retry_after;
+        break;
       case api_outcome::kind::failed:
-        result = out.error;
-        co_return delivery::failed;
+        d.outcome = runtime::delivery::status::failed;
+        d.result = out.error;
+        break;
     }
-    co_return delivery::retry;
+    co_return d;
   }
+
+  void report_failure(const outbox_post& p, const std::string& error) override { notify_failure(p, error); }
 
   // SPEC: a failed post is also reported to the person whose command caused it.
   void notify_failure(const outbox_post& p, const std::string& error) {
@@ -742,12 +639,12 @@ void slack_adapter::start() { impl_->start(); }
 void slack_adapter::stop(std::function<void()> done) {
   impl_->on_done = std::move(done);
   impl_->stopping = true;
-  impl_->deliver_wake.notify();
+  impl_->outbox.stop();
   auto self = impl_;
   asio::co_spawn(impl_->ex, [self]() { return self->stopper(); }, asio::detached);
 }
 
-void slack_adapter::posts_enqueued() { impl_->deliver_wake.notify(); }
+void slack_adapter::posts_enqueued() { impl_->outbox.wake(); }
 std::string slack_adapter::state() const { return impl_->state; }
 std::string slack_adapter::state_detail() const { return impl_->detail; }
 int slack_adapter::live_links() const { return impl_->fsm.live_links(); }

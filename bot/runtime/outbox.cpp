@@ -1,0 +1,158 @@
+#include "bot/runtime/outbox.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <deque>
+#include <map>
+#include <vector>
+
+#include "bot/runtime/pipeline.hpp"
+#include "handlers/executor.hpp"
+
+namespace signoff::runtime {
+namespace {
+
+namespace asio = boost::asio;
+using steady = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+constexpr auto post_lease = std::chrono::seconds(60);
+constexpr int claim_batch = 50;
+
+time_point now() { return std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now()); }
+steady::time_point to_steady(time_point at) {
+  auto d = at - now();
+  return steady::now() + (d.count() > 0 ? std::chrono::duration_cast<steady::duration>(d) : steady::duration{});
+}
+
+}  // namespace
+
+outbox_worker::outbox_worker(asio::any_io_executor io, command_pipeline& pipe, store& db, executor& exec,
+                             std::string platform, std::chrono::milliseconds per_channel,
+                             post_sender& sender, std::shared_ptr<spdlog::logger> log)
+    : io_(io), pipe_(pipe), db_(db), exec_(exec), platform_(std::move(platform)),
+      // Identifies this process's claims among others sharing the database.
+      owner_(platform_ + ":" + std::to_string(::getpid()) + ":" +
+             std::to_string(steady::now().time_since_epoch().count())),
+      sender_(sender), log_(std::move(log)), pace_(per_channel), wake_(io) {}
+
+void outbox_worker::start() { asio::co_spawn(io_, run(), asio::detached); }
+
+void outbox_worker::stop() {
+  stopping_ = true;
+  wake_.notify();
+}
+
+asio::awaitable<void> outbox_worker::release() {
+  co_await pipe_.call([this] {
+    try {
+      db_.release_posts(owner_);
+    } catch (const std::exception& e) {
+      log_->warn("could not release outbox leases: {}", e.what());
+    }
+    return true;
+  });
+}
+
+asio::awaitable<void> outbox_worker::run() {
+  std::deque<outbox_post> q;
+  std::map<std::int64_t, std::string> recorded_pending;  // delivered, recording failed: post id -> result
+  while (!stopping_) {
+    if (q.empty()) {
+      auto posts = co_await pipe_.call([this] {
+        try {
+          return db_.claim_posts(platform_, owner_, now(), post_lease, claim_batch);
+        } catch (const std::exception& e) {
+          log_->error("cannot read the outbox: {}", e.what());
+          return std::vector<outbox_post>{};
+        }
+      });
+      q.assign(posts.begin(), posts.end());
+      if (q.empty()) {
+        co_await wake_.wait_until(steady::now() + 5s);  // another process may enqueue too
+        continue;
+      }
+    }
+    // The first post of each channel, in order; the earliest one ready goes.
+    const auto t = now();
+    std::optional<std::size_t> pick;
+    time_point soonest = time_point::max();
+    std::vector<std::string_view> seen_channels;
+    for (std::size_t i = 0; i < q.size(); ++i) {
+      const auto& ch = q[i].platform_channel;
+      if (std::find(seen_channels.begin(), seen_channels.end(), ch) != seen_channels.end()) continue;
+      seen_channels.push_back(ch);
+      const auto ready = pace_.ready_at(ch, t);
+      if (ready <= t) {
+        pick = i;
+        break;
+      }
+      soonest = std::min(soonest, ready);
+    }
+    if (!pick) {
+      co_await wake_.wait_until(to_steady(soonest));
+      continue;
+    }
+    const outbox_post p = q[*pick];
+    delivery d;
+    if (auto it = recorded_pending.find(p.id); it != recorded_pending.end()) {
+      d = {delivery::status::sent, it->second, {}};
+    } else {
+      struct lookup {
+        std::optional<std::string> id;
+        bool ok = true;
+      };
+      lookup card;
+      if (p.kind == "card_update") {
+        card = co_await pipe_.call([&] {
+          lookup out;
+          try {
+            out.id = db_.sent_card(platform_, p.platform_channel, p.subject);
+          } catch (const std::exception& e) {
+            log_->error("cannot look up the card of {}: {}", p.subject, e.what());
+            out.ok = false;
+          }
+          return out;
+        });
+      }
+      if (!card.ok) {
+        pace_.throttled(1s, now());
+        continue;
+      }
+      d = co_await sender_.send(p, card.id);
+      pace_.sent(p.platform_channel, now());
+      if (stopping_) co_return;  // shutdown never waits: the lease expires, the post stays queued
+    }
+    if (d.outcome == delivery::status::retry) {
+      pace_.throttled(d.pause, now());
+      continue;
+    }
+    const bool sent = d.outcome == delivery::status::sent;
+    const bool recorded = co_await pipe_.call([&] {
+      try {
+        exec_.record_delivery(p, sent, d.result, now());
+        return true;
+      } catch (const std::exception& e) {
+        log_->error("post {} delivered but not recorded yet: {}", p.id, e.what());
+        return false;
+      }
+    });
+    if (!recorded) {
+      if (sent) recorded_pending[p.id] = d.result;
+      pace_.throttled(1s, now());
+      continue;
+    }
+    recorded_pending.erase(p.id);
+    q.erase(q.begin() + static_cast<std::ptrdiff_t>(*pick));
+    if (!sent) {
+      log_->error("post {} ({} {} to {}) failed: {}", p.id, p.kind, p.subject, p.platform_channel, d.result);
+      sender_.report_failure(p, d.result);
+    }
+  }
+}
+
+}  // namespace signoff::runtime

@@ -1,0 +1,89 @@
+#pragma once
+// The outbox worker: one per delivering platform. It claims that platform's
+// posts from the durable outbox (a lease, so two processes never send one
+// post both), sends the first post of each channel once the pacer allows
+// it, pauses everything after a 429, retries transient errors, and records
+// every delivery as post.sent / post.failed through the command pipeline.
+// A post that fails for good is reported to whoever caused it.
+//
+// The platform supplies only a post_sender. Shutdown never waits for the
+// pacer: what is unsent stays queued for the next start.
+// Threads: everything runs on the io executor.
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "bot/core/pacer.hpp"
+#include "bot/runtime/event.hpp"
+#include "storage/store.hpp"
+
+namespace spdlog {
+class logger;
+}
+
+namespace signoff {
+class executor;
+}
+
+namespace signoff::runtime {
+
+class command_pipeline;
+
+// What one send attempt came to.
+struct delivery {
+  enum class status { sent, failed, retry } outcome = status::retry;
+  std::string result;  // sent: the platform message ID; failed: the error
+  // retry: nothing goes to this platform before this pause ends (HTTP 429's
+  // Retry-After, or a short back-off after a network error).
+  std::chrono::milliseconds pause{0};
+};
+
+class post_sender {
+ public:
+  virtual ~post_sender() = default;
+  // Sends `p`. For a card update, `card_message_id` is the platform message
+  // ID of the card sent before for that subject and channel (nullopt: none;
+  // post it anew).
+  virtual boost::asio::awaitable<delivery> send(const outbox_post& p,
+                                                std::optional<std::string> card_message_id) = 0;
+  // `p` failed for good (already recorded as post.failed).
+  virtual void report_failure(const outbox_post& p, const std::string& error) = 0;
+};
+
+class outbox_worker {
+ public:
+  // `pipe`, `db`, `exec` and `sender` outlive the worker; `db` and `exec`
+  // are used only inside pipeline jobs.
+  outbox_worker(boost::asio::any_io_executor io, command_pipeline& pipe, store& db, executor& exec,
+                std::string platform, std::chrono::milliseconds per_channel, post_sender& sender,
+                std::shared_ptr<spdlog::logger> log);
+
+  void start();
+  // New posts may be in the outbox.
+  void wake() { wake_.notify(); }
+  // Stops delivering: a send in flight is abandoned (its lease expires).
+  void stop();
+  // Gives this process's leases back (clean shutdown), so the next start
+  // delivers at once instead of after the lease.
+  boost::asio::awaitable<void> release();
+
+ private:
+  boost::asio::awaitable<void> run();
+
+  boost::asio::any_io_executor io_;
+  command_pipeline& pipe_;
+  store& db_;
+  executor& exec_;
+  std::string platform_, owner_;
+  post_sender& sender_;
+  std::shared_ptr<spdlog::logger> log_;
+  pacer pace_;
+  event wake_;
+  bool stopping_ = false;
+};
+
+}  // namespace signoff::runtime
