@@ -28,6 +28,17 @@ std::string platform_channel_id(const conf::config& cfg, const std::string& plat
   return {};
 }
 
+// A person's user ID on `platform` ('' when none): mentions are resolved
+// here, once, so adapters never read the config.
+std::string platform_user_id(const conf::config& cfg, const std::string& platform, const std::string& person) {
+  const auto* p = cfg.find_person(person);
+  if (!p) return {};
+  if (platform == "slack") return p->slack;
+  if (platform == "discord") return p->discord;
+  if (platform == "mattermost") return p->mattermost;
+  return {};
+}
+
 // Fans each post out to every delivering platform that has an ID for its
 // channel; returns the outbox IDs and names channels no platform can reach.
 void enqueue_posts(const conf::config& cfg, store& db, const std::vector<std::string>& platforms,
@@ -49,7 +60,7 @@ void enqueue_posts(const conf::config& cfg, store& db, const std::vector<std::st
       op.text = display_text(p.text);  // what a reader sees: no control characters
       op.requested_by = by;
       op.approve_rev = p.approve_rev;
-      op.mentions = p.mentions;
+      for (const auto& who : p.mentions) op.mentions.push_back({who, platform_user_id(cfg, platform, who)});
       ids.push_back(db.enqueue_post(op));
       routed = true;
     }
@@ -65,6 +76,15 @@ void enqueue_posts(const conf::config& cfg, store& db, const std::vector<std::st
 }
 
 }  // namespace
+
+actor executor::resolved(const actor& a) const {
+  if (!a.person.empty() || a.platform_user.empty()) return a;
+  actor out = a;
+  const conf::person* p = a.platform == "shell" ? cfg_.find_person(a.platform_user)
+                                                : cfg_.find_by_platform(a.platform, a.platform_user);
+  if (p) out.person = p->id;
+  return out;
+}
 
 executor::executor(const conf::config& cfg, store& db, std::vector<std::string> delivery_platforms)
     : cfg_(cfg), db_(db), platforms_(std::move(delivery_platforms)) {}
@@ -124,13 +144,15 @@ std::vector<execution> executor::execute_batch(const std::vector<incoming>& batc
 // One command inside the caller's transaction, in its own savepoint so a
 // defect in a handler undoes only that command's changes.
 execution executor::run_one(const incoming& in, time_point now) {
-  const std::string actor_name = in.who.audit_name();
-  const conf::person* person = in.who.person.empty() ? nullptr : cfg_.find_person(in.who.person);
+  // Adapters name the platform user; the executor knows who that is.
+  const actor who = resolved(in.who);
+  const std::string actor_name = who.audit_name();
+  const conf::person* person = who.person.empty() ? nullptr : cfg_.find_person(who.person);
 
   // A delivery seen before (a retry, a replay, an envelope repeated across a
   // restart) gets the reply it got then and changes nothing.
-  if (!in.who.envelope.empty()) {
-    if (auto seen = db_.find_envelope(in.who.platform, in.who.envelope)) {
+  if (!who.envelope.empty()) {
+    if (auto seen = db_.find_envelope(who.platform, who.envelope)) {
       ++stats_.duplicates;
       execution ex;
       ex.duplicate = true;
@@ -145,9 +167,9 @@ execution executor::run_one(const incoming& in, time_point now) {
   const bool utf8 = valid_utf8(in.line);
   if (utf8) base["raw"] = in.line;
   else base["raw_hex"] = to_hex(in.line);
-  if (!in.who.platform_user.empty()) base["platform_user"] = in.who.platform_user;
-  if (!in.who.os_user.empty()) base["os_user"] = in.who.os_user;
-  if (!in.who.envelope.empty()) base["envelope"] = in.who.envelope;
+  if (!who.platform_user.empty()) base["platform_user"] = who.platform_user;
+  if (!who.os_user.empty()) base["os_user"] = who.os_user;
+  if (!who.envelope.empty()) base["envelope"] = who.envelope;
 
   // Steps 1 and 2 of SPEC's outcome order need no database.
   std::optional<handlers::result> early;
@@ -171,7 +193,7 @@ execution executor::run_one(const incoming& in, time_point now) {
   // or not; SPEC's order still decides the outcome (a malformed line is
   // `invalid` first), so the limit shows in the detail there.
   std::string limit_why;
-  const bool limited = over_limit(in.who, now, limit_why);
+  const bool limited = over_limit(who, now, limit_why);
   if (early) {
     if (limited) early->detail["over_limit"] = true;
   } else {
@@ -202,11 +224,11 @@ execution executor::run_one(const incoming& in, time_point now) {
     res.reply = display_text(res.reply);  // user text must not rewrite what a reader sees
     boost::json::object detail = base;
     for (auto& kv : res.detail) detail[kv.key()] = kv.value();
-    audit::entry e{in.who.platform, in.who.workspace, in.who.channel, actor_name, action,
+    audit::entry e{who.platform, who.workspace, who.channel, actor_name, action,
                    res.subject, res.revision, res.outcome, boost::json::serialize(detail)};
     auto rec = db_.append_audit(e, now);
-    if (!in.who.envelope.empty())
-      db_.remember_envelope(in.who.platform, in.who.envelope, rec.seq, res.reply, in.response_url, now);
+    if (!who.envelope.empty())
+      db_.remember_envelope(who.platform, who.envelope, rec.seq, res.reply, in.response_url, now);
     ex.recorded = true;
     ex.seq = rec.seq;
     ex.outcome = res.outcome;

@@ -18,7 +18,10 @@
 namespace signoff {
 
 struct incoming {
-  actor who;                 // who.envelope: the platform delivery ID, deduplicated
+  // who.platform and who.platform_user name the sender; who.person may be
+  // left empty: the executor resolves it from the config. who.envelope: the
+  // platform delivery ID, deduplicated.
+  actor who;
   std::string line;          // the command line as received (may be invalid UTF-8)
   std::string response_url;  // where a late confirmation may go ('' when none)
 };
@@ -90,6 +93,9 @@ class executor {
 
  private:
   bool over_limit(const actor& who, time_point now, std::string& why);
+  // `a` with its person filled in from (platform, platform user ID) when the
+  // adapter left it empty.
+  actor resolved(const actor& a) const;
   execution run_one(const incoming& in, time_point now);
 
   const conf::config& cfg_;

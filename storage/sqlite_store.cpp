@@ -73,6 +73,25 @@ const std::string& create_private(const std::string& path) {
   return path;  // EEXIST (or any other error) is SQLite's to report
 }
 
+// outbox.mentions: "bob=U01BOB,dave=" (person=platform ID). Rows queued by
+// builds before mentions were resolved at enqueue hold "bob,dave": those
+// people are shown as @id.
+std::string join_mentions(const std::vector<mention>& v) {
+  std::string out;
+  for (const auto& m : v) out += (out.empty() ? "" : ",") + m.person + "=" + m.platform_id;
+  return out;
+}
+
+std::vector<mention> split_mentions(std::string_view s) {
+  std::vector<mention> out;
+  if (s.empty()) return out;
+  for (auto& part : split_targets(s)) {
+    auto eq = part.find('=');
+    out.push_back(eq == std::string::npos ? mention{part, ""} : mention{part.substr(0, eq), part.substr(eq + 1)});
+  }
+  return out;
+}
+
 }  // namespace
 
 sqlite_store::sqlite_store(const std::string& path, options opt)
@@ -431,7 +450,7 @@ std::int64_t sqlite_store::enqueue_post(const outbox_post& p) {
               "requested_by, approve_rev, mentions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
       .bind(1, ts(p.created_at)).bind(2, p.platform).bind(3, p.channel).bind(4, p.platform_channel)
       .bind(5, p.kind).bind(6, p.subject).bind(7, p.text).bind(8, p.requested_by)
-      .bind(9, p.approve_rev).bind(10, join_targets(p.mentions)).run();
+      .bind(9, p.approve_rev).bind(10, join_mentions(p.mentions)).run();
   return db_.last_insert_rowid();
 }
 
@@ -456,7 +475,7 @@ std::vector<outbox_post> load_posts(sql::stmt& s) {
     p.requested_by = s.text(8);
     p.attempts = static_cast<int>(s.i64(9));
     if (!s.is_null(10)) p.approve_rev = s.i64(10);
-    p.mentions = split_targets(s.view(11));
+    p.mentions = split_mentions(s.view(11));
     out.push_back(std::move(p));
   }
   return out;

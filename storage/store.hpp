@@ -101,6 +101,14 @@ struct escalation {
   std::vector<std::string> notified;  // everyone paged so far, in order
 };
 
+// A person paged by a post, with their user ID on the delivering platform
+// ('' when they have none there), resolved when the post was enqueued so
+// that no adapter reads the config.
+struct mention {
+  std::string person, platform_id;
+  bool operator==(const mention&) const = default;
+};
+
 // One delivery of one post to one platform.
 struct outbox_post {
   std::int64_t id = 0;
@@ -118,7 +126,7 @@ struct outbox_post {
   std::optional<std::int64_t> approve_rev;
   // Pages: the people mentioned as "@id" in `text`; adapters render them as
   // platform mentions (Slack <@U…>).
-  std::vector<std::string> mentions;
+  std::vector<mention> mentions;
 };
 
 // A platform delivery (Slack envelope, Discord interaction) already executed.

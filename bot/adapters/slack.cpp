@@ -358,7 +358,7 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl>, runtime::post_s
   // commit is durable.
   void submit(pending_cmd c) {
     ++outstanding;
-    incoming in{slack::actor_for(c.cmd.from, cfg, c.envelope_id), c.cmd.line, c.cmd.response_url};
+    incoming in{slack::actor_for(c.cmd.from, c.envelope_id), c.cmd.line, c.cmd.response_url};
     auto self = shared_from_this();
     pipe.submit(std::move(in), [self, c = std::move(c)](execution r) {
       --self->outstanding;
@@ -581,7 +581,7 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl>, runtime::post_s
         args["ts"] = *card_ts;
       }
     } else {
-      args = slack::mrkdwn_message(slack::render_mentions(p.text, p.mentions, cfg));
+      args = slack::mrkdwn_message(slack::render_mentions(p.text, p.mentions));
     }
     args["channel"] = p.platform_channel;
     auto out = co_await call(*api_posts, method, args);

@@ -420,17 +420,15 @@ TEST_CASE("mrkdwn escaping, and only mentions the bot renders stay mentions", "[
   CHECK(text("<@U1|bob> <!channel> <#C1>") == "&lt;@U1|bob&gt; &lt;!channel&gt; &lt;#C1&gt;");
 
   // render_mentions escapes the text and puts in the mentions of listed people.
-  conf::config cfg;
-  cfg.people = {{"bob", "Bob", {}, "U01BOB", "", ""}, {"carol", "Carol", {}, "W0CAROL9", "", ""},
-                {"dave", "Dave", {}, "", "", ""}};
-  auto page = render_mentions("E-3 [sev1] fast: printer <on> fire & <@U0EVE>\nPaging @bob @carol @dave.",
-                              {"bob", "carol", "dave"}, cfg);
+  const std::vector<mention> paged{{"bob", "U01BOB"}, {"carol", "W0CAROL9"}, {"dave", ""}};
+  auto page = render_mentions("E-3 [sev1] fast: printer <on> fire & <@U0EVE>\nPaging @bob @carol @dave.", paged);
   CHECK(page == "E-3 [sev1] fast: printer &lt;on&gt; fire &amp; &lt;@U0EVE&gt;\nPaging <@U01BOB> <@W0CAROL9> @dave.");
   CHECK(std::string(mrkdwn_message(page).at("text").as_string()) == page);
   // Only listed people, only whole tokens; text around them is escaped once.
-  CHECK(render_mentions("@bob & @bobby <x> @carol", {"bob"}, cfg) == "<@U01BOB> &amp; @bobby &lt;x&gt; @carol");
-  CHECK(render_mentions("&amp;@bob&lt;", {"bob"}, cfg) == "&amp;amp;<@U01BOB>&amp;lt;");
-  CHECK(render_mentions("", {"bob"}, cfg).empty());
+  const std::vector<mention> bob{{"bob", "U01BOB"}};
+  CHECK(render_mentions("@bob & @bobby <x> @carol", bob) == "<@U01BOB> &amp; @bobby &lt;x&gt; @carol");
+  CHECK(render_mentions("&amp;@bob&lt;", bob) == "&amp;amp;<@U01BOB>&amp;lt;");
+  CHECK(render_mentions("", bob).empty());
 }
 
 TEST_CASE("cut_text counts code points and never splits UTF-8", "[slack][codec]") {

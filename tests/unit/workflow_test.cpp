@@ -660,6 +660,7 @@ TEST_CASE("cards carry the revision their buttons act on, pages name who to ment
   auto pages = b.db.pending_posts("slack", 10);
   REQUIRE(pages.size() == 2);
   CHECK(pages[1].kind == "page");
-  CHECK(pages[1].mentions == std::vector<std::string>{"dave"});
+  // Resolved at enqueue: dave has no Slack ID in this config.
+  CHECK(pages[1].mentions == std::vector<mention>{{"dave", ""}});
   CHECK_THAT(pages[1].text, Catch::Contains("@dave"));
 }

@@ -2,13 +2,12 @@
 
 namespace signoff::slack {
 
-actor actor_for(const origin& from, const conf::config& cfg, std::string_view envelope_id) {
+actor actor_for(const origin& from, std::string_view envelope_id) {
   actor a;
   a.platform = "slack";
   a.workspace = from.team_id;
   a.channel = from.channel_id;
   a.platform_user = from.user_id;
-  if (const auto* p = cfg.find_by_platform("slack", from.user_id)) a.person = p->id;
   a.envelope = std::string(envelope_id);
   return a;
 }
@@ -20,8 +19,7 @@ bool id_char(char c) {
 }
 }  // namespace
 
-std::string render_mentions(std::string_view text, const std::vector<std::string>& people,
-                            const conf::config& cfg) {
+std::string render_mentions(std::string_view text, const std::vector<mention>& people) {
   std::string out;
   out.reserve(text.size() + 16);
   std::size_t plain = 0;  // start of the text not written out yet
@@ -34,12 +32,12 @@ std::string render_mentions(std::string_view text, const std::vector<std::string
       std::size_t end = j;
       while (end > i + 1 && text[end - 1] == '.') --end;
       std::string_view id = text.substr(i + 1, end - i - 1);
-      const conf::person* p = nullptr;
+      const mention* m = nullptr;
       for (const auto& listed : people)
-        if (listed == id) p = cfg.find_person(id);
-      if (p && !p->slack.empty()) {
+        if (listed.person == id) m = &listed;
+      if (m && !m->platform_id.empty()) {
         out += escape_mrkdwn(text.substr(plain, i - plain));
-        out += "<@" + p->slack + ">";
+        out += "<@" + m->platform_id + ">";
         i = plain = end;
         continue;
       }
