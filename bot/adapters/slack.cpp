@@ -645,9 +645,31 @@ void slack_adapter::stop(std::function<void()> done) {
 }
 
 void slack_adapter::posts_enqueued() { impl_->outbox.wake(); }
-std::string slack_adapter::state() const { return impl_->state; }
-std::string slack_adapter::state_detail() const { return impl_->detail; }
-int slack_adapter::live_links() const { return impl_->fsm.live_links(); }
-const slack_counters& slack_adapter::counters() const { return impl_->counters; }
+runtime::adapter_status slack_adapter::status() const {
+  runtime::adapter_status s;
+  s.state = impl_->state;
+  s.extra["links"] = impl_->fsm.live_links();
+  if (!impl_->detail.empty()) s.extra["detail"] = impl_->detail;
+  return s;
+}
+
+void slack_adapter::metrics(runtime::metrics_text& out) const {
+  const auto& c = impl_->counters;
+  const int links = impl_->fsm.live_links();
+  out.gauge("signoff_slack_up", "1 when a Socket Mode link is live.", links > 0 ? 1 : 0);
+  out.gauge("signoff_slack_links", "Live Socket Mode links.", links);
+  out.counter("signoff_slack_envelopes_total", "Socket Mode envelopes received.", c.envelopes);
+  out.counter("signoff_slack_acks_total", "Envelope acks written.", c.acks);
+  // The pipeline's group commits (kept under this name for dashboards).
+  out.counter("signoff_slack_batches_total", "Grouped durable commits.", impl_->pipe.batches());
+  out.counter("signoff_slack_links_opened_total", "Socket Mode links attempted.", c.links_opened);
+  out.counter("signoff_slack_link_failures_total", "Links that failed to open.", c.link_failures);
+  out.counter("signoff_slack_disconnects_total", "disconnect messages received.", c.disconnects);
+  out.counter("signoff_slack_malformed_frames_total", "Frames that did not decode.", c.malformed_frames);
+  out.counter("signoff_slack_api_calls_total", "Web API calls.", c.api_calls);
+  out.counter("signoff_slack_api_errors_total", "Web API calls that failed.", c.api_errors);
+  out.counter("signoff_slack_rate_limited_total", "HTTP 429 answers.", c.rate_limited);
+  out.counter("signoff_slack_late_confirmations_total", "Replies confirmed after a restart.", c.late_confirmations);
+}
 
 }  // namespace signoff::adapters

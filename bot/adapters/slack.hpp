@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "bot/runtime/adapter.hpp"
 #include "config/config.hpp"
 #include "handlers/executor.hpp"
 #include "storage/store.hpp"
@@ -33,30 +34,30 @@ struct slack_counters {
   std::uint64_t late_confirmations = 0;
 };
 
-class slack_adapter {
+class slack_adapter final : public runtime::adapter {
  public:
   // `cfg`, `pipe`, `exec` and `db` outlive the adapter. Every database
   // operation goes through `pipe` (its database thread uses `exec` and `db`).
   slack_adapter(boost::asio::any_io_executor ex, const conf::config& cfg, signoff::runtime::command_pipeline& pipe,
                 executor& exec, store& db, slack_secrets secrets);
-  ~slack_adapter();
+  ~slack_adapter() override;
   slack_adapter(const slack_adapter&) = delete;
   slack_adapter& operator=(const slack_adapter&) = delete;
 
+  std::string_view name() const override { return "slack"; }
   // Throws std::runtime_error when [slack] api_base / ca_file are unusable.
-  void start();
+  void start() override;
   // SIGTERM: answer the commands already read, close the links with 1000,
   // stop delivering (queued posts stay in the outbox for the next start).
   // `done` is called once everything has ended.
-  void stop(std::function<void()> done);
+  void stop(std::function<void()> done) override;
   // New posts may be in the outbox (after a timer action).
-  void posts_enqueued();
-
-  // "connecting", "connected", "degraded", "disabled", "stopped"
-  std::string state() const;
-  std::string state_detail() const;
-  int live_links() const;
-  const slack_counters& counters() const;
+  void posts_enqueued() override;
+  // state: "connecting", "connected", "degraded", "disabled", "stopped";
+  // extra: links, detail.
+  runtime::adapter_status status() const override;
+  // signoff_slack_*.
+  void metrics(runtime::metrics_text& out) const override;
 
  private:
   struct impl;

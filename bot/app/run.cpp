@@ -19,7 +19,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
-#include <mutex>
+#include <vector>
 #include <optional>
 
 #include "bot/adapters/slack.hpp"
@@ -52,25 +52,20 @@ void setup_logging() {
 struct service {
   const conf::config& cfg;
   runtime::command_pipeline& pipe;
-  std::unique_ptr<adapters::slack_adapter> slack;
+  std::vector<std::unique_ptr<runtime::adapter>> adapters;
 
-  // As of the pipeline's last database job: read on the io thread, no lock.
-  const executor_stats& stats() const { return pipe.stats(); }
-
+  // SPEC `/healthz`: 503 when the database is failing or any platform is disabled.
   net::http_reply healthz() {
     boost::json::object o, platforms;
-    bool healthy = true;
-    if (slack) {
-      boost::json::object s;
-      s["state"] = slack->state();
-      s["links"] = slack->live_links();
-      if (!slack->state_detail().empty()) s["detail"] = slack->state_detail();
-      platforms["slack"] = std::move(s);
-      healthy = healthy && slack->state() != "disabled";
+    bool healthy = pipe.database_ok();
+    for (const auto& a : adapters) {
+      auto st = a->status();
+      boost::json::object p = std::move(st.extra);
+      p["state"] = st.state;
+      platforms[a->name()] = std::move(p);
+      healthy = healthy && st.state != "disabled";
     }
-    const auto& st = stats();
-    // SPEC: 503 when the database is failing or any platform is disabled.
-    healthy = healthy && pipe.database_ok();
+    const auto& st = pipe.stats();  // as of the pipeline's last database job: no lock
     o["status"] = healthy ? "ok" : "unhealthy";
     o["database"] = pipe.database_ok() ? "ok" : "failing";
     o["platforms"] = std::move(platforms);
@@ -80,46 +75,38 @@ struct service {
   }
 
   net::http_reply metrics() {
-    std::string out;
-    auto counter = [&](const char* name, const char* help, std::uint64_t v) {
-      out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n" + name + " " +
-             std::to_string(v) + "\n";
-    };
-    auto gauge = [&](const char* name, const char* help, std::int64_t v) {
-      out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " gauge\n" + name + " " +
-             std::to_string(v) + "\n";
-    };
-    const auto& st = stats();
-    counter("signoff_commands_total", "Commands received (every one audited or refused as not recorded).",
-            st.commands);
-    counter("signoff_commands_not_recorded_total", "Commands refused because the database could not record.",
-            st.not_recorded);
-    counter("signoff_deliveries_duplicate_total", "Platform deliveries seen before and not executed again.",
-            st.duplicates);
-    counter("signoff_timer_actions_total", "Escalation levels and embargo releases fired.", st.timer_actions);
-    counter("signoff_timer_failures_total", "Timer rounds stopped by a database failure.", st.timer_failures);
-    counter("signoff_timer_rows_skipped_total", "Timer rows that could not be read back, skipped.",
-            st.timer_rows_skipped);
-    counter("signoff_posts_sent_total", "Outbox posts delivered.", st.posts_sent);
-    counter("signoff_posts_failed_total", "Outbox posts that failed for good.", st.posts_failed);
-    if (slack) {
-      const auto& c = slack->counters();
-      gauge("signoff_slack_up", "1 when a Socket Mode link is live.", slack->live_links() > 0 ? 1 : 0);
-      gauge("signoff_slack_links", "Live Socket Mode links.", slack->live_links());
-      counter("signoff_slack_envelopes_total", "Socket Mode envelopes received.", c.envelopes);
-      counter("signoff_slack_acks_total", "Envelope acks written.", c.acks);
-      counter("signoff_slack_batches_total", "Grouped durable commits.", pipe.batches());
-      counter("signoff_slack_links_opened_total", "Socket Mode links attempted.", c.links_opened);
-      counter("signoff_slack_link_failures_total", "Links that failed to open.", c.link_failures);
-      counter("signoff_slack_disconnects_total", "disconnect messages received.", c.disconnects);
-      counter("signoff_slack_malformed_frames_total", "Frames that did not decode.", c.malformed_frames);
-      counter("signoff_slack_api_calls_total", "Web API calls.", c.api_calls);
-      counter("signoff_slack_api_errors_total", "Web API calls that failed.", c.api_errors);
-      counter("signoff_slack_rate_limited_total", "HTTP 429 answers.", c.rate_limited);
-      counter("signoff_slack_late_confirmations_total", "Replies confirmed after a restart.",
-              c.late_confirmations);
-    }
-    return {200, "text/plain; version=0.0.4; charset=utf-8", out};
+    runtime::metrics_text m;
+    const auto& st = pipe.stats();
+    m.counter("signoff_commands_total", "Commands received (every one audited or refused as not recorded).",
+              st.commands);
+    m.counter("signoff_commands_not_recorded_total", "Commands refused because the database could not record.",
+              st.not_recorded);
+    m.counter("signoff_deliveries_duplicate_total", "Platform deliveries seen before and not executed again.",
+              st.duplicates);
+    m.counter("signoff_batches_total", "Durable group commits of commands.", pipe.batches());
+    m.counter("signoff_timer_actions_total", "Escalation levels and embargo releases fired.", st.timer_actions);
+    m.counter("signoff_timer_failures_total", "Timer rounds stopped by a database failure.", st.timer_failures);
+    m.counter("signoff_timer_rows_skipped_total", "Timer rows that could not be read back, skipped.",
+              st.timer_rows_skipped);
+    m.counter("signoff_posts_sent_total", "Outbox posts delivered.", st.posts_sent);
+    m.counter("signoff_posts_failed_total", "Outbox posts that failed for good.", st.posts_failed);
+    m.gauge("signoff_database_up", "1 when the last group commit was recorded.", pipe.database_ok() ? 1 : 0);
+    for (const auto& a : adapters) a->metrics(m);
+    return {200, "text/plain; version=0.0.4; charset=utf-8", m.str()};
+  }
+
+  void posts_enqueued() {
+    for (auto& a : adapters) a->posts_enqueued();
+  }
+
+  // Stops every adapter, then calls `done`.
+  void stop_all(std::function<void()> done) {
+    auto left = std::make_shared<std::size_t>(adapters.size());
+    if (*left == 0) return done();
+    for (auto& a : adapters)
+      a->stop([left, done] {
+        if (--*left == 0) done();
+      });
   }
 };
 
@@ -193,7 +180,7 @@ int run_service(const std::string& config_path) {
   asio::io_context ioc(1);
   // From here on every database operation runs on the pipeline's thread.
   runtime::command_pipeline pipe(ioc.get_executor(), exec);
-  service svc{cfg, pipe, nullptr};
+  service svc{cfg, pipe, {}};
   std::unique_ptr<net::http_server> http;
   try {
     http = std::make_unique<net::http_server>(ioc.get_executor(), cfg.http_listen, [&](std::string_view target) {
@@ -208,12 +195,14 @@ int run_service(const std::string& config_path) {
     return 1;
   }
 
-  svc.slack = std::make_unique<adapters::slack_adapter>(ioc.get_executor(), cfg, pipe, exec, *db, secrets);
-  try {
-    svc.slack->start();
-  } catch (const std::exception& e) {
-    log->error("slack: {}", e.what());
-    return 2;
+  svc.adapters.push_back(std::make_unique<adapters::slack_adapter>(ioc.get_executor(), cfg, pipe, exec, *db, secrets));
+  for (auto& a : svc.adapters) {
+    try {
+      a->start();
+    } catch (const std::exception& e) {
+      log->error("{}: {}", a->name(), e.what());
+      return 2;
+    }
   }
 
   bool stopping = false;
@@ -241,7 +230,7 @@ int run_service(const std::string& config_path) {
         return out;
       });
       for (const auto& f : rd.r.fired) log->info("timer: {}", f.substr(0, f.find('\n')));
-      if (!rd.r.fired.empty() && svc.slack) svc.slack->posts_enqueued();
+      if (!rd.r.fired.empty()) svc.posts_enqueued();
       for (const auto& k : rd.r.skipped) log->error("timer row {}", k);
       std::chrono::milliseconds wait = 30s;
       if (!rd.r.error.empty()) {
@@ -263,7 +252,7 @@ int run_service(const std::string& config_path) {
     stopping = true;
     timers_changed.notify();
     http->stop();
-    svc.slack->stop([&] { pipe.drain([&] { ioc.stop(); }); });
+    svc.stop_all([&] { pipe.drain([&] { ioc.stop(); }); });
   });
 
   sd_notify("READY=1");
