@@ -118,16 +118,30 @@ execution executor::execute(const incoming& in, time_point now) {
 
 std::vector<execution> executor::execute_batch(const std::vector<incoming>& batch, time_point now,
                                                const confirmations& confirmed) {
+  riders extra;
+  extra.confirmed = confirmed;
+  rider_results ignored;
+  return execute_batch(batch, now, extra, ignored);
+}
+
+std::vector<execution> executor::execute_batch(const std::vector<incoming>& batch, time_point now,
+                                               const riders& extra, rider_results& extra_out) {
   std::vector<execution> out;
   out.reserve(batch.size());
   stats_.commands += batch.size();
+  extra_out = {};
   try {
     write_transaction tx(db_);
-    for (const auto& [platform, ids] : confirmed) db_.confirm_envelopes(platform, ids);
+    for (const auto& [platform, ids] : extra.confirmed) db_.confirm_envelopes(platform, ids);
+    for (const auto& d : extra.deliveries) extra_out.delivered.push_back(record_delivery_in(d.post, d.sent, d.result, now));
     for (const auto& in : batch) out.push_back(run_one(in, now));
+    for (const auto& c : extra.claims)
+      extra_out.claimed.push_back(db_.claim_posts(c.platform, c.owner, now, c.lease, c.limit));
     tx.commit();  // durable from here: only now may a reply report it
   } catch (const std::exception& e) {  // storage_failure, or a failure outside any handler
     stats_.not_recorded += batch.size();
+    extra_out = {};
+    extra_out.error = e.what();
     std::vector<execution> refused(batch.size());
     for (std::size_t i = 0; i < batch.size(); ++i) {
       // The operator's log names each refused command, also the one that
@@ -138,6 +152,9 @@ std::vector<execution> executor::execute_batch(const std::vector<incoming>& batc
     }
     return refused;
   }
+  for (std::size_t i = 0; i < extra_out.delivered.size(); ++i)
+    if (extra_out.delivered[i]) ++(extra.deliveries[i].sent ? stats_.posts_sent : stats_.posts_failed);
+  extra_out.recorded = true;
   return out;
 }
 
@@ -347,19 +364,24 @@ std::optional<time_point> executor::next_due() {
 
 bool executor::record_delivery(const outbox_post& p, bool sent, const std::string& result,
                                time_point now) {
+  write_transaction tx(db_);
+  if (!record_delivery_in(p, sent, result, now)) return false;
+  tx.commit();
+  ++(sent ? stats_.posts_sent : stats_.posts_failed);
+  return true;
+}
+
+bool executor::record_delivery_in(const outbox_post& p, bool sent, const std::string& result, time_point now) {
   boost::json::object d;
   d["outbox"] = p.id;
   d["kind"] = p.kind;
   d["channel_name"] = p.channel;
   d[sent ? "message_id" : "error"] = result;
   d["attempts"] = p.attempts + 1;
-  write_transaction tx(db_);
   if (!db_.finish_post(p.id, sent, result, now)) return false;  // another process finished it
   db_.append_audit({p.platform, "", p.platform_channel, "system", sent ? "post.sent" : "post.failed",
                     p.subject, std::nullopt, sent ? "ok" : "error", boost::json::serialize(d)},
                    now);
-  tx.commit();
-  ++(sent ? stats_.posts_sent : stats_.posts_failed);
   return true;
 }
 

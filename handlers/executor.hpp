@@ -4,6 +4,7 @@
 // record and the outbox posts in the same transaction, commit, and only then
 // produce the reply. Pure of I/O but for the store; adapters call it.
 // Not thread-safe: call from one thread (the adapters' executor).
+#include <chrono>
 #include <cstdint>
 #include <set>
 #include <optional>
@@ -66,6 +67,34 @@ class executor {
   std::vector<execution> execute_batch(const std::vector<incoming>& batch, time_point now,
                                        const confirmations& confirmed = {});
 
+  // Other writes that ride a group commit, so one fsync serves them all:
+  // confirmations, delivery records (post.sent / post.failed) and outbox
+  // claims. Claims run after the commands, so a card a command enqueued is
+  // claimed in the same commit.
+  struct delivery_record {
+    outbox_post post;
+    bool sent = false;
+    std::string result;  // message ID or error
+  };
+  struct claim_request {
+    std::string platform, owner;
+    std::chrono::milliseconds lease{60000};
+    int limit = 50;
+  };
+  struct riders {
+    confirmations confirmed;
+    std::vector<delivery_record> deliveries;
+    std::vector<claim_request> claims;
+  };
+  struct rider_results {
+    bool recorded = false;             // the commit is durable
+    std::string error;                 // when not
+    std::vector<bool> delivered;       // per delivery: recorded (false: finished by another process)
+    std::vector<std::vector<outbox_post>> claimed;  // per claim
+  };
+  std::vector<execution> execute_batch(const std::vector<incoming>& batch, time_point now, const riders& extra,
+                                       rider_results& extra_out);
+
   // Writes the config.load (or config.reload) record. Throws storage_failure.
   void record_config(bool reload, const std::string& source, time_point now);
 
@@ -93,6 +122,8 @@ class executor {
 
  private:
   bool over_limit(const actor& who, time_point now, std::string& why);
+  // record_delivery's writes, inside the caller's transaction.
+  bool record_delivery_in(const outbox_post& p, bool sent, const std::string& result, time_point now);
   // `a` with its person filled in from (platform, platform user ID) when the
   // adapter left it empty.
   actor resolved(const actor& a) const;

@@ -493,7 +493,9 @@ std::vector<outbox_post> sqlite_store::pending_posts(const std::string& platform
 std::vector<outbox_post> sqlite_store::claim_posts(const std::string& platform, const std::string& owner,
                                                    time_point now, std::chrono::milliseconds lease,
                                                    int limit) {
-  sql::transaction tx(db_);
+  // Inside a group commit it rides the caller's transaction; alone it is one.
+  std::optional<sql::transaction> own;
+  if (sqlite3_get_autocommit(db_.handle())) own.emplace(db_);
   auto s = db_.prepare(std::string(outbox_columns) +
                        "WHERE platform = ? AND status = 'pending' AND (lease_until IS NULL OR "
                        "lease_until <= ? OR lease_owner = ?) ORDER BY id LIMIT ?");
@@ -504,7 +506,7 @@ std::vector<outbox_post> sqlite_store::claim_posts(const std::string& platform, 
     claim.reset();
     claim.bind(1, owner).bind(2, ts(now + lease)).bind(3, p.id).run();
   }
-  tx.commit();
+  if (own) own->commit();
   return posts;
 }
 

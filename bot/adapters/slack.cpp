@@ -119,7 +119,7 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl>, runtime::post_s
       : ex(e), cfg(c), pipe(p), exec(x), db(d), secrets(std::move(s)),
         fsm(session_options(), [this] { return std::uniform_real_distribution<double>(0, 1)(rng); }),
         fsm_wake(e), commit_wake(e),
-        outbox(e, p, d, x, "slack", std::chrono::milliseconds(1100), *this, spdlog::default_logger()->clone("slack")) {
+        outbox(e, p, d, "slack", std::chrono::milliseconds(1100), *this, spdlog::default_logger()->clone("slack")) {
     log = spdlog::default_logger()->clone("slack");
   }
 

@@ -31,10 +31,9 @@ steady::time_point to_steady(time_point at) {
 
 }  // namespace
 
-outbox_worker::outbox_worker(asio::any_io_executor io, command_pipeline& pipe, store& db, executor& exec,
-                             std::string platform, std::chrono::milliseconds per_channel,
+outbox_worker::outbox_worker(asio::any_io_executor io, command_pipeline& pipe, store& db, std::string platform, std::chrono::milliseconds per_channel,
                              post_sender& sender, std::shared_ptr<spdlog::logger> log)
-    : io_(io), pipe_(pipe), db_(db), exec_(exec), platform_(std::move(platform)),
+    : io_(io), pipe_(pipe), db_(db), platform_(std::move(platform)),
       // Identifies this process's claims among others sharing the database.
       owner_(platform_ + ":" + std::to_string(::getpid()) + ":" +
              std::to_string(steady::now().time_since_epoch().count())),
@@ -63,14 +62,7 @@ asio::awaitable<void> outbox_worker::run() {
   std::map<std::int64_t, std::string> recorded_pending;  // delivered, recording failed: post id -> result
   while (!stopping_) {
     if (q.empty()) {
-      auto posts = co_await pipe_.call([this] {
-        try {
-          return db_.claim_posts(platform_, owner_, now(), post_lease, claim_batch);
-        } catch (const std::exception& e) {
-          log_->error("cannot read the outbox: {}", e.what());
-          return std::vector<outbox_post>{};
-        }
-      });
+      auto posts = co_await pipe_.claim(platform_, owner_, post_lease, claim_batch);  // rides a group commit
       q.assign(posts.begin(), posts.end());
       if (q.empty()) {
         co_await wake_.wait_until(steady::now() + 5s);  // another process may enqueue too
@@ -132,16 +124,9 @@ asio::awaitable<void> outbox_worker::run() {
       continue;
     }
     const bool sent = d.outcome == delivery::status::sent;
-    const bool recorded = co_await pipe_.call([&] {
-      try {
-        exec_.record_delivery(p, sent, d.result, now());
-        return true;
-      } catch (const std::exception& e) {
-        log_->error("post {} delivered but not recorded yet: {}", p.id, e.what());
-        return false;
-      }
-    });
+    const bool recorded = co_await pipe_.record_delivery(p, sent, d.result);  // rides a group commit
     if (!recorded) {
+      log_->error("post {} delivered but not recorded yet: the database could not record", p.id);
       if (sent) recorded_pending[p.id] = d.result;
       pace_.throttled(1s, now());
       continue;

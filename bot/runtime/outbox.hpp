@@ -25,10 +25,6 @@ namespace spdlog {
 class logger;
 }
 
-namespace signoff {
-class executor;
-}
-
 namespace signoff::runtime {
 
 class command_pipeline;
@@ -56,11 +52,11 @@ class post_sender {
 
 class outbox_worker {
  public:
-  // `pipe`, `db`, `exec` and `sender` outlive the worker; `db` and `exec`
-  // are used only inside pipeline jobs.
-  outbox_worker(boost::asio::any_io_executor io, command_pipeline& pipe, store& db, executor& exec,
-                std::string platform, std::chrono::milliseconds per_channel, post_sender& sender,
-                std::shared_ptr<spdlog::logger> log);
+  // `pipe`, `db` and `sender` outlive the worker; `db` is used only inside
+  // pipeline jobs. Claims and delivery records ride the pipeline's group
+  // commits.
+  outbox_worker(boost::asio::any_io_executor io, command_pipeline& pipe, store& db, std::string platform,
+                std::chrono::milliseconds per_channel, post_sender& sender, std::shared_ptr<spdlog::logger> log);
 
   void start();
   // New posts may be in the outbox.
@@ -77,7 +73,6 @@ class outbox_worker {
   boost::asio::any_io_executor io_;
   command_pipeline& pipe_;
   store& db_;
-  executor& exec_;
   std::string platform_, owner_;
   post_sender& sender_;
   std::shared_ptr<spdlog::logger> log_;

@@ -59,14 +59,14 @@ asio::awaitable<void> command_pipeline::committer() {
       co_await wake_.wait();
       continue;
     }
-    if (!queue_.empty()) {
+    if (!queue_.empty() || !deliveries_.empty() || !claims_.empty()) {
       co_await asio::post(io_, asio::use_awaitable);  // let frames that already arrived join
       start_batch();
       continue;
     }
     if (!confirmations_.empty()) {
       if (!draining_) co_await wake_.wait_until(std::chrono::steady_clock::now() + confirm_quiet);
-      if (!in_flight_ && (queue_.empty() || draining_)) start_batch();
+      if (!in_flight_ && ((queue_.empty() && deliveries_.empty() && claims_.empty()) || draining_)) start_batch();
       continue;
     }
     if (draining_) {
@@ -86,19 +86,33 @@ void command_pipeline::start_batch() {
   std::vector<incoming> ins;
   ins.reserve(batch->size());
   for (auto& p : *batch) ins.push_back(std::move(p.in));
-  executor::confirmations conf;
-  for (auto& [platform, ids] : confirmations_) conf.emplace_back(platform, std::move(ids));
+  auto extra = std::make_shared<executor::riders>();
+  for (auto& [platform, ids] : confirmations_) extra->confirmed.emplace_back(platform, std::move(ids));
   confirmations_.clear();
+  auto delivered = std::make_shared<std::vector<std::function<void(bool)>>>();
+  for (auto& d : deliveries_) {
+    extra->deliveries.push_back(std::move(d.rec));
+    delivered->push_back(std::move(d.done));
+  }
+  deliveries_.clear();
+  auto claimed = std::make_shared<std::vector<std::function<void(std::vector<outbox_post>)>>>();
+  for (auto& c : claims_) {
+    extra->claims.push_back(std::move(c.req));
+    claimed->push_back(std::move(c.done));
+  }
+  claims_.clear();
   in_flight_ = true;
-  asio::post(db_ioc_, [this, batch, ins = std::move(ins), conf = std::move(conf)]() mutable {
-    auto results = exec_.execute_batch(ins, now(), conf);
-    asio::post(io_, [this, batch, results = std::move(results), conf = std::move(conf),
+  asio::post(db_ioc_, [this, batch, ins = std::move(ins), extra, delivered, claimed]() mutable {
+    executor::rider_results rr;
+    auto results = exec_.execute_batch(ins, now(), *extra, rr);
+    asio::post(io_, [this, batch, results = std::move(results), extra, delivered, claimed, rr = std::move(rr),
                      st = exec_.stats()]() mutable {
+      auto& conf = extra->confirmed;
       in_flight_ = false;
       stats_ = st;
       // A confirmations-only commit that fails leaves them unconfirmed in
       // the database: at worst a user is told twice after a restart.
-      const bool recorded = results.empty() || results.front().recorded;
+      const bool recorded = rr.recorded;
       if (!batch->empty()) {
         ++batches_;
         database_ok_ = recorded;
@@ -110,6 +124,9 @@ void command_pipeline::start_batch() {
         }
       }
       for (std::size_t i = 0; i < batch->size(); ++i) (*batch)[i].done(std::move(results[i]));
+      for (std::size_t i = 0; i < delivered->size(); ++i) (*delivered)[i](recorded);
+      for (std::size_t i = 0; i < claimed->size(); ++i)
+        (*claimed)[i](recorded ? std::move(rr.claimed[i]) : std::vector<outbox_post>{});
       if (!batch->empty())
         for (auto& hook : commit_hooks_) hook();
       wake_.notify();

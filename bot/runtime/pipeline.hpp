@@ -56,6 +56,32 @@ class command_pipeline {
   // The reply of delivery `id` on `platform` reached its user.
   void confirmed(const std::string& platform, std::string id);
 
+  // A post's delivery (post.sent / post.failed), recorded with the next group
+  // commit. Resumes after it: true once recorded (or found finished by
+  // another process), false when the database could not record it.
+  boost::asio::awaitable<bool> record_delivery(outbox_post p, bool sent, std::string result) {
+    return boost::asio::async_initiate<decltype(boost::asio::use_awaitable), void(bool)>(
+        [this](auto handler, executor::delivery_record d) {
+          auto h = std::make_shared<decltype(handler)>(std::move(handler));
+          deliveries_.push_back({std::move(d), [h](bool ok) { std::move (*h)(ok); }});
+          wake_.notify();
+        },
+        boost::asio::use_awaitable, executor::delivery_record{std::move(p), sent, std::move(result)});
+  }
+  // Claims up to `limit` of `platform`'s pending posts for `owner` (a lease
+  // of `lease`), with the next group commit: a post a command in that commit
+  // enqueued is among them. Empty when the database could not record.
+  boost::asio::awaitable<std::vector<outbox_post>> claim(std::string platform, std::string owner,
+                                                         std::chrono::milliseconds lease, int limit) {
+    return boost::asio::async_initiate<decltype(boost::asio::use_awaitable), void(std::vector<outbox_post>)>(
+        [this](auto handler, executor::claim_request c) {
+          auto h = std::make_shared<decltype(handler)>(std::move(handler));
+          claims_.push_back({std::move(c), [h](std::vector<outbox_post> v) { std::move (*h)(std::move(v)); }});
+          wake_.notify();
+        },
+        boost::asio::use_awaitable, executor::claim_request{std::move(platform), std::move(owner), lease, limit});
+  }
+
   // Runs `job()` on the database thread between group commits, then
   // `done(result)` on the io executor. `job` may use the executor and the
   // store; exceptions it throws are its own to catch.
@@ -105,6 +131,14 @@ class command_pipeline {
     incoming in;
     done_fn done;
   };
+  struct pending_delivery {
+    executor::delivery_record rec;
+    std::function<void(bool)> done;
+  };
+  struct pending_claim {
+    executor::claim_request req;
+    std::function<void(std::vector<outbox_post>)> done;
+  };
   boost::asio::awaitable<void> committer();
   void start_batch();
 
@@ -114,6 +148,8 @@ class command_pipeline {
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> db_work_{db_ioc_.get_executor()};
   std::thread db_thread_;
   std::deque<pending> queue_;
+  std::vector<pending_delivery> deliveries_;
+  std::vector<pending_claim> claims_;
   std::map<std::string, std::vector<std::string>> confirmations_;  // platform -> delivery IDs
   bool in_flight_ = false, draining_ = false;
   std::function<void()> drained_;

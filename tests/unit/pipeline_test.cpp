@@ -11,8 +11,10 @@
 
 #include <thread>
 
+#include "bot/core/time.hpp"
 #include "bot/runtime/pipeline.hpp"
 #include "storage/sqlite_store.hpp"
+#include "support/faulty_vfs.hpp"
 #include "support/process.hpp"
 
 using namespace signoff;
@@ -117,4 +119,47 @@ TEST_CASE("pipeline: call runs database work on the database thread and resumes 
   CHECK(drafts == 0);
   CHECK(job_thread != io_thread);
   CHECK(resumed_thread == io_thread);
+}
+
+TEST_CASE("pipeline: a command, a delivery record and an outbox claim ride one group commit and one fsync",
+          "[runtime][pipeline]") {
+  auto loaded = conf::load_string(toml);
+  REQUIRE(loaded.ok());
+  test::temp_dir dir;
+  auto& faults = test::faults();
+  faults.clear();
+  sqlite_store db(dir.file("signoff.db"), sqlite_store::options{5000, test::faulty_vfs_name()});
+  executor exec(*loaded.cfg, db, {"slack"});
+  asio::io_context io(1);
+  runtime::command_pipeline pipe(io.get_executor(), exec);
+  // A card to deliver: enqueued by a first command.
+  REQUIRE(exec.execute(as("alice", "/draft new first"), *parse_rfc3339("2026-12-01T10:00:00Z")).recorded);
+  auto pending = db.pending_posts("slack", 10);
+  REQUIRE(pending.size() == 1);
+  long syncs = 0;
+  std::vector<outbox_post> claimed;
+  bool delivered = false;
+  execution second;
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+    const long before = faults.syncs.load();
+    // All three queued before the committer runs: one group.
+    pipe.submit(as("alice", "/draft new second"), [&](execution r) { second = std::move(r); });
+    auto claim = [&]() -> asio::awaitable<void> {
+      claimed = co_await pipe.claim("slack", "test-owner", std::chrono::seconds(60), 10);
+    };
+    asio::co_spawn(io, claim(), asio::detached);
+    delivered = co_await pipe.record_delivery(pending[0], true, "1700000000.000100");
+    while (claimed.empty()) co_await asio::post(io, asio::use_awaitable);
+    syncs = faults.syncs.load() - before;
+    pipe.drain([&] { io.stop(); });
+  }, asio::detached);
+  io.run();
+  CHECK(second.recorded);
+  CHECK(delivered);
+  CHECK(pipe.batches() == 1);
+  CHECK(syncs == 1);
+  // The claim ran after the command in that commit: the new card is in it.
+  REQUIRE(claimed.size() == 1);
+  CHECK(claimed[0].subject == "D-2");
+  CHECK(db.sent_card("slack", "C1", "D-1") == std::optional<std::string>("1700000000.000100"));
 }
