@@ -3,6 +3,8 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 
+#include "handlers/grammar.hpp"
+
 namespace signoff::runtime {
 namespace {
 
@@ -28,11 +30,14 @@ command_pipeline::~command_pipeline() {
 }
 
 void command_pipeline::submit(incoming in, done_fn done) {
-  if (draining_) {
-    // After shutdown began nothing new is executed; the platform redelivers
-    // or the user retries (nothing was recorded, and the reply says so).
+  if (finished_) {
+    // Only after drain, when every adapter has stopped reading: nothing can
+    // record it any more. The reply says so, as for a failing database.
     execution ex;
-    ex.reply = "signoff is shutting down; this command was not executed. Please send it again in a moment.";
+    ex.action = std::string(cmd::action_for_line(in.line));
+    ex.error = "signoff is shutting down";
+    ex.reply = "NOT RECORDED: signoff is shutting down, so this command did not take effect. Please send it "
+               "again in a moment.";
     asio::post(io_, [done = std::move(done), ex = std::move(ex)]() mutable { done(std::move(ex)); });
     return;
   }
@@ -69,7 +74,8 @@ asio::awaitable<void> command_pipeline::committer() {
       if (!in_flight_ && ((queue_.empty() && deliveries_.empty() && claims_.empty()) || draining_)) start_batch();
       continue;
     }
-    if (draining_) {
+    if (draining_) {  // everything queued, including what came during the drain, is committed
+      finished_ = true;
       if (auto done = std::exchange(drained_, nullptr)) done();
       co_return;
     }

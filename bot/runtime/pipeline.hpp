@@ -116,8 +116,10 @@ class command_pipeline {
   // armed a timer).
   void on_commit(std::function<void()> hook) { commit_hooks_.push_back(std::move(hook)); }
 
-  // Shutdown: commits what is queued and the pending confirmations, then
-  // calls `done` on the io executor. Submissions after drain are refused.
+  // Shutdown, once the adapters stopped reading: commits what is queued
+  // (also what arrives meanwhile) and the pending confirmations, then calls
+  // `done` on the io executor. A submission after that is refused as not
+  // recorded.
   void drain(std::function<void()> done);
 
   // As of the last database job, on the io thread.
@@ -151,7 +153,7 @@ class command_pipeline {
   std::vector<pending_delivery> deliveries_;
   std::vector<pending_claim> claims_;
   std::map<std::string, std::vector<std::string>> confirmations_;  // platform -> delivery IDs
-  bool in_flight_ = false, draining_ = false;
+  bool in_flight_ = false, draining_ = false, finished_ = false;
   std::function<void()> drained_;
   event wake_;
   std::vector<std::function<void()>> commit_hooks_;

@@ -30,8 +30,12 @@ async function main() {
   let ready = false;
   ws.addEventListener('message', (ev) => {
     const msg = JSON.parse(ev.data);
-    // A minimal reply payload, as the benchmark judges every ack by its text.
-    if (msg.envelope_id) ws.send(JSON.stringify({ envelope_id: msg.envelope_id, payload: { text: 'ok' } }));
+    // The same short text Bolt's app.js answers with ("ok: /draft new …").
+    if (msg.envelope_id) {
+      const p = msg.payload || {};
+      const text = `ok: ${p.command || ''} ${p.text || ''}`.slice(0, 200);
+      ws.send(JSON.stringify({ envelope_id: msg.envelope_id, payload: { text } }));
+    }
     else if (msg.type === 'hello' && !ready) {
       ready = true;
       process.stdout.write('ready\n');
