@@ -1,5 +1,5 @@
 // The fake Slack's own ceiling for signoff_bench_slack: a Socket Mode client
-// that acks every envelope at once with no payload and does nothing else:
+// that acks every envelope at once with Bolt's short text and does nothing else:
 // no Bolt, no middleware, no listener, no storage. It uses undici's
 // WebSocket, the one @slack/socket-mode 3.1.0 itself uses, so the transport
 // is the same as Bolt's.
