@@ -14,6 +14,7 @@
 #include "bot/core/time.hpp"
 #include "bot/runtime/pipeline.hpp"
 #include "storage/sqlite_store.hpp"
+#include "support/commands.hpp"
 #include "support/faulty_vfs.hpp"
 #include "support/process.hpp"
 
@@ -22,32 +23,10 @@ namespace asio = boost::asio;
 
 namespace {
 
-constexpr const char* toml = R"(
-[storage]
-path = "unused.db"
-[[people]]
-id = "alice"
-roles = ["drafter"]
-[[people]]
-id = "bob"
-roles = ["approver"]
-[roles]
-draft = ["drafter", "approver"]
-approve = ["approver"]
-[approval.standard]
-stages = [{ name = "comms", roles = ["approver"], count = 1 }]
-[channels]
-approvals = { slack = "C1" }
-)";
+constexpr const char* toml = test::small_team_toml;
 
 incoming as(const std::string& who, const std::string& line, const std::string& envelope = {}) {
-  incoming in;
-  in.who.platform = "slack";
-  in.who.platform_user = "U-" + who;
-  in.who.person = who;
-  in.who.envelope = envelope;
-  in.line = line;
-  return in;
+  return test::as(who, line, "slack", envelope);
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "bot/core/time.hpp"
 #include "handlers/executor.hpp"
 #include "storage/sqlite_store.hpp"
+#include "support/commands.hpp"
 #include "support/faulty_vfs.hpp"
 #include "support/process.hpp"
 
@@ -81,14 +82,7 @@ struct counter {
   }
 };
 
-incoming as(const std::string& who, const std::string& line) {
-  incoming in;
-  in.who.platform = "slack";
-  in.who.platform_user = "U-" + who;
-  in.who.person = who;
-  in.line = line;
-  return in;
-}
+incoming as(const std::string& who, const std::string& line) { return test::as(who, line, "slack"); }
 
 }  // namespace
 

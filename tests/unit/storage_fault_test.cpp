@@ -8,6 +8,7 @@
 #include "handlers/executor.hpp"
 #include "storage/audit_log.hpp"
 #include "storage/sqlite_store.hpp"
+#include "support/commands.hpp"
 #include "support/faulty_vfs.hpp"
 #include "support/process.hpp"
 
@@ -15,37 +16,8 @@ using namespace signoff;
 
 namespace {
 
-constexpr const char* toml = R"(
-[storage]
-path = "unused.db"
-[[people]]
-id = "alice"
-roles = ["drafter"]
-[[people]]
-id = "bob"
-roles = ["approver"]
-[[people]]
-id = "heidi"
-roles = ["auditor"]
-[roles]
-draft = ["drafter", "approver"]
-approve = ["approver"]
-audit = ["auditor"]
-[approval.standard]
-stages = [{ name = "comms", roles = ["approver"], count = 1 }]
-[channels]
-approvals = { slack = "C1" }
-)";
-
-
-incoming as(const std::string& who, const std::string& line) {
-  incoming in;
-  in.who.platform = "shell";
-  in.who.platform_user = who;
-  in.who.person = who;
-  in.line = line;
-  return in;
-}
+using test::as;
+constexpr const char* toml = test::small_team_toml;
 
 std::int64_t count(sql::db& d, const char* q) {
   auto s = d.prepare(q);
