@@ -249,6 +249,8 @@ execution executor::run_one(const incoming& in, time_point now) {
     ex.recorded = true;
     ex.seq = rec.seq;
     ex.outcome = res.outcome;
+    if (const auto* ids = res.detail.if_contains("outbox"); ids && ids->is_array())
+      ex.posts_enqueued = ids->as_array().size();
     ex.subject = res.subject;
     ex.reply = std::move(res.reply);
   };

@@ -364,7 +364,9 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl>, runtime::post_s
       --self->outstanding;
       if (!r.recorded) log_not_recorded(*self, r);
       self->respond(c, r);
-      self->outbox.wake();
+      // Only then: an idle claim would be a commit of its own (and take the
+      // lazily kept confirmations with it).
+      if (r.posts_enqueued > 0) self->outbox.wake();
       self->commit_wake.notify();
     });
   }
