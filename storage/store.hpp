@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "bot/core/types.hpp"
+#include "bot/core/records.hpp"
 #include "storage/audit_types.hpp"
 #include "storage/errors.hpp"
 
@@ -99,46 +100,6 @@ struct escalation {
   std::string acked_by, resolved_by, resolve_note;
   std::optional<time_point> acked_at, resolved_at;
   std::vector<std::string> notified;  // everyone paged so far, in order
-};
-
-// A person paged by a post, with their user ID on the delivering platform
-// ('' when they have none there), resolved when the post was enqueued so
-// that no adapter reads the config.
-struct mention {
-  std::string person, platform_id;
-  bool operator==(const mention&) const = default;
-};
-
-// One delivery of one post to one platform.
-struct outbox_post {
-  std::int64_t id = 0;
-  time_point created_at;
-  std::string platform;          // delivering adapter
-  std::string channel;           // config channel name
-  std::string platform_channel;  // that platform's channel ID
-  std::string kind;              // card | card_update | statement | page | notice
-  std::string subject;           // D-n, E-n, C-n, statement key
-  std::string text;
-  std::string requested_by;      // person whose command caused it ('system' for timers)
-  int attempts = 0;
-  // Approval cards: the revision their Approve/Reject buttons act on; unset
-  // when the card offers no decision (approved, rejected, withdrawn).
-  std::optional<std::int64_t> approve_rev;
-  // Pages: the people mentioned as "@id" in `text`; adapters render them as
-  // platform mentions (Slack <@U…>).
-  std::vector<mention> mentions;
-};
-
-// A platform delivery (Slack envelope, Discord interaction) already executed.
-struct seen_envelope {
-  std::int64_t seq = 0;    // the audit record of its execution
-  std::string reply;       // the reply it got, sent again on a redelivery
-};
-// An execution whose reply may not have reached its user (the ack was lost
-// to a crash): confirmed late through the response URL after a restart.
-struct unconfirmed_envelope {
-  std::string envelope_id, reply, response_url;
-  time_point seen_at;
 };
 
 class store {

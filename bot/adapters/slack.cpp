@@ -80,9 +80,6 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl>, runtime::post_s
   asio::any_io_executor ex;
   const conf::config& cfg;
   runtime::command_pipeline& pipe;
-  // Used only inside jobs the pipeline runs on its database thread.
-  executor& exec;
-  store& db;
   slack_secrets secrets;
   std::shared_ptr<spdlog::logger> log;
 
@@ -114,12 +111,11 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl>, runtime::post_s
     return o;
   }
 
-  impl(asio::any_io_executor e, const conf::config& c, runtime::command_pipeline& p, executor& x, store& d,
-       slack_secrets s)
-      : ex(e), cfg(c), pipe(p), exec(x), db(d), secrets(std::move(s)),
+  impl(asio::any_io_executor e, const conf::config& c, runtime::command_pipeline& p, slack_secrets s)
+      : ex(e), cfg(c), pipe(p), secrets(std::move(s)),
         fsm(session_options(), [this] { return std::uniform_real_distribution<double>(0, 1)(rng); }),
         fsm_wake(e), commit_wake(e),
-        outbox(e, p, d, "slack", std::chrono::milliseconds(1100), *this, spdlog::default_logger()->clone("slack")) {
+        outbox(e, p, "slack", std::chrono::milliseconds(1100), *this, spdlog::default_logger()->clone("slack")) {
     log = spdlog::default_logger()->clone("slack");
   }
 
@@ -533,22 +529,7 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl>, runtime::post_s
   // crash lost that it stands (SPEC: late confirmation via response_url).
   awaitable<void> late_confirmations() {
     auto self = shared_from_this();
-    struct found {
-      std::vector<unconfirmed_envelope> rows;
-      std::string error;
-    };
-    auto f = co_await pipe.call([this] {
-      found out;
-      try {
-        out.rows = db.unconfirmed_envelopes("slack", now() - late_window);
-        write_transaction tx(db);
-        db.prune_envelopes(now() - seen_keep);
-        tx.commit();
-      } catch (const std::exception& e) {
-        out.error = e.what();
-      }
-      return out;
-    });
+    auto f = co_await pipe.late_confirmations("slack", now() - late_window, now() - seen_keep);
     if (!f.error.empty()) {
       log->error("cannot read unconfirmed commands: {}", f.error);
       co_return;
@@ -631,8 +612,8 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl>, runtime::post_s
 };
 
 slack_adapter::slack_adapter(asio::any_io_executor ex, const conf::config& cfg, runtime::command_pipeline& pipe,
-                             executor& exec, store& db, slack_secrets secrets)
-    : impl_(std::make_shared<impl>(ex, cfg, pipe, exec, db, std::move(secrets))) {}
+                             slack_secrets secrets)
+    : impl_(std::make_shared<impl>(ex, cfg, pipe, std::move(secrets))) {}
 
 slack_adapter::~slack_adapter() = default;
 

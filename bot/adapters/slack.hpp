@@ -13,8 +13,6 @@
 
 #include "bot/runtime/adapter.hpp"
 #include "config/config.hpp"
-#include "handlers/executor.hpp"
-#include "storage/store.hpp"
 
 namespace signoff::runtime {
 class command_pipeline;
@@ -36,10 +34,10 @@ struct slack_counters {
 
 class slack_adapter final : public runtime::adapter {
  public:
-  // `cfg`, `pipe`, `exec` and `db` outlive the adapter. Every database
-  // operation goes through `pipe` (its database thread uses `exec` and `db`).
+  // `cfg` and `pipe` outlive the adapter. Every database operation goes
+  // through `pipe`: the adapter sees neither the executor nor the store.
   slack_adapter(boost::asio::any_io_executor ex, const conf::config& cfg, signoff::runtime::command_pipeline& pipe,
-                executor& exec, store& db, slack_secrets secrets);
+                slack_secrets secrets);
   ~slack_adapter() override;
   slack_adapter(const slack_adapter&) = delete;
   slack_adapter& operator=(const slack_adapter&) = delete;

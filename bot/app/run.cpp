@@ -179,7 +179,7 @@ int run_service(const std::string& config_path) {
 
   asio::io_context ioc(1);
   // From here on every database operation runs on the pipeline's thread.
-  runtime::command_pipeline pipe(ioc.get_executor(), exec);
+  runtime::command_pipeline pipe(ioc.get_executor(), exec, *db);
   service svc{cfg, pipe, {}};
   std::unique_ptr<net::http_server> http;
   try {
@@ -195,7 +195,7 @@ int run_service(const std::string& config_path) {
     return 1;
   }
 
-  svc.adapters.push_back(std::make_unique<adapters::slack_adapter>(ioc.get_executor(), cfg, pipe, exec, *db, secrets));
+  svc.adapters.push_back(std::make_unique<adapters::slack_adapter>(ioc.get_executor(), cfg, pipe, secrets));
   for (auto& a : svc.adapters) {
     try {
       a->start();

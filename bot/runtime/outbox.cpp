@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "bot/runtime/pipeline.hpp"
-#include "handlers/executor.hpp"
+#include "storage/store.hpp"
 
 namespace signoff::runtime {
 namespace {
@@ -31,9 +31,9 @@ steady::time_point to_steady(time_point at) {
 
 }  // namespace
 
-outbox_worker::outbox_worker(asio::any_io_executor io, command_pipeline& pipe, store& db, std::string platform, std::chrono::milliseconds per_channel,
+outbox_worker::outbox_worker(asio::any_io_executor io, command_pipeline& pipe, std::string platform, std::chrono::milliseconds per_channel,
                              post_sender& sender, std::shared_ptr<spdlog::logger> log)
-    : io_(io), pipe_(pipe), db_(db), platform_(std::move(platform)),
+    : io_(io), pipe_(pipe), platform_(std::move(platform)),
       // Identifies this process's claims among others sharing the database.
       owner_(platform_ + ":" + std::to_string(::getpid()) + ":" +
              std::to_string(steady::now().time_since_epoch().count())),
@@ -46,16 +46,7 @@ void outbox_worker::stop() {
   wake_.notify();
 }
 
-asio::awaitable<void> outbox_worker::release() {
-  co_await pipe_.call([this] {
-    try {
-      db_.release_posts(owner_);
-    } catch (const std::exception& e) {
-      log_->warn("could not release outbox leases: {}", e.what());
-    }
-    return true;
-  });
-}
+asio::awaitable<void> outbox_worker::release() { co_await pipe_.release_posts(owner_); }
 
 asio::awaitable<void> outbox_worker::run() {
   std::deque<outbox_post> q;
@@ -103,7 +94,7 @@ asio::awaitable<void> outbox_worker::run() {
         card = co_await pipe_.call([&] {
           lookup out;
           try {
-            out.id = db_.sent_card(platform_, p.platform_channel, p.subject);
+            out.id = pipe_.db_.sent_card(platform_, p.platform_channel, p.subject);
           } catch (const std::exception& e) {
             log_->error("cannot look up the card of {}: {}", p.subject, e.what());
             out.ok = false;

@@ -19,7 +19,7 @@
 
 #include "bot/core/pacer.hpp"
 #include "bot/runtime/event.hpp"
-#include "storage/store.hpp"
+#include "bot/core/records.hpp"
 
 namespace spdlog {
 class logger;
@@ -52,10 +52,9 @@ class post_sender {
 
 class outbox_worker {
  public:
-  // `pipe`, `db` and `sender` outlive the worker; `db` is used only inside
-  // pipeline jobs. Claims and delivery records ride the pipeline's group
-  // commits.
-  outbox_worker(boost::asio::any_io_executor io, command_pipeline& pipe, store& db, std::string platform,
+  // `pipe` and `sender` outlive the worker. Claims and delivery records ride
+  // the pipeline's group commits.
+  outbox_worker(boost::asio::any_io_executor io, command_pipeline& pipe, std::string platform,
                 std::chrono::milliseconds per_channel, post_sender& sender, std::shared_ptr<spdlog::logger> log);
 
   void start();
@@ -72,7 +71,6 @@ class outbox_worker {
 
   boost::asio::any_io_executor io_;
   command_pipeline& pipe_;
-  store& db_;
   std::string platform_, owner_;
   post_sender& sender_;
   std::shared_ptr<spdlog::logger> log_;

@@ -3,7 +3,9 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 
+#include "handlers/executor.hpp"
 #include "handlers/grammar.hpp"
+#include "storage/store.hpp"
 
 namespace signoff::runtime {
 namespace {
@@ -18,8 +20,8 @@ constexpr auto confirm_quiet = 500ms;  // confirmations alone wait this long for
 
 }  // namespace
 
-command_pipeline::command_pipeline(asio::any_io_executor io, executor& exec)
-    : io_(io), exec_(exec), wake_(io) {
+command_pipeline::command_pipeline(asio::any_io_executor io, executor& exec, store& db)
+    : io_(io), exec_(exec), db_(db), wake_(io) {
   db_thread_ = std::thread([this] { db_ioc_.run(); });
   asio::co_spawn(io_, committer(), asio::detached);
 }
@@ -43,6 +45,35 @@ void command_pipeline::submit(incoming in, done_fn done) {
   }
   queue_.push_back({std::move(in), std::move(done)});
   wake_.notify();
+}
+
+executor_stats command_pipeline::stats_now() const { return exec_.stats(); }
+
+asio::awaitable<unconfirmed> command_pipeline::late_confirmations(std::string platform, time_point since,
+                                                                  time_point forget_before) {
+  co_return co_await call([&] {
+    unconfirmed out;
+    try {
+      out.rows = db_.unconfirmed_envelopes(platform, since);
+      write_transaction tx(db_);
+      db_.prune_envelopes(forget_before);
+      tx.commit();
+    } catch (const std::exception& e) {
+      out.error = e.what();
+    }
+    return out;
+  });
+}
+
+asio::awaitable<void> command_pipeline::release_posts(std::string owner) {
+  co_await call([&] {
+    try {
+      db_.release_posts(owner);
+    } catch (const std::exception&) {
+      return false;  // the leases expire on their own
+    }
+    return true;
+  });
 }
 
 void command_pipeline::confirmed(const std::string& platform, std::string id) {

@@ -32,18 +32,31 @@
 #include <utility>
 #include <vector>
 
+#include "bot/core/command.hpp"
 #include "bot/runtime/event.hpp"
-#include "handlers/executor.hpp"
+
+namespace signoff {
+class executor;
+class store;
+}  // namespace signoff
 
 namespace signoff::runtime {
+
+class outbox_worker;
+
+// Unconfirmed executions found at start (see late_confirmations).
+struct unconfirmed {
+  std::vector<unconfirmed_envelope> rows;
+  std::string error;  // the database could not be read
+};
 
 class command_pipeline {
  public:
   using done_fn = std::function<void(execution)>;
 
-  // `exec` (and the store behind it) is used only on the database thread
-  // from here on. Starts that thread.
-  command_pipeline(boost::asio::any_io_executor io, executor& exec);
+  // `exec` and `db` (the store behind it) are used only on the database
+  // thread from here on. Starts that thread.
+  command_pipeline(boost::asio::any_io_executor io, executor& exec, store& db);
   // Joins the database thread after the job in hand.
   ~command_pipeline();
   command_pipeline(const command_pipeline&) = delete;
@@ -61,12 +74,12 @@ class command_pipeline {
   // another process), false when the database could not record it.
   boost::asio::awaitable<bool> record_delivery(outbox_post p, bool sent, std::string result) {
     return boost::asio::async_initiate<decltype(boost::asio::use_awaitable), void(bool)>(
-        [this](auto handler, executor::delivery_record d) {
+        [this](auto handler, delivery_record d) {
           auto h = std::make_shared<decltype(handler)>(std::move(handler));
           deliveries_.push_back({std::move(d), [h](bool ok) { std::move (*h)(ok); }});
           wake_.notify();
         },
-        boost::asio::use_awaitable, executor::delivery_record{std::move(p), sent, std::move(result)});
+        boost::asio::use_awaitable, delivery_record{std::move(p), sent, std::move(result)});
   }
   // Claims up to `limit` of `platform`'s pending posts for `owner` (a lease
   // of `lease`), with the next group commit: a post a command in that commit
@@ -74,13 +87,21 @@ class command_pipeline {
   boost::asio::awaitable<std::vector<outbox_post>> claim(std::string platform, std::string owner,
                                                          std::chrono::milliseconds lease, int limit) {
     return boost::asio::async_initiate<decltype(boost::asio::use_awaitable), void(std::vector<outbox_post>)>(
-        [this](auto handler, executor::claim_request c) {
+        [this](auto handler, claim_request c) {
           auto h = std::make_shared<decltype(handler)>(std::move(handler));
           claims_.push_back({std::move(c), [h](std::vector<outbox_post> v) { std::move (*h)(std::move(v)); }});
           wake_.notify();
         },
-        boost::asio::use_awaitable, executor::claim_request{std::move(platform), std::move(owner), lease, limit});
+        boost::asio::use_awaitable, claim_request{std::move(platform), std::move(owner), lease, limit});
   }
+
+  // At start: the executions on `platform` since `since` whose reply may not
+  // have reached its user (late confirmation), after forgetting deliveries
+  // seen before `forget_before`.
+  boost::asio::awaitable<unconfirmed> late_confirmations(std::string platform, time_point since,
+                                                         time_point forget_before);
+  // Gives `owner`'s outbox leases back (a clean shutdown).
+  boost::asio::awaitable<void> release_posts(std::string owner);
 
   // Runs `job()` on the database thread between group commits, then
   // `done(result)` on the io executor. `job` may use the executor and the
@@ -90,7 +111,7 @@ class command_pipeline {
     using R = std::invoke_result_t<Job&>;
     boost::asio::post(db_ioc_, [this, job = std::move(job), done = std::move(done)]() mutable {
       R r = job();
-      boost::asio::post(io_, [this, r = std::move(r), done = std::move(done), st = exec_.stats()]() mutable {
+      boost::asio::post(io_, [this, r = std::move(r), done = std::move(done), st = stats_now()]() mutable {
         stats_ = st;
         done(std::move(r));
       });
@@ -133,12 +154,16 @@ class command_pipeline {
     incoming in;
     done_fn done;
   };
+  friend class outbox_worker;  // its jobs read the store (card look-ups)
+  // executor_stats as of now, on the database thread.
+  executor_stats stats_now() const;
+
   struct pending_delivery {
-    executor::delivery_record rec;
+    delivery_record rec;
     std::function<void(bool)> done;
   };
   struct pending_claim {
-    executor::claim_request req;
+    claim_request req;
     std::function<void(std::vector<outbox_post>)> done;
   };
   boost::asio::awaitable<void> committer();
@@ -146,6 +171,7 @@ class command_pipeline {
 
   boost::asio::any_io_executor io_;
   executor& exec_;
+  store& db_;
   boost::asio::io_context db_ioc_{1};
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> db_work_{db_ioc_.get_executor()};
   std::thread db_thread_;

@@ -13,6 +13,7 @@
 
 #include "bot/core/time.hpp"
 #include "bot/runtime/pipeline.hpp"
+#include "handlers/executor.hpp"
 #include "storage/sqlite_store.hpp"
 #include "support/commands.hpp"
 #include "support/faulty_vfs.hpp"
@@ -39,7 +40,7 @@ TEST_CASE("pipeline: commands are answered after their commit, one after another
   sqlite_store db(dir.file("signoff.db"));
   executor exec(*loaded.cfg, db, {"slack"});
   asio::io_context io(1);
-  runtime::command_pipeline pipe(io.get_executor(), exec);
+  runtime::command_pipeline pipe(io.get_executor(), exec, db);
   std::vector<execution> answered;
   const auto io_thread = std::this_thread::get_id();
   int commits = 0;
@@ -82,7 +83,7 @@ TEST_CASE("pipeline: call runs database work on the database thread and resumes 
   sqlite_store db(dir.file("signoff.db"));
   executor exec(*loaded.cfg, db, {"slack"});
   asio::io_context io(1);
-  runtime::command_pipeline pipe(io.get_executor(), exec);
+  runtime::command_pipeline pipe(io.get_executor(), exec, db);
   const auto io_thread = std::this_thread::get_id();
   std::thread::id job_thread, resumed_thread;
   std::int64_t drafts = -1;
@@ -110,7 +111,7 @@ TEST_CASE("pipeline: a command, a delivery record and an outbox claim ride one g
   sqlite_store db(dir.file("signoff.db"), sqlite_store::options{5000, test::faulty_vfs_name()});
   executor exec(*loaded.cfg, db, {"slack"});
   asio::io_context io(1);
-  runtime::command_pipeline pipe(io.get_executor(), exec);
+  runtime::command_pipeline pipe(io.get_executor(), exec, db);
   // A card to deliver: enqueued by a first command.
   REQUIRE(exec.execute(as("alice", "/draft new first"), *parse_rfc3339("2026-12-01T10:00:00Z")).recorded);
   auto pending = db.pending_posts("slack", 10);

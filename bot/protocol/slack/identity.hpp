@@ -8,7 +8,7 @@
 
 #include "bot/core/types.hpp"
 #include "bot/protocol/slack/codec.hpp"
-#include "storage/store.hpp"
+#include "bot/core/records.hpp"
 
 namespace signoff::slack {
 

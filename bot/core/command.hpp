@@ -1,0 +1,58 @@
+#pragma once
+// What adapters hand the command pipeline and get back: a command as
+// received, its execution, and the writes that ride a group commit. Plain
+// values, so that adapters need neither handlers/ nor storage/.
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "bot/core/records.hpp"
+#include "bot/core/types.hpp"
+
+namespace signoff {
+
+struct incoming {
+  // who.platform and who.platform_user name the sender; who.person may be
+  // left empty: the executor resolves it from the config. who.envelope: the
+  // platform delivery ID, deduplicated.
+  actor who;
+  std::string line;          // the command line as received (may be invalid UTF-8)
+  std::string response_url;  // where a late confirmation may go ('' when none)
+};
+
+struct execution {
+  std::string reply;
+  std::string outcome;  // ok | denied | invalid | error; '' when not recorded
+  bool recorded = false;
+  std::int64_t seq = 0;  // audit seq when recorded
+  std::string action, subject;
+  std::string error;  // when not recorded: the storage failure, for the operator's log
+  bool duplicate = false;  // a delivery seen before: not executed again, `reply` is the first reply
+  std::size_t posts_enqueued = 0;  // outbox entries the command added (adapters wake their outbox)
+};
+
+struct executor_stats {
+  std::uint64_t commands = 0;
+  std::uint64_t not_recorded = 0;   // refused because the database could not record
+  std::uint64_t timer_actions = 0;
+  std::uint64_t timer_failures = 0;
+  std::uint64_t timer_rows_skipped = 0;  // timer rows that could not be read back, skipped
+  std::uint64_t posts_sent = 0, posts_failed = 0;
+  std::uint64_t duplicates = 0;     // deliveries seen before, not executed again
+};
+
+// A post's delivery, recorded as post.sent / post.failed.
+struct delivery_record {
+  outbox_post post;
+  bool sent = false;
+  std::string result;  // message ID or error
+};
+
+// Claims up to `limit` of `platform`'s pending posts for `owner`.
+struct claim_request {
+  std::string platform, owner;
+  std::chrono::milliseconds lease{60000};
+  int limit = 50;
+};
+
+}  // namespace signoff
