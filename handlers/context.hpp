@@ -23,6 +23,7 @@ struct post_request {
   std::string channel, kind, subject, text;
   std::optional<std::int64_t> approve_rev;  // cards: the revision their buttons act on
   std::vector<std::string> mentions;        // people paged: "@id" in text, rendered per platform
+  std::optional<approval_card> card;        // cards: the card as a value (text is its plain form)
 };
 
 struct result {

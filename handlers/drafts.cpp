@@ -108,7 +108,9 @@ result with_card(result r, const conf::config& cfg, const draft& d, std::string_
                  std::string_view headline) {
   std::optional<std::int64_t> rev;
   if (d.status == draft_status::pending) rev = d.rev;
-  r.posts.push_back({channel_of(cfg, d), std::string(kind), draft_id(d.id), card_text(cfg, d, headline), rev, {}});
+  approval_card card{draft_id(d.id), std::string(headline), status_line(cfg, d), d.targets, d.authors, d.text, rev};
+  r.posts.push_back({channel_of(cfg, d), std::string(kind), draft_id(d.id), card_text(cfg, d, headline), rev, {},
+                     std::move(card)});
   return r;
 }
 
@@ -436,7 +438,7 @@ std::optional<timer_action> clear_embargo(std::int64_t id, const conf::config& c
   r.reply = draft_id(id) + " revision " + std::to_string(d->rev) +
             " is cleared for publication (embargo " + format_rfc3339_ms(*d->embargo) + " passed)" +
             (d->targets.empty() ? "" : " to " + join(d->targets)) + ".";
-  r.posts.push_back({channel_of(cfg, *d), "notice", draft_id(id), r.reply, std::nullopt, {}});
+  r.posts.push_back({channel_of(cfg, *d), "notice", draft_id(id), r.reply, std::nullopt, {}, std::nullopt});
   return timer_action{"draft.cleared", std::move(r)};
 }
 

@@ -75,7 +75,7 @@ result escalate(const cmd::command& c, context& ctx) {
   r.reply = r.subject + " opened on route " + route->name + " [" + e.sev + "]; paged " +
             join(e.notified) + " in #" + route->channel + ".";
   r.posts.push_back({route->channel, "page", r.subject, page_text(e, *route, 1), std::nullopt,
-                     route->levels.front().notify});
+                     route->levels.front().notify, std::nullopt});
   return r;
 }
 
@@ -100,7 +100,7 @@ result ack(const cmd::command& c, context& ctx) {
   const auto* route = ctx.cfg.find_route(e->route);
   r.posts.push_back({route ? route->channel : "approvals", "notice", subj,
                      subj + " acknowledged by " + ctx.who.id + " after " +
-                         format_age(ctx.now - e->opened_at) + ".", std::nullopt, {}});
+                         format_age(ctx.now - e->opened_at) + ".", std::nullopt, {}, std::nullopt});
   return r;
 }
 
@@ -119,7 +119,7 @@ result resolve(const cmd::command& c, context& ctx) {
   r.reply = subj + " resolved.";
   const auto* route = ctx.cfg.find_route(e->route);
   r.posts.push_back({route ? route->channel : "approvals", "notice", subj,
-                     subj + " resolved by " + ctx.who.id + (c.text.empty() ? "." : ": " + display_line(c.text)), std::nullopt, {}});
+                     subj + " resolved by " + ctx.who.id + (c.text.empty() ? "." : ": " + display_line(c.text)), std::nullopt, {}, std::nullopt});
   return r;
 }
 
@@ -205,7 +205,7 @@ std::optional<timer_action> fire_escalation(std::int64_t id, const conf::config&
   r.detail["due_at"] = format_rfc3339_ms(was_due);  // after a restart it fires late, at once
   r.reply = r.subject + " not acknowledged: escalated to level " + std::to_string(next) + ", paging " + join(lvl.notify) + ".";
   r.posts.push_back({route->channel, "page", r.subject, page_text(*e, *route, next), std::nullopt,
-                     route->levels[static_cast<std::size_t>(next - 1)].notify});
+                     route->levels[static_cast<std::size_t>(next - 1)].notify, std::nullopt});
   return timer_action{"escalation.level", std::move(r)};
 }
 

@@ -61,6 +61,14 @@ void enqueue_posts(const conf::config& cfg, store& db, const std::vector<std::st
       op.requested_by = by;
       op.approve_rev = p.approve_rev;
       for (const auto& who : p.mentions) op.mentions.push_back({who, platform_user_id(cfg, platform, who)});
+      if (p.card) {  // what a reader sees, field by field, as for the text
+        op.card = *p.card;
+        op.card->headline = display_line(op.card->headline);
+        op.card->status = display_line(op.card->status);
+        for (auto& t : op.card->targets) t = display_line(t);
+        for (auto& a : op.card->authors) a = display_line(a);
+        op.card->body = display_text(op.card->body);
+      }
       ids.push_back(db.enqueue_post(op));
       routed = true;
     }

@@ -166,6 +166,11 @@ UPDATE drafts SET embargo = '9999-12-31T23:59:59.999Z'
   WHERE embargo GLOB '[0-9][0-9][0-9][0-9][0-9]*';
 PRAGMA application_id = 1397311310;
 )sql",
+    // 4: approval cards stored as values (JSON), which each platform renders
+    // instead of parsing the card's text back.
+    R"sql(
+ALTER TABLE outbox ADD COLUMN card TEXT;
+)sql",
 };
 
 constexpr int n_migrations = static_cast<int>(sizeof migrations / sizeof migrations[0]);

@@ -1,6 +1,8 @@
 #include "storage/sqlite_store.hpp"
 
 #include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <fcntl.h>
@@ -71,6 +73,42 @@ const std::string& create_private(const std::string& path) {
     ::close(fd);
   }
   return path;  // EEXIST (or any other error) is SQLite's to report
+}
+
+// outbox.card: the approval card as a JSON object.
+std::string card_json(const approval_card& c) {
+  boost::json::object o;
+  o["draft"] = c.draft;
+  o["headline"] = c.headline;
+  o["status"] = c.status;
+  o["targets"] = boost::json::array(c.targets.begin(), c.targets.end());
+  o["authors"] = boost::json::array(c.authors.begin(), c.authors.end());
+  o["body"] = c.body;
+  if (c.approve_rev) o["approve_rev"] = *c.approve_rev;
+  return boost::json::serialize(o);
+}
+
+// A card that does not read back is dropped (the post goes as its text).
+std::optional<approval_card> card_from_json(std::string_view s) {
+  boost::system::error_code ec;
+  auto v = boost::json::parse(s, ec);
+  if (ec || !v.is_object()) return std::nullopt;
+  const auto& o = v.as_object();
+  auto str = [&](const char* k) {
+    const auto* x = o.if_contains(k);
+    return x && x->is_string() ? std::string(x->as_string()) : std::string();
+  };
+  auto list = [&](const char* k) {
+    std::vector<std::string> out;
+    if (const auto* x = o.if_contains(k); x && x->is_array())
+      for (const auto& e : x->as_array())
+        if (e.is_string()) out.emplace_back(e.as_string());
+    return out;
+  };
+  approval_card c{str("draft"), str("headline"), str("status"), list("targets"), list("authors"), str("body"),
+                  std::nullopt};
+  if (const auto* r = o.if_contains("approve_rev"); r && r->is_int64()) c.approve_rev = r->as_int64();
+  return c;
 }
 
 // outbox.mentions: "bob=U01BOB,dave=" (person=platform ID). Rows queued by
@@ -446,11 +484,13 @@ std::vector<audit::record> sqlite_store::query_audit(const audit::filter& f) {
 // ---- outbox ---------------------------------------------------------------
 
 std::int64_t sqlite_store::enqueue_post(const outbox_post& p) {
+  std::optional<std::string> card;
+  if (p.card) card = card_json(*p.card);
   db_.prepare("INSERT INTO outbox (created_at, platform, channel, platform_channel, kind, subject, text, "
-              "requested_by, approve_rev, mentions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+              "requested_by, approve_rev, mentions, card) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
       .bind(1, ts(p.created_at)).bind(2, p.platform).bind(3, p.channel).bind(4, p.platform_channel)
       .bind(5, p.kind).bind(6, p.subject).bind(7, p.text).bind(8, p.requested_by)
-      .bind(9, p.approve_rev).bind(10, join_mentions(p.mentions)).run();
+      .bind(9, p.approve_rev).bind(10, join_mentions(p.mentions)).bind(11, card).run();
   return db_.last_insert_rowid();
 }
 
@@ -458,7 +498,7 @@ namespace {
 
 constexpr const char* outbox_columns =
     "SELECT id, created_at, platform, channel, platform_channel, kind, subject, text, requested_by, "
-    "attempts, approve_rev, mentions FROM outbox ";
+    "attempts, approve_rev, mentions, card FROM outbox ";
 
 std::vector<outbox_post> load_posts(sql::stmt& s) {
   std::vector<outbox_post> out;
@@ -476,6 +516,7 @@ std::vector<outbox_post> load_posts(sql::stmt& s) {
     p.attempts = static_cast<int>(s.i64(9));
     if (!s.is_null(10)) p.approve_rev = s.i64(10);
     p.mentions = split_mentions(s.view(11));
+    if (!s.is_null(12)) p.card = card_from_json(s.view(12));
     out.push_back(std::move(p));
   }
   return out;

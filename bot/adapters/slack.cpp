@@ -558,7 +558,8 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl>, runtime::post_s
     boost::json::object args;
     std::string method = "chat.postMessage";
     if (p.kind == "card" || p.kind == "card_update") {
-      args = slack::card_message(p.text, p.subject, p.approve_rev);
+      // A card queued by a build before cards were values goes as its text.
+      args = p.card ? slack::card_message(*p.card) : slack::plain_message(p.text);
       if (p.kind == "card_update" && card_ts) {
         method = "chat.update";
         args["ts"] = *card_ts;

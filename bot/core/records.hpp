@@ -19,6 +19,21 @@ struct mention {
   bool operator==(const mention&) const = default;
 };
 
+// An approval card as a value (ARCHITECTURE: "a card is a struct that each
+// platform renders, not text another layer parses back"). Its plain-text
+// rendering, for the shell and for fallbacks, is the post's `text`.
+struct approval_card {
+  std::string draft;     // D-n
+  std::string headline;  // "New draft for approval", "Draft approved", ...
+  std::string status;    // "D-1 r2 [pending] class standard, needs comms (0/1)"
+  std::vector<std::string> targets, authors;
+  std::string body;      // the draft text
+  // The revision its Approve/Reject buttons act on; none when the draft can
+  // no longer be decided (approved, rejected, withdrawn).
+  std::optional<std::int64_t> approve_rev;
+  bool operator==(const approval_card&) const = default;
+};
+
 // One delivery of one post to one platform.
 struct outbox_post {
   std::int64_t id = 0;
@@ -37,6 +52,9 @@ struct outbox_post {
   // Pages: the people mentioned as "@id" in `text`; adapters render them as
   // platform mentions (Slack <@U…>).
   std::vector<mention> mentions;
+  // Cards (kind card / card_update): the card itself. Unset in rows queued
+  // by builds before cards were values (those are sent as plain text).
+  std::optional<approval_card> card;
 };
 
 // A platform delivery (Slack envelope, Discord interaction) already executed.

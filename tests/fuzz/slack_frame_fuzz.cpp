@@ -67,7 +67,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check_cut(text, 45);
     check_cut(text, size / 2);
     check_json(json::serialize(slack::plain_message(text)));
-    auto card = slack::card_message(text, "D-1", 1);
+    const std::string t(text);
+    auto card = slack::card_message(signoff::approval_card{"D-1", t, t, {t}, {t}, t, 1});
     for (const auto& b : card.at("blocks").as_array())
       if (const auto* t = b.as_object().if_contains("text"))
         if (signoff::code_points(t->at("text").as_string()) > slack::section_text_max) __builtin_trap();

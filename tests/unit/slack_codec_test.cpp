@@ -467,19 +467,12 @@ TEST_CASE("plain posts are cut to Slack's message limit without splitting an ent
 }
 
 namespace {
-const std::string card =
-    "New draft for approval\n"
-    "D-12 r2 [pending] class standard, needs comms (0/1)\n"
-    "Targets: linkedin, x\n"
-    "Authors: alice\n"
-    "---\n"
-    "We're launching <Widget> & more!\n---\nsee you there\n"
-    "---\n"
-    "/approve D-12@2 [NOTE]  |  /reject D-12@2 REASON";
+const approval_card card{"D-12", "New draft for approval", "D-12 r2 [pending] class standard, needs comms (0/1)",
+                         {"linkedin", "x"}, {"alice"}, "We're launching <Widget> & more!\n---\nsee you there", 2};
 }  // namespace
 
 TEST_CASE("an approval card with Approve and Reject buttons", "[slack][codec]") {
-  auto msg = card_message(card, "D-12", 2);
+  auto msg = card_message(card);
   CHECK(json::value(msg) == js(R"({
     "text": "New draft for approval\nD-12 r2 [pending] class standard, needs comms (0/1)\nTargets: linkedin, x\nAuthors: alice",
     "blocks": [
@@ -501,9 +494,9 @@ TEST_CASE("an approval card with Approve and Reject buttons", "[slack][codec]") 
 }
 
 TEST_CASE("a card without buttons, and a long draft cut with a pointer", "[slack][codec]") {
-  const std::string approved =
-      "Draft approved\nD-4 r1 [approved] class standard\nAuthors: alice\n---\nhello\n---";
-  auto msg = card_message(approved, "D-4", std::nullopt);
+  const approval_card approved{"D-4", "Draft approved", "D-4 r1 [approved] class standard", {}, {"alice"}, "hello",
+                               std::nullopt};
+  auto msg = card_message(approved);
   const auto& blocks = msg.at("blocks").as_array();
   REQUIRE(blocks.size() == 3);
   CHECK(blocks[2].at("text").at("text") == "hello");
@@ -511,7 +504,7 @@ TEST_CASE("a card without buttons, and a long draft cut with a pointer", "[slack
 
   std::string long_text;
   for (int i = 0; i < 1500; ++i) long_text += "é<";  // 3000 code points, 7500 once escaped
-  auto big = card_message("Head\nD-9 r1 [pending] class standard\n---\n" + long_text + "\n---", "D-9", 1);
+  auto big = card_message(approval_card{"D-9", "Head", "D-9 r1 [pending] class standard", {}, {"alice"}, long_text, 1});
   const auto& body = big.at("blocks").as_array()[2].at("text").at("text").as_string();
   CHECK(code_points(body) <= section_text_max);
   CHECK(code_points(body) > section_text_max - 5);
@@ -519,8 +512,9 @@ TEST_CASE("a card without buttons, and a long draft cut with a pointer", "[slack
   CHECK(valid_utf8(body));
   CHECK(big.at("blocks").as_array().back().at("type") == "actions");
 
-  // A card text without delimiters is one section.
-  CHECK(card_message("just a line", "D-1", std::nullopt).at("blocks").as_array().size() == 1);
+  // A card with no text is one section.
+  CHECK(card_message(approval_card{"D-1", "Head", "status", {}, {"alice"}, "", std::nullopt})
+            .at("blocks").as_array().size() == 1);
 }
 
 TEST_CASE("the Reject modal for views.open", "[slack][codec]") {

@@ -655,6 +655,12 @@ TEST_CASE("cards carry the revision their buttons act on, pages name who to ment
   auto approved = b.db.pending_posts("slack", 10);
   REQUIRE(approved.size() == 1);
   CHECK_FALSE(approved[0].approve_rev);  // an approved draft's card has no buttons
+  // The card travels as a value through the outbox, as the handler built it.
+  REQUIRE(approved[0].card);
+  CHECK(approved[0].card->draft == "D-1");
+  CHECK(approved[0].card->headline == "Draft approved");
+  CHECK(approved[0].card->authors == std::vector<std::string>{"alice"});
+  CHECK_FALSE(approved[0].card->approve_rev);
 
   expect(b.run("bob", "/escalate legal printer on fire"), "ok");
   auto pages = b.db.pending_posts("slack", 10);

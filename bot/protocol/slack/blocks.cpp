@@ -63,30 +63,6 @@ json::object button(std::string_view label, std::string_view style, std::string_
           {"action_id", action_id}, {"value", value}};
 }
 
-// The parts of handlers' card_text: head (headline, status, targets,
-// authors), the draft text between the "---" lines, and the command hint
-// after them. The text itself may hold "---" lines: the first delimiter
-// opens it and the last one closes it.
-struct card_parts {
-  std::string_view head, body, tail;
-};
-card_parts split_card(std::string_view text) {
-  auto open = text.find("\n---\n");
-  if (open == std::string_view::npos) return {text, {}, {}};
-  card_parts p{text.substr(0, open), {}, {}};
-  auto rest = text.substr(open + 5);
-  for (auto close = rest.rfind("\n---"); close != std::string_view::npos;
-       close = close == 0 ? std::string_view::npos : rest.rfind("\n---", close - 1)) {
-    if (close + 4 == rest.size() || rest[close + 4] == '\n') {
-      p.body = rest.substr(0, close);
-      p.tail = rest.substr(std::min(rest.size(), close + 5));
-      return p;
-    }
-  }
-  p.body = rest;
-  return p;
-}
-
 }  // namespace
 
 // Every '&', '<' and '>': mentions are put in afterwards, where signoff means
@@ -109,23 +85,29 @@ std::string cut_text(std::string_view text, std::size_t max_chars, std::string_v
   return cut(text, max_chars, draft_id, false);
 }
 
-json::object card_message(std::string_view card_text, std::string_view draft_id,
-                          std::optional<std::int64_t> approve_rev) {
-  auto parts = split_card(card_text);
-  auto head = escape_mrkdwn(parts.head);
+json::object card_message(const approval_card& card) {
+  const std::string_view draft_id = card.draft;
+  std::string head = card.headline + "\n" + card.status;
+  auto join = [](const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& x : v) out += (out.empty() ? "" : ", ") + x;
+    return out;
+  };
+  if (!card.targets.empty()) head += "\nTargets: " + join(card.targets);
+  head += "\nAuthors: " + join(card.authors);
+  const auto escaped_head = cut(escape_mrkdwn(head), section_text_max, draft_id, true);
   json::array blocks;
-  blocks.push_back(mrkdwn_section(cut(head, section_text_max, draft_id, true)));
-  if (!parts.body.empty()) {
+  blocks.push_back(mrkdwn_section(escaped_head));
+  if (!card.body.empty()) {
     blocks.push_back(json::object{{"type", "divider"}});
-    blocks.push_back(mrkdwn_section(cut(escape_mrkdwn(parts.body), section_text_max, draft_id, true)));
+    blocks.push_back(mrkdwn_section(cut(escape_mrkdwn(card.body), section_text_max, draft_id, true)));
   }
-  if (!parts.tail.empty())
+  if (card.approve_rev) {
+    const auto value = card.draft + "@" + std::to_string(*card.approve_rev);
+    const auto hint = "/approve " + value + " [NOTE]  |  /reject " + value + " REASON";
     blocks.push_back(json::object{
         {"type", "context"},
-        {"elements", json::array{{{"type", "mrkdwn"},
-                                  {"text", cut(escape_mrkdwn(parts.tail), section_text_max, draft_id, true)}}}}});
-  if (approve_rev) {
-    auto value = std::string(draft_id) + "@" + std::to_string(*approve_rev);
+        {"elements", json::array{{{"type", "mrkdwn"}, {"text", cut(escape_mrkdwn(hint), section_text_max, draft_id, true)}}}}});
     blocks.push_back(json::object{
         {"type", "actions"},
         {"block_id", "signoff_decide"},
@@ -133,7 +115,7 @@ json::object card_message(std::string_view card_text, std::string_view draft_id,
                                  button("Reject", "danger", reject_action, value)}}});
   }
   // The fallback shows in notifications and in clients without blocks.
-  return {{"text", cut(head, section_text_max, draft_id, true)}, {"blocks", std::move(blocks)}};
+  return {{"text", escaped_head}, {"blocks", std::move(blocks)}};
 }
 
 json::object plain_message(std::string_view text) { return mrkdwn_message(escape_mrkdwn(text)); }

@@ -14,6 +14,8 @@
 #include <variant>
 #include <vector>
 
+#include "bot/core/records.hpp"
+
 namespace signoff::slack {
 
 // ---- Socket Mode frames (server -> client) --------------------------------
@@ -121,16 +123,14 @@ std::string unescape_mrkdwn(std::string_view text);
 // sequence), with "… (cut: /draft show D-n for the full text)" when cut.
 std::string cut_text(std::string_view text, std::size_t max_chars, std::string_view draft_id);
 
-// An approval card: the card text (as the handlers render it) in sections,
-// and, when `approve_rev` is set, Approve (value "D-n@R") and Reject buttons.
-// Layout: headline/status/targets/authors in one section, a divider, the
-// draft text (between handlers' "---" lines) in another section, the command
-// hint after it in a context block; each escaped and cut to
-// section_text_max with the /draft show pointer.
+// An approval card, rendered from the value (never parsed out of text):
+// headline/status/targets/authors in one section, a divider, the draft text
+// in another section, and, when `approve_rev` is set, the command hint in a
+// context block and Approve (value "D-n@R") and Reject buttons; each escaped
+// and cut to section_text_max with the /draft show pointer.
 // Returns {"text": fallback, "blocks": [...]} to merge into chat.postMessage
 // / chat.update arguments.
-boost::json::object card_message(std::string_view card_text, std::string_view draft_id,
-                                 std::optional<std::int64_t> approve_rev);
+boost::json::object card_message(const approval_card& card);
 // A plain post or reply: {"text": escaped, cut to Slack's limit}. All of
 // the text is escaped, a "<@U…>" in it too: text from people is shown as
 // typed and never turns into a mention.
