@@ -52,6 +52,7 @@
 #include <fmt/format.h>
 
 #include "fakes/fake_slack.hpp"
+#include "storage/sqlite_store.hpp"
 #include "support/http_get.hpp"
 #include "support/process.hpp"
 #include "support/sqlite_db.hpp"
@@ -86,13 +87,17 @@ struct options {
   std::string signoff = SIGNOFF_BINARY;
   std::string bolt_app = std::string(SIGNOFF_SOURCE_DIR) + "/tests/bench/bolt/app.js";
   std::string node;  // '' = search PATH
+  // Audit records written before signoff starts (the memory target is for
+  // a 1M-record log); 0 with --quick.
+  std::size_t audit_rows = 1'000'000;
 };
 
 [[noreturn]] void usage(const std::string& problem) {
   if (!problem.empty()) fmt::print(stderr, "signoff_bench_slack: {}\n", problem);
   fmt::print(stderr,
              "usage: signoff_bench_slack [--n N] [--quick] [--no-bolt] [--rate R] [--seconds S]\n"
-             "                           [--signoff PATH] [--bolt-app PATH] [--node PATH] [--strict]\n");
+             "                           [--signoff PATH] [--bolt-app PATH] [--node PATH] [--strict]\n"
+             "                           [--audit-rows N]  (records in the log before signoff starts)\n");
   std::exit(problem.empty() ? 0 : 64);
 }
 
@@ -113,7 +118,7 @@ options parse_options(int argc, char** argv) {
       usage(name + " needs a positive number, not '" + v + "'");
     }
   };
-  bool n_given = false;
+  bool n_given = false, rows_given = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--n") {
@@ -121,6 +126,9 @@ options parse_options(int argc, char** argv) {
       n_given = true;
     } else if (a == "--quick") {
       o.quick = true;
+    } else if (a == "--audit-rows") {
+      o.audit_rows = static_cast<std::size_t>(number(i));
+      rows_given = true;
     } else if (a == "--no-bolt") {
       o.bolt = false;
     } else if (a == "--strict") {
@@ -144,6 +152,7 @@ options parse_options(int argc, char** argv) {
   if (o.quick) {
     o.bolt = false;
     if (!n_given) o.n = 300;
+    if (!rows_given) o.audit_rows = 0;
     o.warmup = 50;
     o.seconds = std::min(o.seconds, 1.0);
   }
@@ -587,6 +596,21 @@ subject_report bench_signoff(const options& o) {
   if (auto check = run({o.signoff, "check-config", "--config", cfg}); check.status != 0) {
     rep.problem = "the benchmark's config was rejected:\n" + check.out + check.err;
     return rep;
+  }
+  if (o.audit_rows > 0) {
+    // A log of that size, chained as signoff writes it, so `audit verify`
+    // after the runs checks it whole.
+    const auto t0 = steady::now();
+    signoff::sqlite_store seed(db);
+    signoff::write_transaction tx(seed);
+    const auto at = std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
+    for (std::size_t i = 0; i < o.audit_rows; ++i)
+      seed.append_audit({"shell", "", "", "alice", "draft.show", "D-1", 1, "ok",
+                         R"({"raw":"/draft show D-1","os_user":"bench"})"},
+                        at);
+    tx.commit();
+    fmt::print(stderr, "signoff_bench_slack: wrote {} audit records in {:.1f} s\n", o.audit_rows,
+               std::chrono::duration<double>(steady::now() - t0).count());
   }
 
   child proc(logged({o.signoff, "run", "--config", cfg}, log, true));
