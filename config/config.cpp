@@ -91,10 +91,7 @@ const person* config::find_by_platform(std::string_view platform, std::string_vi
   // An empty ID means "not on that platform": it must never match anybody.
   if (user_id.empty()) return nullptr;
   for (const auto& p : people) {
-    const std::string* id = platform == "slack"        ? &p.slack
-                            : platform == "discord"    ? &p.discord
-                            : platform == "mattermost" ? &p.mattermost
-                                                       : nullptr;
+    const std::string* id = p.id_on(platform);
     if (id == nullptr) return nullptr;
     if (*id == user_id) return &p;
   }

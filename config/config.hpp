@@ -15,6 +15,11 @@ struct person {
   std::string name;  // display name; defaults to id
   std::vector<std::string> roles;
   std::string slack, discord, mattermost;  // platform user IDs, '' when absent
+  // The user ID on `platform` ("slack", "discord", "mattermost"), '' when
+  // none; nullptr for a platform that has no IDs (the shell).
+  const std::string* id_on(std::string_view platform) const {
+    return platform == "slack" ? &slack : platform == "discord" ? &discord : platform == "mattermost" ? &mattermost : nullptr;
+  }
 };
 
 struct stage {
@@ -43,6 +48,10 @@ struct route {
 struct channel {
   std::string name;  // the key in [channels]
   std::string slack, discord, mattermost;  // platform channel IDs, '' when absent
+  // As person::id_on.
+  const std::string* id_on(std::string_view platform) const {
+    return platform == "slack" ? &slack : platform == "discord" ? &discord : platform == "mattermost" ? &mattermost : nullptr;
+  }
 };
 
 struct holding_statement {

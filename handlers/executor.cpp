@@ -21,22 +21,16 @@ std::string platform_channel_id(const conf::config& cfg, const std::string& plat
                                 const std::string& channel) {
   if (platform == "shell") return channel;  // the terminal shows channel names
   const auto* ch = cfg.find_channel(channel);
-  if (!ch) return {};
-  if (platform == "slack") return ch->slack;
-  if (platform == "discord") return ch->discord;
-  if (platform == "mattermost") return ch->mattermost;
-  return {};
+  const std::string* id = ch ? ch->id_on(platform) : nullptr;
+  return id ? *id : std::string();
 }
 
 // A person's user ID on `platform` ('' when none): mentions are resolved
 // here, once, so adapters never read the config.
 std::string platform_user_id(const conf::config& cfg, const std::string& platform, const std::string& person) {
   const auto* p = cfg.find_person(person);
-  if (!p) return {};
-  if (platform == "slack") return p->slack;
-  if (platform == "discord") return p->discord;
-  if (platform == "mattermost") return p->mattermost;
-  return {};
+  const std::string* id = p ? p->id_on(platform) : nullptr;
+  return id ? *id : std::string();
 }
 
 // Fans each post out to every delivering platform that has an ID for its

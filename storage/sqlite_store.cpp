@@ -65,8 +65,13 @@ namespace {
 // The database holds embargoed drafts: a new file is created 0600 whatever
 // the umask, before SQLite sees it (SQLite gives -wal and -shm the main
 // file's mode, so they are 0600 too). URIs and ":memory:" are left to SQLite.
+// A path to a file of our own making (not a URI, not a temporary database).
+bool plain_file(const std::string& path) {
+  return !path.empty() && path != ":memory:" && !path.starts_with("file:");
+}
+
 const std::string& create_private(const std::string& path) {
-  if (path.empty() || path == ":memory:" || path.starts_with("file:")) return path;
+  if (!plain_file(path)) return path;
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd >= 0) {
     ::fchmod(fd, 0600);  // the umask may have cleared bits of 0600
@@ -139,8 +144,7 @@ sqlite_store::sqlite_store(const std::string& path, options opt)
   sql::configure_rw(db_, opt.busy_timeout_ms);
   sql::migrate(db_);
   struct stat st {};
-  if (!path.empty() && path != ":memory:" && !path.starts_with("file:") &&
-      ::stat(path.c_str(), &st) == 0 && (st.st_mode & 077) != 0)
+  if (plain_file(path) && ::stat(path.c_str(), &st) == 0 && (st.st_mode & 077) != 0)
     loose_mode_ = static_cast<int>(st.st_mode & 0777);
 }
 

@@ -12,10 +12,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 
-#include <deque>
 #include <map>
-#include <mutex>
-#include <thread>
 #include <random>
 #include <unistd.h>
 
@@ -36,11 +33,7 @@ using steady = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
-time_point now() { return std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now()); }
-steady::time_point to_steady(time_point at) {
-  auto d = at - now();
-  return steady::now() + (d.count() > 0 ? std::chrono::duration_cast<steady::duration>(d) : steady::duration{});
-}
+time_point now() { return clock_now(); }
 
 template <class... F>
 struct overloaded : F... {
@@ -185,7 +178,7 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl>, runtime::post_s
   awaitable<void> fsm_timer() {
     auto self = shared_from_this();
     while (!stopped) {
-      if (fsm_timer_at) co_await fsm_wake.wait_until(to_steady(*fsm_timer_at));
+      if (fsm_timer_at) co_await fsm_wake.wait_until(runtime::steady_at(*fsm_timer_at));
       else co_await fsm_wake.wait();
       if (stopped) break;
       if (fsm_timer_at && now() >= *fsm_timer_at) {

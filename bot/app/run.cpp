@@ -23,6 +23,7 @@
 #include <optional>
 
 #include "bot/adapters/slack.hpp"
+#include "bot/core/time.hpp"
 #include "bot/net/net.hpp"
 #include "handlers/executor.hpp"
 #include "bot/runtime/event.hpp"
@@ -35,9 +36,7 @@ namespace {
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
-time_point now_ms() {
-  return std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
-}
+time_point now_ms() { return clock_now(); }
 
 // Under systemd (journald adds its own timestamps) log without them.
 void setup_logging() {

@@ -11,6 +11,7 @@
 
 #include "bot/app/output.hpp"
 #include "bot/core/text.hpp"
+#include "bot/core/time.hpp"
 #include "config/config.hpp"
 #include "handlers/executor.hpp"
 #include "storage/sqlite_store.hpp"
@@ -31,9 +32,7 @@ bool write_all(int fd, std::string_view s) {
 
 namespace {
 
-time_point now_ms() {
-  return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
-}
+time_point now_ms() { return clock_now(); }
 
 std::string os_user_name() {
   if (const passwd* pw = getpwuid(geteuid()); pw && pw->pw_name) return pw->pw_name;

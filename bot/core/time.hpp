@@ -27,6 +27,11 @@ inline constexpr bool in_range(time_point t) noexcept { return t >= min_time && 
 // (`d` within ±max_duration, as every parsed duration is, cannot overflow.)
 std::optional<time_point> checked_add(time_point t, std::chrono::milliseconds d) noexcept;
 
+// The system clock in signoff's resolution (UTC, milliseconds).
+inline time_point clock_now() {
+  return std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
+}
+
 // `2026-11-22T14:03:07.123Z`: the audit log's `ts` format, and the form
 // every time is stored in. Throws std::out_of_range for a time outside
 // [min_time, max_time] (which no caller may pass: every source of times is

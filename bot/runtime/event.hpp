@@ -7,7 +7,18 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "bot/core/time.hpp"
+
 namespace signoff::runtime {
+
+// The steady-clock instant of wall-clock time `at` (now when it has passed),
+// for timers that wait until a due time.
+inline std::chrono::steady_clock::time_point steady_at(time_point at) {
+  const auto d = at - clock_now();
+  return std::chrono::steady_clock::now() +
+         (d.count() > 0 ? std::chrono::duration_cast<std::chrono::steady_clock::duration>(d)
+                        : std::chrono::steady_clock::duration{});
+}
 
 class event {
  public:

@@ -23,11 +23,7 @@ using namespace std::chrono_literals;
 constexpr auto post_lease = std::chrono::seconds(60);
 constexpr int claim_batch = 50;
 
-time_point now() { return std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now()); }
-steady::time_point to_steady(time_point at) {
-  auto d = at - now();
-  return steady::now() + (d.count() > 0 ? std::chrono::duration_cast<steady::duration>(d) : steady::duration{});
-}
+time_point now() { return clock_now(); }
 
 }  // namespace
 
@@ -77,7 +73,7 @@ asio::awaitable<void> outbox_worker::run() {
       soonest = std::min(soonest, ready);
     }
     if (!pick) {
-      co_await wake_.wait_until(to_steady(soonest));
+      co_await wake_.wait_until(steady_at(soonest));
       continue;
     }
     const outbox_post p = q[*pick];

@@ -13,7 +13,7 @@ namespace {
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
-time_point now() { return std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now()); }
+time_point now() { return clock_now(); }
 
 constexpr std::size_t max_batch = 256;
 constexpr auto confirm_quiet = 500ms;  // confirmations alone wait this long for company
