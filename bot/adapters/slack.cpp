@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include "bot/runtime/event.hpp"
+#include "bot/runtime/late_confirm.hpp"
+#include "bot/runtime/link_driver.hpp"
 #include "bot/runtime/outbox.hpp"
 #include "bot/runtime/pipeline.hpp"
 #include "bot/net/net.hpp"
@@ -55,17 +57,9 @@ constexpr auto late_window = std::chrono::minutes(30);   // response_url lifetim
 
 }  // namespace
 
-struct slack_adapter::impl : std::enable_shared_from_this<impl>, runtime::post_sender {
-  struct link_conn {
-    slack::link_id id = 0;
-    std::unique_ptr<net::ws_client> ws;
-    std::deque<std::string> outq;
-    std::unique_ptr<event> wake;
-    bool closing = false, ended = false, abandon = false;
-    std::uint16_t close_code = 1000;
-  };
+struct slack_adapter::impl : std::enable_shared_from_this<impl>, runtime::post_sender, runtime::link_protocol {
   struct pending_cmd {
-    std::shared_ptr<link_conn> link;
+    link::link_id link = 0;
     std::string envelope_id;
     slack::run_command cmd;
   };
@@ -84,14 +78,12 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl>, runtime::post_s
 
   std::mt19937_64 rng{std::random_device{}()};
   slack::session fsm;
-  std::map<slack::link_id, std::shared_ptr<link_conn>> links;
-  std::optional<time_point> fsm_timer_at;
-  event fsm_wake, commit_wake;
+  runtime::link_driver links;
+  event commit_wake;
   std::size_t outstanding = 0;  // commands submitted and not yet answered
   // Slack allows about one message per second per channel.
   runtime::outbox_worker outbox;
 
-  std::string state = "connecting", detail;
   slack_counters counters;
   bool stopping = false, stopped = false;
   std::function<void()> on_done;
@@ -106,11 +98,11 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl>, runtime::post_s
 
   impl(asio::any_io_executor e, const conf::config& c, runtime::command_pipeline& p, slack_secrets s)
       : ex(e), cfg(c), pipe(p), secrets(std::move(s)),
+        log(spdlog::default_logger()->clone("slack")),
         fsm(session_options(), [this] { return std::uniform_real_distribution<double>(0, 1)(rng); }),
-        fsm_wake(e), commit_wake(e),
-        outbox(e, p, "slack", std::chrono::milliseconds(1100), *this, spdlog::default_logger()->clone("slack")) {
-    log = spdlog::default_logger()->clone("slack");
-  }
+        links(e, *this, log, runtime::link_options{"Socket Mode", {}}),
+        commit_wake(e),
+        outbox(e, p, "slack", std::chrono::milliseconds(1100), *this, log) {}
 
   // ---- set-up -------------------------------------------------------------
   void start() {
@@ -128,192 +120,107 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl>, runtime::post_s
     api_posts = std::make_unique<net::http_client>(ex, *tls, api_origin);
     api_interactive = std::make_unique<net::http_client>(ex, *tls, api_origin);
     auto self = shared_from_this();
-    asio::co_spawn(ex, [self]() { return self->late_confirmations(); }, asio::detached);
+    asio::co_spawn(ex, [self]() -> awaitable<void> {
+      // Named, not temporaries in the co_await: GCC 12 destroys those twice.
+      runtime::late_options o{"slack", late_window, seen_keep};
+      runtime::late_reply_fn resend = [self](const unconfirmed_envelope& row, std::string text) {
+        return self->reply_via_url(row.response_url, std::move(text), "");
+      };
+      self->counters.late_confirmations += co_await runtime::confirm_late(self->pipe, o, resend, self->log);
+    }, asio::detached);
     outbox.start();
-    asio::co_spawn(ex, [self]() { return self->fsm_timer(); }, asio::detached);
-    apply(fsm.start(now()));
+    links.start(self, fsm.start(now()));
   }
 
-  // ---- the session state machine's actions --------------------------------
-  void apply(std::vector<slack::action> acts) {
-    for (auto& a : acts)
-      std::visit(overloaded{
-                     [&](const slack::open_link& o) {
-                       auto self = shared_from_this();
-                       auto l = std::make_shared<link_conn>();
-                       l->id = o.id;
-                       l->wake = std::make_unique<event>(ex);
-                       links[o.id] = l;
-                       asio::co_spawn(ex, [self, l]() { return self->run_link(l); }, asio::detached);
-                     },
-                     [&](const slack::close_link& c) {
-                       auto it = links.find(c.id);
-                       if (it == links.end()) return;
-                       auto& l = it->second;
-                       if (!l->ws) l->abandon = true;
-                       else if (c.code == 0) l->ws->abort();
-                       else {
-                         l->closing = true;
-                         l->close_code = c.code;
-                         l->wake->notify();
-                       }
-                     },
-                     [&](const slack::wake_at& w) {
-                       fsm_timer_at = w.at;
-                       fsm_wake.notify();
-                     },
-                     [&](const slack::report_health& h) {
-                       if (h.state != state || h.detail != detail) {
-                         if (h.state == "disabled") log->error("Socket Mode disabled: {}", h.detail);
-                         else if (h.state == "degraded") log->warn("no live Socket Mode link: {}", h.detail);
-                         else log->info("state {}{}{}", h.state, h.detail.empty() ? "" : ": ", h.detail);
-                       }
-                       state = h.state;
-                       detail = h.detail;
-                     },
-                 },
-                 a);
-  }
-
-  awaitable<void> fsm_timer() {
+  // ---- Socket Mode links: what runtime::link_driver asks of Slack ------------
+  // Every link starts with apps.connections.open (its URL is single use).
+  awaitable<runtime::link_opened> open_transport(link::link_id) override {
     auto self = shared_from_this();
-    while (!stopped) {
-      if (fsm_timer_at) co_await fsm_wake.wait_until(runtime::steady_at(*fsm_timer_at));
-      else co_await fsm_wake.wait();
-      if (stopped) break;
-      if (fsm_timer_at && now() >= *fsm_timer_at) {
-        fsm_timer_at.reset();
-        apply(fsm.on_timer(now()));
-      }
+    runtime::link_opened out;
+    std::optional<net::url> wss = co_await connection_url(out);
+    if (wss) {
+      auto [ec, ws] = co_await net::ws_client::connect(ex, *tls, *wss, net::timeouts{});
+      // The URL's query is a single-use ticket: name the host only.
+      if (ec) out.why = "websocket connect to " + wss->host + ": " + ec.message();
+      else out.ws = std::move(ws);
     }
+    co_return out;
   }
-
-  // ---- one Socket Mode link ---------------------------------------------------
-  awaitable<void> run_link(std::shared_ptr<link_conn> l) {
-    auto self = shared_from_this();
-    ++counters.links_opened;
+  // apps.connections.open: the link's single-use wss URL, or nullopt with
+  // out.why (and out.fatal for an auth error) set.
+  awaitable<std::optional<net::url>> connection_url(runtime::link_opened& out) {
     net::http_request req;
     req.target = api_prefix + "apps.connections.open";
     req.content_type = "application/x-www-form-urlencoded";
     req.bearer = secrets.app_token;
     auto [ec, resp] = co_await api_connect->request(req);
-    std::string why;
-    bool fatal = false;
     std::optional<net::url> wss;
     if (ec) {
-      why = "apps.connections.open: " + ec.message();
+      out.why = "apps.connections.open: " + ec.message();
     } else if (resp.status == 429) {
-      why = "apps.connections.open: rate limited (HTTP 429)";
+      out.why = "apps.connections.open: rate limited (HTTP 429)";
     } else {
       auto r = slack::decode_api_response(resp.body);
       if (!r.ok) {
-        why = "apps.connections.open: " + (r.error.empty() ? "HTTP " + std::to_string(resp.status) : r.error);
-        fatal = slack::fatal_auth_error(r.error);
+        out.why = "apps.connections.open: " + (r.error.empty() ? "HTTP " + std::to_string(resp.status) : r.error);
+        out.fatal = slack::fatal_auth_error(r.error);
       } else if (auto cu = slack::connection_url(r); !cu || !(wss = net::parse_url(*cu))) {
-        why = "apps.connections.open: no usable url in the response";
+        out.why = "apps.connections.open: no usable url in the response";
       } else if (!wss->tls() && !(!api_origin.tls() && net::is_loopback_host(wss->host))) {
-        why = "apps.connections.open: refusing a plain ws:// link";
+        out.why = "apps.connections.open: refusing a plain ws:// link";
         wss.reset();
       }
     }
-    if (!wss) {
-      ++counters.link_failures;
-      links.erase(l->id);
-      log->warn("link {}: {}", l->id, why);
-      if (!stopped) apply(fsm.on_open_failed(l->id, why, fatal, now()));
-      co_return;
-    }
-    auto [cec, ws] = co_await net::ws_client::connect(ex, *tls, *wss, net::timeouts{});
-    if (cec) {
-      ++counters.link_failures;
-      links.erase(l->id);
-      // The URL's query is a single-use ticket: log the host only.
-      log->warn("link {}: websocket connect to {} failed: {}", l->id, wss->host, cec.message());
-      if (!stopped) apply(fsm.on_open_failed(l->id, "websocket connect: " + cec.message(), false, now()));
-      co_return;
-    }
-    l->ws = std::move(ws);
-    if (l->abandon || stopped) {
-      co_await l->ws->close(1000);
-      links.erase(l->id);
-      co_return;
-    }
-    apply(fsm.on_connected(l->id, now()));
-    asio::co_spawn(ex, [self, l]() { return self->writer(l); }, asio::detached);
-
-    std::string frame;
-    for (;;) {
-      auto rec = co_await l->ws->read(frame);
-      if (rec) {
-        why = rec.message();
-        if (l->ws->close_code()) why += " (close code " + std::to_string(l->ws->close_code()) + ")";
-        break;
-      }
-      on_frame(l, frame);
-    }
-    l->ended = true;
-    l->wake->notify();
-    links.erase(l->id);
-    if (l->closing) log->info("link {} closed", l->id);
-    else log->warn("link {} ended: {}", l->id, why);
-    if (!stopped) apply(fsm.on_closed(l->id, why, now()));
+    co_return wss;
+  }
+  std::vector<link::action> on_connected(link::link_id id, time_point t) override { return fsm.on_connected(id, t); }
+  std::vector<link::action> on_open_failed(link::link_id id, const std::string& why, bool fatal,
+                                           time_point t) override {
+    return fsm.on_open_failed(id, why, fatal, t);
+  }
+  std::vector<link::action> on_closed(link::link_id id, const std::string& why, time_point t) override {
     commit_wake.notify();  // a stopping adapter waits for its links to end
+    return fsm.on_closed(id, why, t);
   }
+  std::vector<link::action> on_timer(time_point t) override { return fsm.on_timer(t); }
+  std::vector<link::action> on_stop() override { return fsm.stop(); }
 
-  awaitable<void> writer(std::shared_ptr<link_conn> l) {
-    auto self = shared_from_this();
-    while (!l->ended) {
-      if (l->outq.empty()) {
-        if (l->closing) break;
-        co_await l->wake->wait();
-        continue;
-      }
-      std::string msg = std::move(l->outq.front());
-      l->outq.pop_front();
-      if (auto ec = co_await l->ws->write(msg)) {
-        log->warn("link {}: write failed: {}", l->id, ec.message());
-        l->ws->abort();
-        co_return;
-      }
+  std::vector<link::action> on_frame(link::link_id id, const std::string& text, time_point t) override {
+    auto d = slack::decode_frame(text);
+    if (auto* err = std::get_if<slack::decode_error>(&d)) {
+      ++counters.malformed_frames;
+      log->warn("link {}: ignoring a malformed frame: {}", id, err->message);
+      return {};
     }
-    if (l->closing && !l->ended) co_await l->ws->close(l->close_code);
+    return std::visit(overloaded{
+                          [&](const slack::hello& h) {
+                            log->info("link {}: hello (num_connections {})", id, h.num_connections);
+                            return fsm.on_hello(id, h, t);
+                          },
+                          [&](const slack::disconnect& dc) {
+                            ++counters.disconnects;
+                            log->info("link {}: disconnect ({})", id, dc.reason_text);
+                            return fsm.on_disconnect(id, dc, t);
+                          },
+                          [&](const slack::envelope& e) {
+                            on_envelope(id, e);
+                            return std::vector<link::action>{};
+                          },
+                          [&](const slack::unknown_frame& u) {
+                            log->debug("link {}: ignoring frame type '{}'", id, u.type);
+                            return std::vector<link::action>{};
+                          },
+                      },
+                      std::get<slack::frame>(d));
   }
 
-  bool send_ack(const std::shared_ptr<link_conn>& l, const std::string& envelope_id,
-                const boost::json::object* payload) {
-    if (!l || l->ended || l->closing || !l->ws) return false;
-    l->outq.push_back(slack::encode_ack(envelope_id, payload));
-    l->wake->notify();
+  bool send_ack(link::link_id l, const std::string& envelope_id, const boost::json::object* payload) {
+    if (!links.send(l, slack::encode_ack(envelope_id, payload))) return false;
     ++counters.acks;
     return true;
   }
 
-  void on_frame(const std::shared_ptr<link_conn>& l, const std::string& text) {
-    auto d = slack::decode_frame(text);
-    if (auto* err = std::get_if<slack::decode_error>(&d)) {
-      ++counters.malformed_frames;
-      log->warn("link {}: ignoring a malformed frame: {}", l->id, err->message);
-      return;
-    }
-    std::visit(overloaded{
-                   [&](const slack::hello& h) {
-                     log->info("link {}: hello (num_connections {})", l->id, h.num_connections);
-                     apply(fsm.on_hello(l->id, h, now()));
-                   },
-                   [&](const slack::disconnect& dc) {
-                     ++counters.disconnects;
-                     log->info("link {}: disconnect ({})", l->id, dc.reason_text);
-                     apply(fsm.on_disconnect(l->id, dc, now()));
-                   },
-                   [&](const slack::envelope& e) { on_envelope(l, e); },
-                   [&](const slack::unknown_frame& u) {
-                     log->debug("link {}: ignoring frame type '{}'", l->id, u.type);
-                   },
-               },
-               std::get<slack::frame>(d));
-  }
-
-  void on_envelope(const std::shared_ptr<link_conn>& l, const slack::envelope& e) {
+  void on_envelope(link::link_id l, const slack::envelope& e) {
     ++counters.envelopes;
     if (e.retry_attempt > 0)
       log->info("envelope {} redelivered (retry_attempt {}, {})", e.envelope_id, e.retry_attempt,
@@ -369,15 +276,9 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl>, runtime::post_s
   awaitable<void> stopper() {
     auto self = shared_from_this();
     while (outstanding > 0) co_await commit_wake.wait();
-    apply(fsm.stop());
-    const auto deadline = steady::now() + 5s;
-    while (!links.empty() && steady::now() < deadline) co_await commit_wake.wait_until(steady::now() + 50ms);
+    co_await links.stop(5s);
     co_await outbox.release();  // the next start delivers what is still queued at once
     stopped = true;
-    state = "stopped";
-    fsm_wake.notify();
-    for (auto& [id, l] : links)
-      if (l->ws) l->ws->abort();
     if (on_done) on_done();
   }
 
@@ -518,31 +419,6 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl>, runtime::post_s
     co_return true;
   }
 
-  // After a restart: tell users whose command was recorded but whose ack a
-  // crash lost that it stands (SPEC: late confirmation via response_url).
-  awaitable<void> late_confirmations() {
-    auto self = shared_from_this();
-    auto f = co_await pipe.late_confirmations("slack", now() - late_window, now() - seen_keep);
-    if (!f.error.empty()) {
-      log->error("cannot read unconfirmed commands: {}", f.error);
-      co_return;
-    }
-    for (auto& row : f.rows) {
-      if (row.response_url.empty()) {
-        confirmed(row.envelope_id);
-        continue;
-      }
-      ++counters.late_confirmations;
-      log->info("confirming envelope {} late: its ack may have been lost in a restart", row.envelope_id);
-      asio::co_spawn(ex, [self, row]() {
-        return self->reply_via_url(row.response_url,
-                                   "signoff restarted before it could answer you. Your command was "
-                                   "recorded:\n" + row.reply,
-                                   row.envelope_id);
-      }, [](std::exception_ptr, bool) {});
-    }
-  }
-
   // ---- the outbox: what runtime::outbox_worker asks of Slack ---------------------
   // chat.postMessage for new posts, chat.update for a card sent before (a
   // card that is gone is posted anew).
@@ -624,9 +500,9 @@ void slack_adapter::stop(std::function<void()> done) {
 void slack_adapter::posts_enqueued() { impl_->outbox.wake(); }
 runtime::adapter_status slack_adapter::status() const {
   runtime::adapter_status s;
-  s.state = impl_->state;
+  s.state = std::string(link::to_string(impl_->links.state()));
   s.extra["links"] = impl_->fsm.live_links();
-  if (!impl_->detail.empty()) s.extra["detail"] = impl_->detail;
+  if (!impl_->links.detail().empty()) s.extra["detail"] = impl_->links.detail();
   return s;
 }
 
@@ -639,8 +515,8 @@ void slack_adapter::metrics(runtime::metrics_text& out) const {
   out.counter("signoff_slack_acks_total", "Envelope acks written.", c.acks);
   // The pipeline's group commits (kept under this name for dashboards).
   out.counter("signoff_slack_batches_total", "Grouped durable commits.", impl_->pipe.batches());
-  out.counter("signoff_slack_links_opened_total", "Socket Mode links attempted.", c.links_opened);
-  out.counter("signoff_slack_link_failures_total", "Links that failed to open.", c.link_failures);
+  out.counter("signoff_slack_links_opened_total", "Socket Mode links attempted.", impl_->links.counters().opened);
+  out.counter("signoff_slack_link_failures_total", "Links that failed to open.", impl_->links.counters().open_failures);
   out.counter("signoff_slack_disconnects_total", "disconnect messages received.", c.disconnects);
   out.counter("signoff_slack_malformed_frames_total", "Frames that did not decode.", c.malformed_frames);
   out.counter("signoff_slack_api_calls_total", "Web API calls.", c.api_calls);

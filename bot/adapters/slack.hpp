@@ -27,7 +27,7 @@ struct slack_secrets {
 
 struct slack_counters {
   std::uint64_t envelopes = 0, acks = 0, malformed_frames = 0;
-  std::uint64_t links_opened = 0, link_failures = 0, disconnects = 0;
+  std::uint64_t disconnects = 0;  // links opened and failed: runtime::link_driver counts them
   std::uint64_t api_calls = 0, api_errors = 0, rate_limited = 0;
   std::uint64_t late_confirmations = 0;
 };

@@ -39,7 +39,7 @@ strings show(const std::vector<action>& actions) {
       out.push_back("close " + std::to_string(c->id) + " " + std::to_string(c->code));
     if (auto* w = std::get_if<wake_at>(&a)) out.push_back("wake +" + std::to_string((w->at - t0).count()));
     if (auto* h = std::get_if<report_health>(&a))
-      out.push_back("health " + h->state + (h->detail.empty() ? "" : ": " + h->detail));
+      out.push_back("health " + std::string(link::to_string(h->st)) + (h->detail.empty() ? "" : ": " + h->detail));
   }
   return out;
 }

@@ -90,8 +90,8 @@ std::vector<action> session::schedule_retry(time_point now, ms floor) {
   return open_new(now);
 }
 
-void session::set_health(std::vector<action>& out, const std::string& state, const std::string& detail) {
-  if (state == health_) return;
+void session::set_health(std::vector<action>& out, health_state state, const std::string& detail) {
+  if (health_ == state) return;
   health_ = state;
   out.push_back(report_health{state, detail});
 }
@@ -99,9 +99,9 @@ void session::set_health(std::vector<action>& out, const std::string& state, con
 void session::update_health(std::vector<action>& out, const std::string& why) {
   if (stopped_ || disabled_) return;
   if (live_links() > 0)
-    set_health(out, "connected", "");
-  else if (failures_ > 0 || health_ == "connected")
-    set_health(out, "degraded", why);
+    set_health(out, health_state::connected, "");
+  else if (failures_ > 0 || health_ == health_state::connected)
+    set_health(out, health_state::degraded, why);
 }
 
 void session::finish(std::vector<action>& out) {
@@ -121,7 +121,7 @@ void session::finish(std::vector<action>& out) {
   }
 }
 
-std::vector<action> session::shut_down(std::string state, std::string detail) {
+std::vector<action> session::shut_down(health_state state, std::string detail) {
   std::vector<action> out;
   for (const auto& l : links_)
     out.push_back(close_link{l.id, static_cast<std::uint16_t>(l.st == link::state::opening ? 0 : 1000)});
@@ -134,7 +134,7 @@ std::vector<action> session::shut_down(std::string state, std::string detail) {
 std::vector<action> session::start(time_point now) {
   std::vector<action> out;
   if (stopped_ || disabled_ || !links_.empty() || retry_at_) return out;
-  set_health(out, "connecting", "");
+  set_health(out, health_state::connecting, "");
   append(out, open_new(now));
   finish(out);
   return out;
@@ -145,7 +145,7 @@ std::vector<action> session::on_open_failed(link_id id, const std::string& why, 
   erase(id);
   if (fatal) {
     disabled_ = true;
-    return shut_down("disabled", why);
+    return shut_down(health_state::disabled, why);
   }
   note_failure();
   auto out = schedule_retry(now, ms::zero());
@@ -179,7 +179,7 @@ std::vector<action> session::on_hello(link_id id, const hello&, time_point now) 
   for (auto& old : links_)
     if (old.st == link::state::draining && !old.close_at) old.close_at = now + opt_.drain_grace;
   close_drained(out, now);
-  set_health(out, "connected", "");
+  set_health(out, health_state::connected, "");
   finish(out);
   return out;
 }
@@ -190,7 +190,7 @@ std::vector<action> session::on_disconnect(link_id id, const disconnect& d, time
   std::vector<action> out;
   if (d.reason == disconnect_reason::link_disabled) {
     disabled_ = true;
-    return shut_down("disabled", "link_disabled: Socket Mode is off for this app");
+    return shut_down(health_state::disabled, "link_disabled: Socket Mode is off for this app");
   }
   if (l->st == link::state::draining && d.reason != disconnect_reason::too_many_websockets)
     return out;  // already being replaced
@@ -261,7 +261,7 @@ std::vector<action> session::on_timer(time_point now) {
 std::vector<action> session::stop() {
   if (stopped_) return {};
   stopped_ = true;
-  return shut_down("stopped", "");
+  return shut_down(health_state::stopped, "");
 }
 
 }  // namespace signoff::slack

@@ -56,19 +56,22 @@
 #include <variant>
 #include <vector>
 
+#include "bot/core/link.hpp"
 #include "bot/core/types.hpp"
 #include "bot/protocol/slack/codec.hpp"
 
 namespace signoff::slack {
 
-using link_id = std::uint64_t;
-
-// Actions for the adapter.
-struct open_link { link_id id; };                 // call apps.connections.open, then connect
-struct close_link { link_id id; std::uint16_t code; };  // close frame (1000), or abort when code == 0
-struct wake_at { time_point at; };               // call on_timer at (or after) this time
-struct report_health { std::string state; std::string detail; };  // connecting|connected|degraded|disabled|stopped
-using action = std::variant<open_link, close_link, wake_at, report_health>;
+// Actions for the link driver (runtime::link_driver): open_link means call
+// apps.connections.open, then connect; close_link code 1000 or 0 (abort);
+// Socket Mode sends no frame of its own accord, so there is no send_frame.
+using link::link_id;
+using link::open_link;
+using link::close_link;
+using link::wake_at;
+using link::report_health;
+using action = link::action;
+using health_state = link::state;
 
 struct session_options {
   std::chrono::milliseconds backoff_base{1000};
@@ -121,8 +124,8 @@ class session {
   void erase(link_id id);
   void note_failure();
   bool has_fresh() const;
-  std::vector<action> shut_down(std::string state, std::string detail);
-  void set_health(std::vector<action>& out, const std::string& state, const std::string& detail);
+  std::vector<action> shut_down(health_state state, std::string detail);
+  void set_health(std::vector<action>& out, health_state state, const std::string& detail);
   void update_health(std::vector<action>& out, const std::string& why);
   void finish(std::vector<action>& out);  // appends wake_at when the earliest deadline changed
 
@@ -134,7 +137,7 @@ class session {
   std::optional<time_point> retry_at_;
   std::optional<time_point> hold_until_;  // too_many_websockets floor
   std::optional<time_point> last_wake_;
-  std::string health_;
+  std::optional<health_state> health_;
   bool stopped_ = false, disabled_ = false;
 };
 
