@@ -141,6 +141,7 @@ std::vector<execution> executor::execute_batch(const std::vector<incoming>& batc
       extra_out.claimed.push_back(db_.claim_posts(c.platform, c.owner, now, c.lease, c.limit));
     tx.commit();  // durable from here: only now may a reply report it
   } catch (const std::exception& e) {  // storage_failure, or a failure outside any handler
+    db_.take_due_changed();  // rolled back
     stats_.not_recorded += batch.size();
     extra_out = {};
     extra_out.error = e.what();
@@ -157,6 +158,7 @@ std::vector<execution> executor::execute_batch(const std::vector<incoming>& batc
   for (std::size_t i = 0; i < extra_out.delivered.size(); ++i)
     if (extra_out.delivered[i]) ++(extra.deliveries[i].sent ? stats_.posts_sent : stats_.posts_failed);
   extra_out.recorded = true;
+  extra_out.due_changed = db_.take_due_changed();
   return out;
 }
 
@@ -356,6 +358,7 @@ executor::tick_result executor::run_due(time_point now) {
     ++stats_.timer_failures;
     out.error = e.what();
   }
+  db_.take_due_changed();  // the caller reads next_due() after a round anyway
   return out;
 }
 

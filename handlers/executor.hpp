@@ -55,6 +55,7 @@ class executor {
     std::string error;                 // when not
     std::vector<bool> delivered;       // per delivery: recorded (false: finished by another process)
     std::vector<std::vector<outbox_post>> claimed;  // per claim
+    bool due_changed = false;          // a command may have brought a due time forward
   };
   std::vector<execution> execute_batch(const std::vector<incoming>& batch, time_point now, const riders& extra,
                                        rider_results& extra_out);

@@ -286,6 +286,7 @@ void sqlite_store::set_draft_status(std::int64_t id, draft_status st, const std:
                                     const std::string& note, time_point at) {
   db_.prepare("UPDATE drafts SET status = ?, status_by = ?, status_note = ?, status_at = ? WHERE id = ?")
       .bind(1, to_string(st)).bind(2, by).bind(3, note).bind(4, ts(at)).bind(5, id).run();
+  if (st == draft_status::approved) due_changed_ = true;  // its embargo may now be due
 }
 
 void sqlite_store::add_approval(std::int64_t id, const approval& a) {
@@ -356,6 +357,7 @@ std::int64_t sqlite_store::start_crisis(const crisis& c) {
 void sqlite_store::end_crisis(std::int64_t id, const std::string& by, const std::string& note, time_point at) {
   db_.prepare("UPDATE crises SET ended_by = ?, ended_at = ?, end_note = ? WHERE id = ?")
       .bind(1, by).bind(2, ts(at)).bind(3, note).bind(4, id).run();
+  due_changed_ = true;  // the freeze no longer holds embargoes
 }
 
 // ---- escalations ----------------------------------------------------------
@@ -387,6 +389,7 @@ escalation sqlite_store::load_escalation(sql::stmt& s) {
 }
 
 std::int64_t sqlite_store::open_escalation(const escalation& e) {
+  due_changed_ = true;
   std::optional<std::string> due;
   if (e.due_at) due = ts(*e.due_at);
   db_.prepare("INSERT INTO escalations (route, sev, summary, opened_by, opened_at, status, level, "
@@ -440,6 +443,7 @@ void sqlite_store::page_level(std::int64_t id, int level, const std::vector<std:
   if (due) d = ts(*due);
   db_.prepare("UPDATE escalations SET level = ?, level_paged_at = ?, due_at = ? WHERE id = ?")
       .bind(1, static_cast<std::int64_t>(level)).bind(2, ts(at)).bind(3, d).bind(4, id).run();
+  due_changed_ = true;
   auto ins = db_.prepare("INSERT OR IGNORE INTO escalation_notified (escalation_id, person, level) VALUES (?, ?, ?)");
   for (const auto& p : people) {
     ins.reset();

@@ -3,6 +3,7 @@
 // connection, used from one thread.
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "storage/sqlite.hpp"
 #include "storage/store.hpp"
@@ -61,6 +62,7 @@ class sqlite_store final : public store {
                           time_point at) override;
   std::vector<std::int64_t> due_escalations(time_point now) override;
   std::optional<time_point> next_escalation_due() override;
+  bool take_due_changed() override { return std::exchange(due_changed_, false); }
 
   audit::record append_audit(const audit::entry& e, time_point now) override;
   std::vector<audit::record> query_audit(const audit::filter& f) override;
@@ -94,6 +96,7 @@ class sqlite_store final : public store {
 
   sql::db db_;
   std::string path_;
+  bool due_changed_ = false;
   int loose_mode_ = 0;
   audit::chain_tail tail_, saved_tail_;  // see audit::chain_tail
 };

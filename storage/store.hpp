@@ -159,6 +159,11 @@ class store {
   // and skips them instead of never noticing).
   virtual std::vector<std::int64_t> due_escalations(time_point now) = 0;
   virtual std::optional<time_point> next_escalation_due() = 0;
+  // True when a write since the last call may have brought the earliest due
+  // time forward (an escalation opened or paged, a draft approved, a crisis
+  // ended, so a freeze no longer holds embargoes); resets it. The scheduler
+  // looks again only then, not after every commit.
+  virtual bool take_due_changed() = 0;
 
   // Audit log
   virtual audit::record append_audit(const audit::entry& e, time_point now) = 0;

@@ -206,7 +206,7 @@ int run_service(const std::string& config_path) {
 
   bool stopping = false;
   runtime::event timers_changed(ioc.get_executor());
-  pipe.on_commit([&] { timers_changed.notify(); });  // a command may have armed a timer
+  pipe.on_due_changed([&] { timers_changed.notify(); });
   asio::co_spawn(ioc, [&]() -> asio::awaitable<void> {
     // The scheduler: escalation levels and embargo releases live in the
     // database. Fire what is due (on the pipeline's thread), then sleep until

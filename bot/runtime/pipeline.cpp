@@ -164,8 +164,8 @@ void command_pipeline::start_batch() {
       for (std::size_t i = 0; i < delivered->size(); ++i) (*delivered)[i](recorded);
       for (std::size_t i = 0; i < claimed->size(); ++i)
         (*claimed)[i](recorded ? std::move(rr.claimed[i]) : std::vector<outbox_post>{});
-      if (!batch->empty())
-        for (auto& hook : commit_hooks_) hook();
+      if (rr.due_changed)
+        for (auto& hook : due_hooks_) hook();
       wake_.notify();
     });
   });

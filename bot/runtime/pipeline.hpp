@@ -132,10 +132,11 @@ class command_pipeline {
         boost::asio::use_awaitable, std::move(job));
   }
 
-  // Calls `hook` on the io executor after every group commit that held
-  // commands (the scheduler re-reads its next due time: a command may have
-  // armed a timer).
-  void on_commit(std::function<void()> hook) { commit_hooks_.push_back(std::move(hook)); }
+  // Calls `hook` on the io executor after a group commit in which a command
+  // may have brought a due time forward (opened or paged an escalation,
+  // approved a draft, ended a crisis): the scheduler looks again then, and
+  // not after every commit.
+  void on_due_changed(std::function<void()> hook) { due_hooks_.push_back(std::move(hook)); }
 
   // Shutdown, once the adapters stopped reading: commits what is queued
   // (also what arrives meanwhile) and the pending confirmations, then calls
@@ -182,7 +183,7 @@ class command_pipeline {
   bool in_flight_ = false, draining_ = false, finished_ = false;
   std::function<void()> drained_;
   event wake_;
-  std::vector<std::function<void()>> commit_hooks_;
+  std::vector<std::function<void()>> due_hooks_;
   executor_stats stats_;
   bool database_ok_ = true;
   std::uint64_t batches_ = 0;

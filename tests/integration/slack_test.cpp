@@ -506,6 +506,19 @@ TEST_CASE("slack: posts to one channel are paced, and a failed post is reported 
   }));
 }
 
+TEST_CASE("slack: a command that arms a timer wakes the scheduler, which otherwise sleeps up to 30 s",
+          "[slack][scheduler]") {
+  slack_env env;
+  env.start();
+  // Nothing is due at start, so the scheduler sleeps its longest (30 s). The
+  // `fast` route's first level is due 1 s after /escalate: it fires on time
+  // only if the escalation's commit woke the scheduler.
+  const auto t0 = std::chrono::steady_clock::now();
+  env.cmd("bob", "/escalate", "fast Server room flooded");
+  REQUIRE(env.wait([&] { return env.count("action = 'escalation.level'") == 1; }, 10s));
+  CHECK(std::chrono::steady_clock::now() - t0 >= 1s);  // not before it was due
+}
+
 TEST_CASE("slack: queued posts survive SIGTERM and go out after the restart", "[slack][outbox][restart]") {
   slack_env env;
   env.start();
