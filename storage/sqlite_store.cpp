@@ -607,8 +607,8 @@ void sqlite_store::release_posts(const std::string& owner) {
 std::optional<std::string> sqlite_store::sent_card(platform on,
                                                    const std::string& platform_channel,
                                                    const std::string& subject) {
-  // kind IN: the strings of the kinds is_card() names, as the partial index
-  // outbox_sent_cards (schema.cpp) has them, so that the index serves.
+  // kind IN: post_kind::card and card_update as stored, spelled as the
+  // partial index outbox_sent_cards (schema.cpp) has them so that it serves.
   auto s = db_.prepare("SELECT result FROM outbox WHERE platform = ? AND platform_channel = ? AND subject = ? "
                        "AND status = 'sent' AND kind IN ('card', 'card_update') ORDER BY id DESC LIMIT 1");
   s.bind(1, to_string(on)).bind(2, platform_channel).bind(3, subject);

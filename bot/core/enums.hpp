@@ -91,8 +91,4 @@ constexpr std::optional<post_kind> parse_post_kind(std::string_view s) noexcept 
   return detail::parse_enum(all_post_kinds, s);
 }
 
-// Cards, new or updated: what carries an approval_card and what a card
-// update edits.
-constexpr bool is_card(post_kind k) noexcept { return k == post_kind::card || k == post_kind::card_update; }
-
 }  // namespace signoff
