@@ -375,7 +375,7 @@ approve_decision decide_approve(const draft& d, const conf::approval_class& cls,
     for (const auto& a : d.approvals)
       if (a.person == who.id)
         return refuse(outcome::denied, "you already approved revision " + std::to_string(d.rev) + " (stage " +
-                                    a.stage + "); one person never satisfies two stages");
+                                       a.stage + "); one person never satisfies two stages");
     for (const auto& s : st)
       if (!s.met() && holds_any(who, s.stage->roles)) {
         target = &s;
@@ -385,18 +385,18 @@ approve_decision decide_approve(const draft& d, const conf::approval_class& cls,
   }
   if (d.status != draft_status::pending)
     return refuse(outcome::invalid, subj + " is " + std::string(to_string(d.status)) +
-                                 (d.status == draft_status::rejected ? "; a revision (/draft edit) reopens it" : ""));
+                                    (d.status == draft_status::rejected ? "; a revision (/draft edit) reopens it" : ""));
   if (at_rev && *at_rev != d.rev) {
     out.revision = *at_rev;
     return refuse(outcome::invalid, subj + " is now at revision " + std::to_string(d.rev) + ", not " +
-                                 std::to_string(*at_rev) + "; review the new text first");
+                                    std::to_string(*at_rev) + "; review the new text first");
   }
   if (active && d.cls != "crisis") {
     out.revision = d.rev;
     out.crisis = active->id;
     return refuse(outcome::invalid, "content is frozen by crisis " + crisis_id(active->id) + " (" +
-                                 display_line(active->title) +
-                                 "); only class crisis drafts may be approved until it ends");
+                                    display_line(active->title) +
+                                    "); only class crisis drafts may be approved until it ends");
   }
   out.stage = target->stage->name;
   // Met once this approval counts: every other stage met, and this one
