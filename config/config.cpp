@@ -87,11 +87,11 @@ const person* config::find_person(std::string_view id) const {
   return nullptr;
 }
 
-const person* config::find_by_platform(std::string_view platform, std::string_view user_id) const {
+const person* config::find_by_platform(platform on, std::string_view user_id) const {
   // An empty ID means "not on that platform": it must never match anybody.
   if (user_id.empty()) return nullptr;
   for (const auto& p : people) {
-    const std::string* id = p.id_on(platform);
+    const std::string* id = p.id_on(on);
     if (id == nullptr) return nullptr;
     if (*id == user_id) return &p;
   }

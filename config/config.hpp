@@ -8,18 +8,34 @@
 #include <string_view>
 #include <vector>
 
+#include "bot/core/enums.hpp"
+
 namespace signoff::conf {
+
+namespace detail {
+// The member of `ids` (a person's or a channel's `slack`, `discord`,
+// `mattermost`) holding its ID on `on`; nullptr for a platform the config
+// has no IDs for.
+template <class T>
+auto id_field(T& ids, platform on) -> decltype(&ids.slack) {
+  switch (on) {
+    case platform::slack: return &ids.slack;
+    case platform::discord: return &ids.discord;
+    case platform::mattermost: return &ids.mattermost;
+    case platform::shell: case platform::console: case platform::system: return nullptr;
+  }
+  return nullptr;
+}
+}  // namespace detail
 
 struct person {
   std::string id;
   std::string name;  // display name; defaults to id
   std::vector<std::string> roles;
   std::string slack, discord, mattermost;  // platform user IDs, '' when absent
-  // The user ID on `platform` ("slack", "discord", "mattermost"), '' when
-  // none; nullptr for a platform that has no IDs (the shell).
-  const std::string* id_on(std::string_view platform) const {
-    return platform == "slack" ? &slack : platform == "discord" ? &discord : platform == "mattermost" ? &mattermost : nullptr;
-  }
+  // The user ID on `on` (slack, discord, mattermost), '' when none;
+  // nullptr for a platform that has no IDs (the shell).
+  const std::string* id_on(platform on) const { return detail::id_field(*this, on); }
 };
 
 struct stage {
@@ -49,9 +65,7 @@ struct channel {
   std::string name;  // the key in [channels]
   std::string slack, discord, mattermost;  // platform channel IDs, '' when absent
   // As person::id_on.
-  const std::string* id_on(std::string_view platform) const {
-    return platform == "slack" ? &slack : platform == "discord" ? &discord : platform == "mattermost" ? &mattermost : nullptr;
-  }
+  const std::string* id_on(platform on) const { return detail::id_field(*this, on); }
 };
 
 struct holding_statement {
@@ -121,8 +135,9 @@ struct config {
   std::string sha256;  // SHA-256 hex of the file's bytes (audit `config_sha256`)
 
   const person* find_person(std::string_view id) const;
-  // `platform` is "slack", "discord" or "mattermost".
-  const person* find_by_platform(std::string_view platform, std::string_view user_id) const;
+  // The person whose ID on `on` is `user_id`; nullptr for none, and always
+  // for a platform without IDs in the config (the shell).
+  const person* find_by_platform(platform on, std::string_view user_id) const;
   const approval_class* find_class(std::string_view name) const;
   const route* find_route(std::string_view name) const;
   const channel* find_channel(std::string_view name) const;

@@ -4,9 +4,9 @@ namespace signoff::handlers {
 
 namespace {
 
-result refusal(const char* outcome, const char* label, std::string why, std::string subject) {
+result refusal(outcome o, const char* label, std::string why, std::string subject) {
   result r;
-  r.outcome = outcome;
+  r.outcome = o;
   r.subject = std::move(subject);
   r.reply = std::string(label) + why;
   r.detail["error"] = std::move(why);
@@ -16,11 +16,11 @@ result refusal(const char* outcome, const char* label, std::string why, std::str
 }  // namespace
 
 result denied(std::string why, std::string subject) {
-  return refusal("denied", "Denied: ", std::move(why), std::move(subject));
+  return refusal(outcome::denied, "Denied: ", std::move(why), std::move(subject));
 }
 
 result invalid(std::string why, std::string subject) {
-  return refusal("invalid", "Invalid: ", std::move(why), std::move(subject));
+  return refusal(outcome::invalid, "Invalid: ", std::move(why), std::move(subject));
 }
 
 std::string draft_id(std::int64_t n) { return "D-" + std::to_string(n); }

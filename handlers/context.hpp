@@ -20,14 +20,16 @@ namespace signoff::handlers {
 // A post to a config channel name; the executor fans it out to every
 // delivering platform that has an ID for that channel.
 struct post_request {
-  std::string channel, kind, subject, text;
+  std::string channel;
+  post_kind kind = post_kind::notice;
+  std::string subject, text;
   std::optional<std::int64_t> approve_rev;  // cards: the revision their buttons act on
   std::vector<std::string> mentions;        // people paged: "@id" in text, rendered per platform
   std::optional<approval_card> card;        // cards: the card as a value (text is its plain form)
 };
 
 struct result {
-  std::string outcome = "ok";  // ok | denied | invalid | error
+  signoff::outcome outcome = signoff::outcome::ok;
   std::string subject;
   std::optional<std::int64_t> revision;
   boost::json::object detail;  // SPEC detail keys that apply (note, reason, error, ...)
@@ -63,7 +65,7 @@ std::string help_text(const conf::config& cfg, const conf::person* who);
 // outcome order): who may approve which stage of `d`, and whether that
 // approval completes it. `active`: the active crisis (its freeze), if any.
 struct approve_decision {
-  std::string outcome = "ok";  // ok | denied | invalid
+  signoff::outcome outcome = signoff::outcome::ok;  // ok | denied | invalid
   std::string error;           // why, when refused
   std::optional<std::int64_t> revision;  // the record's revision when refused ('' = none)
   std::optional<std::int64_t> crisis;    // the freezing crisis' n, when that refused it

@@ -194,7 +194,7 @@ result hold_issue(const cmd::command& c, context& ctx) {
     crisis_note = ". Started crisis " + crisis_id(id) + " [" + s->severity +
                   "]: content is frozen until /crisis end.";
   }
-  r.posts.push_back({s->channel, "statement", s->key, text, std::nullopt, {}, std::nullopt});
+  r.posts.push_back({s->channel, post_kind::statement, s->key, text, std::nullopt, {}, std::nullopt});
   r.reply = "Holding statement " + s->key + " v" + std::to_string(s->version) +
             " queued for #" + s->channel + crisis_note;
   return r;

@@ -104,12 +104,12 @@ std::string channel_of(const conf::config& cfg, const draft& d) {
   return cls ? cls->channel : std::string("approvals");
 }
 
-result with_card(result r, const conf::config& cfg, const draft& d, std::string_view kind,
+result with_card(result r, const conf::config& cfg, const draft& d, post_kind kind,
                  std::string_view headline) {
   std::optional<std::int64_t> rev;
   if (d.status == draft_status::pending) rev = d.rev;
   approval_card card{draft_id(d.id), std::string(headline), status_line(cfg, d), d.targets, d.authors, d.text, rev};
-  r.posts.push_back({channel_of(cfg, d), std::string(kind), draft_id(d.id), card_text(cfg, d, headline), rev, {},
+  r.posts.push_back({channel_of(cfg, d), kind, draft_id(d.id), card_text(cfg, d, headline), rev, {},
                      std::move(card)});
   return r;
 }
@@ -145,7 +145,7 @@ result draft_new(const cmd::command& c, context& ctx) {
   if (c.embargo) r.detail["embargo"] = format_rfc3339_ms(*c.embargo);
   r.reply = draft_id(id) + " created (revision 1, class " + cls_name + "). Needs: " +
             needs_text(progress(*cls, d)) + ". Approval card sent to #" + cls->channel + ".";
-  return with_card(std::move(r), ctx.cfg, d, "card", "New draft for approval");
+  return with_card(std::move(r), ctx.cfg, d, post_kind::card, "New draft for approval");
 }
 
 result draft_edit(const cmd::command& c, context& ctx) {
@@ -177,7 +177,7 @@ result draft_edit(const cmd::command& c, context& ctx) {
   r.reply = subj + " is now at revision " + std::to_string(rev) +
             "; every earlier approval is void. Needs: " +
             (ctx.cfg.find_class(d->cls) ? needs_text(progress(*ctx.cfg.find_class(d->cls), *d)) : "?") + ".";
-  return with_card(std::move(r), ctx.cfg, *d, "card_update", "Draft revised");
+  return with_card(std::move(r), ctx.cfg, *d, post_kind::card_update, "Draft revised");
 }
 
 result draft_show(const cmd::command& c, context& ctx) {
@@ -268,7 +268,7 @@ result draft_withdraw(const cmd::command& c, context& ctx) {
   r.revision = d->rev;
   if (!c.text.empty()) r.detail["reason"] = c.text;
   r.reply = subj + " withdrawn. It is final.";
-  return with_card(std::move(r), ctx.cfg, *d, "card_update", "Draft withdrawn by " + ctx.who.id);
+  return with_card(std::move(r), ctx.cfg, *d, post_kind::card_update, "Draft withdrawn by " + ctx.who.id);
 }
 
 // Steps 3 and 4 shared by approve and reject: the draft exists, its class is
@@ -297,8 +297,8 @@ result approve(const cmd::command& c, context& ctx) {
   std::optional<crisis> active;
   if (d->status == draft_status::pending && d->cls != "crisis") active = ctx.db.active_crisis();
   const auto dec = decide_approve(*d, *cls, ctx.who, c.at_rev, active);
-  if (dec.outcome != "ok") {
-    auto r = dec.outcome == "denied" ? denied(dec.error, subj) : invalid(dec.error, subj);
+  if (dec.outcome != outcome::ok) {
+    auto r = dec.outcome == outcome::denied ? denied(dec.error, subj) : invalid(dec.error, subj);
     r.revision = dec.revision;
     if (dec.crisis) r.detail["crisis"] = crisis_id(*dec.crisis);
     return r;
@@ -324,11 +324,11 @@ result approve(const cmd::command& c, context& ctx) {
       r.reply += "Its embargo has passed: it is cleared for publication as soon as no freeze holds it.";
     else
       r.reply += "Cleared for publication.";
-    return with_card(std::move(r), ctx.cfg, *d, "card_update", "Draft approved");
+    return with_card(std::move(r), ctx.cfg, *d, post_kind::card_update, "Draft approved");
   }
   r.reply = "Approval recorded for " + subj + " revision " + std::to_string(d->rev) + " (stage " +
             dec.stage + "). Still needs: " + needs_text(progress(*cls, *d)) + ".";
-  return with_card(std::move(r), ctx.cfg, *d, "card_update", "Approval by " + ctx.who.id);
+  return with_card(std::move(r), ctx.cfg, *d, post_kind::card_update, "Approval by " + ctx.who.id);
 }
 
 result reject(const cmd::command& c, context& ctx) {
@@ -353,7 +353,7 @@ result reject(const cmd::command& c, context& ctx) {
   r.detail["reason"] = c.text;
   r.reply = subj + " revision " + std::to_string(d->rev) + " rejected. The authors (" +
             join(d->authors) + ") can answer with /draft edit " + subj + " TEXT.";
-  return with_card(std::move(r), ctx.cfg, *d, "card_update", "Draft rejected by " + ctx.who.id);
+  return with_card(std::move(r), ctx.cfg, *d, post_kind::card_update, "Draft rejected by " + ctx.who.id);
 }
 
 }  // namespace
@@ -362,41 +362,41 @@ approve_decision decide_approve(const draft& d, const conf::approval_class& cls,
                                 std::optional<std::int64_t> at_rev, const std::optional<crisis>& active) {
   approve_decision out;
   const std::string subj = draft_id(d.id);
-  auto refuse = [&](const char* outcome, std::string why) {
-    out.outcome = outcome;
+  auto refuse = [&](outcome o, std::string why) {
+    out.outcome = o;
     out.error = std::move(why);
     return out;
   };
   // SPEC step 4 (the actor may not) before step 5 (the draft's state refuses).
-  if (contains(d.authors, who.id)) return refuse("denied", "an author never approves their own draft");
+  if (contains(d.authors, who.id)) return refuse(outcome::denied, "an author never approves their own draft");
   auto st = progress(cls, d);
   const stage_state* target = nullptr;
   if (d.status == draft_status::pending) {
     for (const auto& a : d.approvals)
       if (a.person == who.id)
-        return refuse("denied", "you already approved revision " + std::to_string(d.rev) + " (stage " +
-                                    a.stage + "); one person never satisfies two stages");
+        return refuse(outcome::denied, "you already approved revision " + std::to_string(d.rev) + " (stage " +
+                                       a.stage + "); one person never satisfies two stages");
     for (const auto& s : st)
       if (!s.met() && holds_any(who, s.stage->roles)) {
         target = &s;
         break;
       }
-    if (!target) return refuse("denied", "the stages you may approve for " + subj + " are already met");
+    if (!target) return refuse(outcome::denied, "the stages you may approve for " + subj + " are already met");
   }
   if (d.status != draft_status::pending)
-    return refuse("invalid", subj + " is " + std::string(to_string(d.status)) +
-                                 (d.status == draft_status::rejected ? "; a revision (/draft edit) reopens it" : ""));
+    return refuse(outcome::invalid, subj + " is " + std::string(to_string(d.status)) +
+                                    (d.status == draft_status::rejected ? "; a revision (/draft edit) reopens it" : ""));
   if (at_rev && *at_rev != d.rev) {
     out.revision = *at_rev;
-    return refuse("invalid", subj + " is now at revision " + std::to_string(d.rev) + ", not " +
-                                 std::to_string(*at_rev) + "; review the new text first");
+    return refuse(outcome::invalid, subj + " is now at revision " + std::to_string(d.rev) + ", not " +
+                                    std::to_string(*at_rev) + "; review the new text first");
   }
   if (active && d.cls != "crisis") {
     out.revision = d.rev;
     out.crisis = active->id;
-    return refuse("invalid", "content is frozen by crisis " + crisis_id(active->id) + " (" +
-                                 display_line(active->title) +
-                                 "); only class crisis drafts may be approved until it ends");
+    return refuse(outcome::invalid, "content is frozen by crisis " + crisis_id(active->id) + " (" +
+                                    display_line(active->title) +
+                                    "); only class crisis drafts may be approved until it ends");
   }
   out.stage = target->stage->name;
   // Met once this approval counts: every other stage met, and this one
@@ -438,7 +438,7 @@ std::optional<timer_action> clear_embargo(std::int64_t id, const conf::config& c
   r.reply = draft_id(id) + " revision " + std::to_string(d->rev) +
             " is cleared for publication (embargo " + format_rfc3339_ms(*d->embargo) + " passed)" +
             (d->targets.empty() ? "" : " to " + join(d->targets)) + ".";
-  r.posts.push_back({channel_of(cfg, *d), "notice", draft_id(id), r.reply, std::nullopt, {}, std::nullopt});
+  r.posts.push_back({channel_of(cfg, *d), post_kind::notice, draft_id(id), r.reply, std::nullopt, {}, std::nullopt});
   return timer_action{"draft.cleared", std::move(r)};
 }
 

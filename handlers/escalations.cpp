@@ -74,7 +74,7 @@ result escalate(const cmd::command& c, context& ctx) {
   r.detail["notified"] = boost::json::array(e.notified.begin(), e.notified.end());
   r.reply = r.subject + " opened on route " + route->name + " [" + e.sev + "]; paged " +
             join(e.notified) + " in #" + route->channel + ".";
-  r.posts.push_back({route->channel, "page", r.subject, page_text(e, *route, 1), std::nullopt,
+  r.posts.push_back({route->channel, post_kind::page, r.subject, page_text(e, *route, 1), std::nullopt,
                      route->levels.front().notify, std::nullopt});
   return r;
 }
@@ -98,7 +98,7 @@ result ack(const cmd::command& c, context& ctx) {
   r.detail["level"] = e->level;
   r.reply = subj + " acknowledged; re-escalation stopped.";
   const auto* route = ctx.cfg.find_route(e->route);
-  r.posts.push_back({route ? route->channel : "approvals", "notice", subj,
+  r.posts.push_back({route ? route->channel : "approvals", post_kind::notice, subj,
                      subj + " acknowledged by " + ctx.who.id + " after " +
                          format_age(ctx.now - e->opened_at) + ".", std::nullopt, {}, std::nullopt});
   return r;
@@ -118,7 +118,7 @@ result resolve(const cmd::command& c, context& ctx) {
   if (!c.text.empty()) r.detail["note"] = c.text;
   r.reply = subj + " resolved.";
   const auto* route = ctx.cfg.find_route(e->route);
-  r.posts.push_back({route ? route->channel : "approvals", "notice", subj,
+  r.posts.push_back({route ? route->channel : "approvals", post_kind::notice, subj,
                      subj + " resolved by " + ctx.who.id + (c.text.empty() ? "." : ": " + display_line(c.text)), std::nullopt, {}, std::nullopt});
   return r;
 }
@@ -179,7 +179,7 @@ std::optional<timer_action> fire_escalation(std::int64_t id, const conf::config&
     // The config changed under a running escalation: stop its timer rather
     // than fire forever, and say so in the record.
     db.page_level(id, e->level, {}, e->level_paged_at, std::nullopt);
-    r.outcome = "error";
+    r.outcome = outcome::error;
     r.detail["error"] = route ? "route " + e->route + " has no level " + std::to_string(e->level + 1)
                               : "route " + e->route + " is no longer in the config";
     r.reply = r.subject + ": cannot re-escalate: " + r.detail["error"].as_string().c_str();
@@ -204,7 +204,7 @@ std::optional<timer_action> fire_escalation(std::int64_t id, const conf::config&
   r.detail["notified"] = boost::json::array(lvl.notify.begin(), lvl.notify.end());
   r.detail["due_at"] = format_rfc3339_ms(was_due);  // after a restart it fires late, at once
   r.reply = r.subject + " not acknowledged: escalated to level " + std::to_string(next) + ", paging " + join(lvl.notify) + ".";
-  r.posts.push_back({route->channel, "page", r.subject, page_text(*e, *route, next), std::nullopt,
+  r.posts.push_back({route->channel, post_kind::page, r.subject, page_text(*e, *route, next), std::nullopt,
                      route->levels[static_cast<std::size_t>(next - 1)].notify, std::nullopt});
   return timer_action{"escalation.level", std::move(r)};
 }

@@ -17,36 +17,35 @@ constexpr std::string_view not_recorded_reply =
     "this command did not take effect. Please try again shortly; if it persists, tell an "
     "operator.";
 
-std::string platform_channel_id(const conf::config& cfg, const std::string& platform,
-                                const std::string& channel) {
-  if (platform == "shell") return channel;  // the terminal shows channel names
+std::string platform_channel_id(const conf::config& cfg, platform on, const std::string& channel) {
+  if (on == platform::shell) return channel;  // the terminal shows channel names
   const auto* ch = cfg.find_channel(channel);
-  const std::string* id = ch ? ch->id_on(platform) : nullptr;
+  const std::string* id = ch ? ch->id_on(on) : nullptr;
   return id ? *id : std::string();
 }
 
-// A person's user ID on `platform` ('' when none): mentions are resolved
-// here, once, so adapters never read the config.
-std::string platform_user_id(const conf::config& cfg, const std::string& platform, const std::string& person) {
+// A person's user ID on `on` ('' when none): mentions are resolved here,
+// once, so adapters never read the config.
+std::string platform_user_id(const conf::config& cfg, platform on, const std::string& person) {
   const auto* p = cfg.find_person(person);
-  const std::string* id = p ? p->id_on(platform) : nullptr;
+  const std::string* id = p ? p->id_on(on) : nullptr;
   return id ? *id : std::string();
 }
 
 // Fans each post out to every delivering platform that has an ID for its
 // channel; returns the outbox IDs and names channels no platform can reach.
-void enqueue_posts(const conf::config& cfg, store& db, const std::vector<std::string>& platforms,
+void enqueue_posts(const conf::config& cfg, store& db, const std::vector<platform>& platforms,
                    const std::vector<handlers::post_request>& posts, const std::string& by,
                    time_point now, handlers::result& res) {
   boost::json::array ids, unrouted;
   for (const auto& p : posts) {
     bool routed = false;
-    for (const auto& platform : platforms) {
-      auto pc = platform_channel_id(cfg, platform, p.channel);
+    for (const platform on : platforms) {
+      auto pc = platform_channel_id(cfg, on, p.channel);
       if (pc.empty()) continue;
       outbox_post op;
       op.created_at = now;
-      op.platform = platform;
+      op.platform = on;
       op.channel = p.channel;
       op.platform_channel = pc;
       op.kind = p.kind;
@@ -54,7 +53,7 @@ void enqueue_posts(const conf::config& cfg, store& db, const std::vector<std::st
       op.text = display_text(p.text);  // what a reader sees: no control characters
       op.requested_by = by;
       op.approve_rev = p.approve_rev;
-      for (const auto& who : p.mentions) op.mentions.push_back({who, platform_user_id(cfg, platform, who)});
+      for (const auto& who : p.mentions) op.mentions.push_back({who, platform_user_id(cfg, on, who)});
       if (p.card) {  // what a reader sees, field by field, as for the text
         op.card = *p.card;
         op.card->headline = display_line(op.card->headline);
@@ -82,19 +81,20 @@ void enqueue_posts(const conf::config& cfg, store& db, const std::vector<std::st
 actor executor::resolved(const actor& a) const {
   if (!a.person.empty() || a.platform_user.empty()) return a;
   actor out = a;
-  const conf::person* p = a.platform == "shell" ? cfg_.find_person(a.platform_user)
+  const conf::person* p = a.platform == platform::shell ? cfg_.find_person(a.platform_user)
                                                 : cfg_.find_by_platform(a.platform, a.platform_user);
   if (p) out.person = p->id;
   return out;
 }
 
-executor::executor(const conf::config& cfg, store& db, std::vector<std::string> delivery_platforms)
+executor::executor(const conf::config& cfg, store& db, std::vector<platform> delivery_platforms)
     : cfg_(cfg), db_(db), platforms_(std::move(delivery_platforms)) {}
 
 // The limit's key: the person, or the platform user ID for someone not in
 // the config (SPEC: every actor is limited, unknown users included).
 static std::string limit_key(const actor& who) {
-  return who.person.empty() ? "unknown:" + who.platform + ":" + who.platform_user : who.person;
+  return who.person.empty() ? "unknown:" + std::string(to_string(who.platform)) + ":" + who.platform_user
+                            : who.person;
 }
 
 bool executor::over_limit(const actor& who, time_point now, std::string& why) {
@@ -134,7 +134,7 @@ std::vector<execution> executor::execute_batch(const std::vector<incoming>& batc
   extra_out = {};
   try {
     write_transaction tx(db_);
-    for (const auto& [platform, ids] : extra.confirmed) db_.confirm_envelopes(platform, ids);
+    for (const auto& [on, ids] : extra.confirmed) db_.confirm_envelopes(on, ids);
     for (const auto& d : extra.deliveries) extra_out.delivered.push_back(record_delivery_in(d.post, d.sent, d.result, now));
     for (const auto& in : batch) out.push_back(run_one(in, now));
     for (const auto& c : extra.claims)
@@ -296,7 +296,7 @@ execution executor::run_one(const incoming& in, time_point now) {
     ex = execution{};
     ex.action = action;
     handlers::result r;
-    r.outcome = "error";
+    r.outcome = outcome::error;
     const bool corrupt = dynamic_cast<const corrupt_row*>(&bug) != nullptr;
     r.detail["error"] = std::string(corrupt ? "" : "internal error: ") + bug.what();
     r.reply = corrupt ? "signoff could not read stored data this command needs (" +
@@ -315,8 +315,8 @@ void executor::record_config(bool reload, const std::string& source, time_point 
   d["source"] = source;
   d["people"] = static_cast<std::int64_t>(cfg_.people.size());
   write_transaction tx(db_);
-  db_.append_audit({"system", "", "", "system", reload ? "config.reload" : "config.load", "",
-                    std::nullopt, "ok", boost::json::serialize(d)},
+  db_.append_audit({platform::system, "", "", "system", reload ? "config.reload" : "config.load", "",
+                    std::nullopt, outcome::ok, boost::json::serialize(d)},
                    now);
   tx.commit();
 }
@@ -334,7 +334,7 @@ executor::tick_result executor::run_due(time_point now) {
       auto ta = action_for();
       if (!ta) return;  // not due after all: rolled back
       enqueue_posts(cfg_, db_, platforms_, ta->res.posts, "system", now, ta->res);
-      audit::entry e{"system", "", "", "system", ta->action, ta->res.subject, ta->res.revision,
+      audit::entry e{platform::system, "", "", "system", ta->action, ta->res.subject, ta->res.revision,
                      ta->res.outcome, boost::json::serialize(ta->res.detail)};
       db_.append_audit(e, now);
       tx.commit();
@@ -381,13 +381,13 @@ bool executor::record_delivery(const outbox_post& p, bool sent, const std::strin
 bool executor::record_delivery_in(const outbox_post& p, bool sent, const std::string& result, time_point now) {
   boost::json::object d;
   d["outbox"] = p.id;
-  d["kind"] = p.kind;
+  d["kind"] = to_string(p.kind);
   d["channel_name"] = p.channel;
   d[sent ? "message_id" : "error"] = result;
   d["attempts"] = p.attempts + 1;
   if (!db_.finish_post(p.id, sent, result, now)) return false;  // another process finished it
   db_.append_audit({p.platform, "", p.platform_channel, "system", sent ? "post.sent" : "post.failed",
-                    p.subject, std::nullopt, sent ? "ok" : "error", boost::json::serialize(d)},
+                    p.subject, std::nullopt, sent ? outcome::ok : outcome::error, boost::json::serialize(d)},
                    now);
   return true;
 }

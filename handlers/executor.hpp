@@ -22,8 +22,8 @@ namespace signoff {
 class executor {
  public:
   // `delivery_platforms`: the adapters in this process that deliver posts
-  // ("shell", "slack", ...); a post goes to each that has an ID for its channel.
-  executor(const conf::config& cfg, store& db, std::vector<std::string> delivery_platforms);
+  // (shell, slack, ...); a post goes to each that has an ID for its channel.
+  executor(const conf::config& cfg, store& db, std::vector<platform> delivery_platforms);
 
   // Runs one command. The reply reports success only after the commit.
   execution execute(const incoming& in, time_point now);
@@ -35,7 +35,7 @@ class executor {
   // cannot record, every command of the batch is refused (not recorded).
   // `confirmed` (platform -> delivery IDs) marks earlier replies as
   // delivered in the same transaction.
-  using confirmations = std::vector<std::pair<std::string, std::vector<std::string>>>;
+  using confirmations = std::vector<std::pair<platform, std::vector<std::string>>>;
   std::vector<execution> execute_batch(const std::vector<incoming>& batch, time_point now,
                                        const confirmations& confirmed = {});
 
@@ -96,7 +96,7 @@ class executor {
 
   const conf::config& cfg_;
   store& db_;
-  std::vector<std::string> platforms_;
+  std::vector<platform> platforms_;
   time_point last_prune_{};
   std::set<std::pair<std::string, std::int64_t>> skipped_;  // timer rows that failed to load
   executor_stats stats_;

@@ -88,10 +88,15 @@ std::string chain_hash(const record& r) {
 
 record append(sql::db& d, const entry& e, time_point now, chain_tail* tail) {
   record r;
-  static_cast<entry&>(r) = e;
-  for (std::string* f : {&r.platform, &r.workspace, &r.channel, &r.actor, &r.action, &r.subject,
-                         &r.outcome})
-    *f = without_controls(*f);
+  r.platform = to_string(e.platform);  // SPEC's strings: no control bytes to strip
+  r.outcome = to_string(e.outcome);
+  r.workspace = without_controls(e.workspace);
+  r.channel = without_controls(e.channel);
+  r.actor = without_controls(e.actor);
+  r.action = without_controls(e.action);
+  r.subject = without_controls(e.subject);
+  r.revision = e.revision;
+  r.detail = e.detail;
   r.ts = format_rfc3339_ms(now);
   r.prev_hash = std::string(64, '0');
   r.seq = 1;

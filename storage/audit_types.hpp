@@ -10,15 +10,22 @@ namespace signoff::audit {
 
 // What a command or timer contributes; seq, ts and hashes are assigned on append.
 struct entry {
-  std::string platform, workspace, channel, actor, action, subject;
+  signoff::platform platform = signoff::platform::system;
+  std::string workspace, channel, actor, action, subject;
   std::optional<std::int64_t> revision;
-  std::string outcome;  // ok | denied | invalid | error
+  signoff::outcome outcome = signoff::outcome::ok;
   std::string detail;   // a JSON object
 };
 
-struct record : entry {
+// A record as stored: every column as the text the database holds, so that
+// queries, exports and verify show (and hash) a hand-edited row as it is,
+// a platform or outcome SPEC does not list included (verify names those).
+struct record {
   std::int64_t seq = 0;
-  std::string ts, prev_hash, hash;
+  std::string ts;
+  std::string platform, workspace, channel, actor, action, subject;
+  std::optional<std::int64_t> revision;
+  std::string outcome, detail, prev_hash, hash;
 };
 
 // The last record of the chain as a writer last saw it, so consecutive

@@ -13,6 +13,8 @@
 #include <array>
 #include <string_view>
 
+#include "bot/core/enums.hpp"
+
 namespace signoff::audit {
 
 // SPEC's action list, exactly, sorted (byte order) for binary search.
@@ -30,20 +32,13 @@ static_assert(std::is_sorted(spec_actions.begin(), spec_actions.end()),
               "spec_actions must stay sorted: lookups binary-search it");
 static_assert(std::adjacent_find(spec_actions.begin(), spec_actions.end()) == spec_actions.end());
 
-inline constexpr std::array<std::string_view, 4> spec_outcomes = {"ok", "denied", "invalid", "error"};
-
-inline constexpr std::array<std::string_view, 6> spec_platforms = {"slack", "discord", "mattermost",
-                                                                   "shell", "console", "system"};
 
 constexpr bool is_spec_action(std::string_view a) noexcept {
   return std::binary_search(spec_actions.begin(), spec_actions.end(), a);
 }
-constexpr bool is_spec_outcome(std::string_view o) noexcept {
-  return std::find(spec_outcomes.begin(), spec_outcomes.end(), o) != spec_outcomes.end();
-}
-constexpr bool is_spec_platform(std::string_view p) noexcept {
-  return std::find(spec_platforms.begin(), spec_platforms.end(), p) != spec_platforms.end();
-}
+// Outcomes and platforms are the enums' (bot/core/enums.hpp): one list each.
+constexpr bool is_spec_outcome(std::string_view o) noexcept { return parse_outcome(o).has_value(); }
+constexpr bool is_spec_platform(std::string_view p) noexcept { return parse_platform(p).has_value(); }
 
 static_assert(is_spec_action("draft.approve") && !is_spec_action("draft.aprove") &&
               !is_spec_action("Draft.approve") && !is_spec_action(""));

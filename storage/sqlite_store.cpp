@@ -36,6 +36,17 @@ time_point parse_ts(std::string_view s) {
   return *t;
 }
 
+// A stored platform or kind is SPEC's string (bot/core/enums.hpp); anything
+// else means the row was edited by hand or written by another build.
+template <class E>
+E parse_stored(std::optional<E> (*parse)(std::string_view) noexcept, const char* what, std::string_view s) {
+  auto v = parse(s);
+  if (!v)
+    throw corrupt_row(std::string("unknown ") + what + " in the database: '" +
+                      without_controls(s.substr(0, 40)) + "'");
+  return *v;
+}
+
 std::optional<time_point> opt_ts(const sql::stmt& s, int col) {
   if (s.is_null(col)) return std::nullopt;
   return parse_ts(s.view(col));
@@ -496,8 +507,8 @@ std::int64_t sqlite_store::enqueue_post(const outbox_post& p) {
   if (p.card) card = card_json(*p.card);
   db_.prepare("INSERT INTO outbox (created_at, platform, channel, platform_channel, kind, subject, text, "
               "requested_by, approve_rev, mentions, card) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-      .bind(1, ts(p.created_at)).bind(2, p.platform).bind(3, p.channel).bind(4, p.platform_channel)
-      .bind(5, p.kind).bind(6, p.subject).bind(7, p.text).bind(8, p.requested_by)
+      .bind(1, ts(p.created_at)).bind(2, to_string(p.platform)).bind(3, p.channel).bind(4, p.platform_channel)
+      .bind(5, to_string(p.kind)).bind(6, p.subject).bind(7, p.text).bind(8, p.requested_by)
       .bind(9, p.approve_rev).bind(10, join_mentions(p.mentions)).bind(11, card).run();
   return db_.last_insert_rowid();
 }
@@ -508,16 +519,32 @@ constexpr const char* outbox_columns =
     "SELECT id, created_at, platform, channel, platform_channel, kind, subject, text, requested_by, "
     "attempts, approve_rev, mentions, card FROM outbox ";
 
-std::vector<outbox_post> load_posts(sql::stmt& s) {
+// A post that cannot be read back: its id and why.
+struct unreadable_post {
+  std::int64_t id;
+  std::string why;
+};
+
+// Posts in `s`'s order. A row that cannot be read back (a time, platform or
+// kind signoff does not know) goes to `unreadable` when given; without it,
+// it throws corrupt_row.
+std::vector<outbox_post> load_posts(sql::stmt& s, std::vector<unreadable_post>* unreadable = nullptr) {
   std::vector<outbox_post> out;
   while (s.step()) {
     outbox_post p;
     p.id = s.i64(0);
-    p.created_at = parse_ts(s.view(1));
-    p.platform = s.text(2);
+    try {
+      p.created_at = parse_ts(s.view(1));
+      p.platform = parse_stored(parse_platform, "platform", s.view(2));
+      p.kind = parse_stored(parse_post_kind, "post kind", s.view(5));
+    } catch (const corrupt_row& e) {
+      std::string why = "outbox post " + std::to_string(p.id) + ": " + e.what();
+      if (!unreadable) throw corrupt_row(why);
+      unreadable->push_back({p.id, std::move(why)});
+      continue;
+    }
     p.channel = s.text(3);
     p.platform_channel = s.text(4);
-    p.kind = s.text(5);
     p.subject = s.text(6);
     p.text = s.text(7);
     p.requested_by = s.text(8);
@@ -532,14 +559,14 @@ std::vector<outbox_post> load_posts(sql::stmt& s) {
 
 }  // namespace
 
-std::vector<outbox_post> sqlite_store::pending_posts(const std::string& platform, int limit) {
+std::vector<outbox_post> sqlite_store::pending_posts(platform on, int limit) {
   auto s = db_.prepare(std::string(outbox_columns) +
                        "WHERE platform = ? AND status = 'pending' ORDER BY id LIMIT ?");
-  s.bind(1, platform).bind(2, static_cast<std::int64_t>(limit));
+  s.bind(1, to_string(on)).bind(2, static_cast<std::int64_t>(limit));
   return load_posts(s);
 }
 
-std::vector<outbox_post> sqlite_store::claim_posts(const std::string& platform, const std::string& owner,
+std::vector<outbox_post> sqlite_store::claim_posts(platform on, const std::string& owner,
                                                    time_point now, std::chrono::milliseconds lease,
                                                    int limit) {
   // Inside a group commit it rides the caller's transaction; alone it is one.
@@ -548,12 +575,22 @@ std::vector<outbox_post> sqlite_store::claim_posts(const std::string& platform, 
   auto s = db_.prepare(std::string(outbox_columns) +
                        "WHERE platform = ? AND status = 'pending' AND (lease_until IS NULL OR "
                        "lease_until <= ? OR lease_owner = ?) ORDER BY id LIMIT ?");
-  s.bind(1, platform).bind(2, ts(now)).bind(3, owner).bind(4, static_cast<std::int64_t>(limit));
-  auto posts = load_posts(s);
+  s.bind(1, to_string(on)).bind(2, ts(now)).bind(3, owner).bind(4, static_cast<std::int64_t>(limit));
+  std::vector<unreadable_post> unreadable;
+  auto posts = load_posts(s, &unreadable);
   auto claim = db_.prepare("UPDATE outbox SET lease_owner = ?, lease_until = ? WHERE id = ?");
   for (const auto& p : posts) {
     claim.reset();
     claim.bind(1, owner).bind(2, ts(now + lease)).bind(3, p.id).run();
+  }
+  if (!unreadable.empty()) {
+    // Never sendable, and left pending they would fill every claim's LIMIT.
+    auto fail = db_.prepare("UPDATE outbox SET status = 'failed', done_at = ?, result = ?, "
+                            "lease_owner = NULL, lease_until = NULL WHERE id = ?");
+    for (const auto& u : unreadable) {
+      fail.reset();
+      fail.bind(1, ts(now)).bind(2, u.why).bind(3, u.id).run();
+    }
   }
   if (own) own->commit();
   return posts;
@@ -571,49 +608,51 @@ void sqlite_store::release_posts(const std::string& owner) {
       .bind(1, owner).run();
 }
 
-std::optional<std::string> sqlite_store::sent_card(const std::string& platform,
+std::optional<std::string> sqlite_store::sent_card(platform on,
                                                    const std::string& platform_channel,
                                                    const std::string& subject) {
+  // kind IN: post_kind::card and card_update as stored, spelled as the
+  // partial index outbox_sent_cards (schema.cpp) has them so that it serves.
   auto s = db_.prepare("SELECT result FROM outbox WHERE platform = ? AND platform_channel = ? AND subject = ? "
                        "AND status = 'sent' AND kind IN ('card', 'card_update') ORDER BY id DESC LIMIT 1");
-  s.bind(1, platform).bind(2, platform_channel).bind(3, subject);
+  s.bind(1, to_string(on)).bind(2, platform_channel).bind(3, subject);
   if (!s.step() || s.is_null(0)) return std::nullopt;
   return s.text(0);
 }
 
 // ---- deliveries seen ---------------------------------------------------------
 
-std::optional<seen_envelope> sqlite_store::find_envelope(const std::string& platform,
+std::optional<seen_envelope> sqlite_store::find_envelope(platform on,
                                                          const std::string& envelope_id) {
   auto s = db_.prepare("SELECT seq, reply FROM seen_envelopes WHERE platform = ? AND envelope_id = ?");
-  s.bind(1, platform).bind(2, envelope_id);
+  s.bind(1, to_string(on)).bind(2, envelope_id);
   if (!s.step()) return std::nullopt;
   return seen_envelope{s.i64(0), s.text(1)};
 }
 
-void sqlite_store::remember_envelope(const std::string& platform, const std::string& envelope_id,
+void sqlite_store::remember_envelope(platform on, const std::string& envelope_id,
                                      std::int64_t seq, const std::string& reply,
                                      const std::string& response_url, time_point at) {
   db_.prepare("INSERT INTO seen_envelopes (platform, envelope_id, seen_at, seq, reply, response_url) "
               "VALUES (?, ?, ?, ?, ?, ?)")
-      .bind(1, platform).bind(2, envelope_id).bind(3, ts(at)).bind(4, seq).bind(5, reply)
+      .bind(1, to_string(on)).bind(2, envelope_id).bind(3, ts(at)).bind(4, seq).bind(5, reply)
       .bind(6, response_url).run();
 }
 
-void sqlite_store::confirm_envelopes(const std::string& platform, const std::vector<std::string>& ids) {
+void sqlite_store::confirm_envelopes(platform on, const std::vector<std::string>& ids) {
   if (ids.empty()) return;
   // One statement for the whole batch: the IDs as a JSON array.
   boost::json::array arr(ids.begin(), ids.end());
   db_.prepare("UPDATE seen_envelopes SET confirmed = 1 WHERE platform = ? AND envelope_id IN "
               "(SELECT value FROM json_each(?))")
-      .bind(1, platform).bind(2, boost::json::serialize(arr)).run();
+      .bind(1, to_string(on)).bind(2, boost::json::serialize(arr)).run();
 }
 
-std::vector<unconfirmed_envelope> sqlite_store::unconfirmed_envelopes(const std::string& platform,
+std::vector<unconfirmed_envelope> sqlite_store::unconfirmed_envelopes(platform on,
                                                                       time_point since) {
   auto s = db_.prepare("SELECT envelope_id, reply, response_url, seen_at FROM seen_envelopes "
                        "WHERE platform = ? AND confirmed = 0 AND seen_at >= ? ORDER BY seen_at");
-  s.bind(1, platform).bind(2, ts(since));
+  s.bind(1, to_string(on)).bind(2, ts(since));
   std::vector<unconfirmed_envelope> out;
   while (s.step()) out.push_back({s.text(0), s.text(1), s.text(2), parse_ts(s.view(3))});
   return out;

@@ -68,23 +68,23 @@ class sqlite_store final : public store {
   std::vector<audit::record> query_audit(const audit::filter& f) override;
 
   std::int64_t enqueue_post(const outbox_post& p) override;
-  std::vector<outbox_post> pending_posts(const std::string& platform, int limit) override;
+  std::vector<outbox_post> pending_posts(platform on, int limit) override;
   void release_posts(const std::string& owner) override;
-  std::optional<std::string> sent_card(const std::string& platform, const std::string& platform_channel,
+  std::optional<std::string> sent_card(platform on, const std::string& platform_channel,
                                        const std::string& subject) override;
-  std::optional<seen_envelope> find_envelope(const std::string& platform,
+  std::optional<seen_envelope> find_envelope(platform on,
                                              const std::string& envelope_id) override;
-  void remember_envelope(const std::string& platform, const std::string& envelope_id, std::int64_t seq,
+  void remember_envelope(platform on, const std::string& envelope_id, std::int64_t seq,
                          const std::string& reply, const std::string& response_url,
                          time_point at) override;
-  void confirm_envelopes(const std::string& platform, const std::vector<std::string>& ids) override;
-  std::vector<unconfirmed_envelope> unconfirmed_envelopes(const std::string& platform,
+  void confirm_envelopes(platform on, const std::vector<std::string>& ids) override;
+  std::vector<unconfirmed_envelope> unconfirmed_envelopes(platform on,
                                                           time_point since) override;
   int prune_envelopes(time_point before) override;
   bool take_rate_slot(const std::string& key, time_point now, std::chrono::milliseconds window, int limit,
                       time_point& retry_at) override;
   void prune_rate_slots(time_point before) override;
-  std::vector<outbox_post> claim_posts(const std::string& platform, const std::string& owner,
+  std::vector<outbox_post> claim_posts(platform on, const std::string& owner,
                                        time_point now, std::chrono::milliseconds lease,
                                        int limit) override;
   bool finish_post(std::int64_t id, bool sent, const std::string& result, time_point at) override;

@@ -171,14 +171,18 @@ class store {
 
   // Outbox
   virtual std::int64_t enqueue_post(const outbox_post& p) = 0;
-  // Pending posts for `platform`, oldest first (inspection; does not claim).
-  virtual std::vector<outbox_post> pending_posts(const std::string& platform, int limit) = 0;
+  // Pending posts for `on`, oldest first (inspection; does not claim).
+  // Throws corrupt_row for a row that cannot be read back.
+  virtual std::vector<outbox_post> pending_posts(platform on, int limit) = 0;
   // Claims up to `limit` pending posts for `owner` until `now + lease`, in
   // one transaction: another process sharing the database skips them, so a
   // post is delivered once. A claimer that dies leaves its lease to expire,
   // after which the post is claimed again (delivered twice only when it was
   // in flight at the crash: the platforms offer no idempotency key).
-  virtual std::vector<outbox_post> claim_posts(const std::string& platform, const std::string& owner,
+  // A row that cannot be read back (a time, platform or kind signoff does
+  // not know: corrupt_row) is not claimed but marked failed, its result
+  // naming why, so that it never holds up the posts behind it.
+  virtual std::vector<outbox_post> claim_posts(platform on, const std::string& owner,
                                                time_point now, std::chrono::milliseconds lease,
                                                int limit) = 0;
   // Gives up `owner`'s leases on pending posts (a clean shutdown), so the
@@ -189,20 +193,20 @@ class store {
   virtual bool finish_post(std::int64_t id, bool sent, const std::string& result, time_point at) = 0;
   // The platform message ID (finish_post's result) of the newest card sent
   // for `subject` in that channel: what a card update edits.
-  virtual std::optional<std::string> sent_card(const std::string& platform,
+  virtual std::optional<std::string> sent_card(platform on,
                                                const std::string& platform_channel,
                                                const std::string& subject) = 0;
 
   // Deliveries seen (SPEC: a platform delivery seen twice is executed once).
-  virtual std::optional<seen_envelope> find_envelope(const std::string& platform,
+  virtual std::optional<seen_envelope> find_envelope(platform on,
                                                      const std::string& envelope_id) = 0;
-  virtual void remember_envelope(const std::string& platform, const std::string& envelope_id,
+  virtual void remember_envelope(platform on, const std::string& envelope_id,
                                  std::int64_t seq, const std::string& reply,
                                  const std::string& response_url, time_point at) = 0;
   // The replies of these envelopes reached their users (ack written).
-  virtual void confirm_envelopes(const std::string& platform, const std::vector<std::string>& ids) = 0;
+  virtual void confirm_envelopes(platform on, const std::vector<std::string>& ids) = 0;
   // Unconfirmed executions seen at or after `since`, oldest first.
-  virtual std::vector<unconfirmed_envelope> unconfirmed_envelopes(const std::string& platform,
+  virtual std::vector<unconfirmed_envelope> unconfirmed_envelopes(platform on,
                                                                   time_point since) = 0;
   // Forgets deliveries seen before `before`; returns how many.
   virtual int prune_envelopes(time_point before) = 0;

@@ -102,7 +102,7 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl>, runtime::post_s
         fsm(session_options(), [this] { return std::uniform_real_distribution<double>(0, 1)(rng); }),
         links(e, *this, log, runtime::link_options{"Socket Mode", {}}),
         commit_wake(e),
-        outbox(e, p, "slack", std::chrono::milliseconds(1100), *this, log) {}
+        outbox(e, p, platform::slack, std::chrono::milliseconds(1100), *this, log) {}
 
   // ---- set-up -------------------------------------------------------------
   void start() {
@@ -122,7 +122,7 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl>, runtime::post_s
     auto self = shared_from_this();
     asio::co_spawn(ex, [self]() -> awaitable<void> {
       // Named, not temporaries in the co_await: GCC 12 destroys those twice.
-      runtime::late_options o{"slack", late_window, seen_keep};
+      runtime::late_options o{platform::slack, late_window, seen_keep};
       runtime::late_reply_fn resend = [self](const unconfirmed_envelope& row, std::string text) {
         return self->reply_via_url(row.response_url, std::move(text), "");
       };
@@ -284,7 +284,7 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl>, runtime::post_s
 
   // The reply of this envelope reached its user: marked in the database with
   // the next commit (or after half a second of quiet).
-  void confirmed(const std::string& envelope_id) { pipe.confirmed("slack", envelope_id); }
+  void confirmed(const std::string& envelope_id) { pipe.confirmed(platform::slack, envelope_id); }
 
   void respond(const pending_cmd& c, const execution& r) {
     if (r.duplicate) {
@@ -426,10 +426,10 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl>, runtime::post_s
     auto self = shared_from_this();
     boost::json::object args;
     std::string method = "chat.postMessage";
-    if (p.kind == "card" || p.kind == "card_update") {
+    if (p.kind == post_kind::card || p.kind == post_kind::card_update) {
       // A card queued by a build before cards were values goes as its text.
       args = p.card ? slack::card_message(*p.card) : slack::plain_message(p.text);
-      if (p.kind == "card_update" && card_ts) {
+      if (p.kind == post_kind::card_update && card_ts) {
         method = "chat.update";
         args["ts"] = *card_ts;
       }
@@ -472,7 +472,7 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl>, runtime::post_s
     if (!person || person->slack.empty()) return;
     auto self = shared_from_this();
     boost::json::object args = slack::plain_message(
-        "signoff could not post the " + p.kind + " for " + p.subject + " to #" + p.channel + ": " + error +
+        "signoff could not post the " + std::string(to_string(p.kind)) + " for " + p.subject + " to #" + p.channel + ": " + error +
         ". The failure is recorded in the audit log.");
     args["channel"] = person->slack;  // a direct message from the app
     asio::co_spawn(ex, [self, args]() -> awaitable<void> {

@@ -168,7 +168,7 @@ int run_service(const std::string& config_path) {
     return 1;
   }
   if (auto w = db->permission_warning(); !w.empty()) log->warn("{}", w);
-  executor exec(cfg, *db, {"slack"});
+  executor exec(cfg, *db, {platform::slack});
   try {
     exec.record_config(false, config_path, now_ms());
   } catch (const std::exception& e) {

@@ -43,7 +43,7 @@ std::string os_user_name() {
 class shell_session {
  public:
   shell_session(const shell_options& o, const conf::config& cfg, sqlite_store& db, std::string as)
-      : o_(o), cfg_(cfg), db_(db), exec_(cfg, db, {"shell"}), as_(std::move(as)),
+      : o_(o), cfg_(cfg), db_(db), exec_(cfg, db, {platform::shell}), as_(std::move(as)),
         os_user_(os_user_name()), tty_(isatty(o.in_fd) == 1) {}
 
   int run(const std::string& source) {
@@ -113,7 +113,7 @@ class shell_session {
       return !closed_;
     }
     incoming in;
-    in.who.platform = "shell";
+    in.who.platform = platform::shell;
     in.who.os_user = os_user_;
     std::string person = as_;
     std::string cmd(t);
@@ -150,7 +150,7 @@ class shell_session {
     }
     try {
       for (;;) {
-        auto posts = db_.claim_posts("shell", owner_, now_ms(), std::chrono::seconds(30), 64);
+        auto posts = db_.claim_posts(platform::shell, owner_, now_ms(), std::chrono::seconds(30), 64);
         if (posts.empty()) break;
         for (const auto& p : posts) {
           out((tty_ ? "\n" : "") + framed("[#" + p.platform_channel + "] " + p.text));

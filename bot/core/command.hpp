@@ -4,6 +4,7 @@
 // values, so that adapters need neither handlers/ nor storage/.
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "bot/core/records.hpp"
@@ -22,7 +23,7 @@ struct incoming {
 
 struct execution {
   std::string reply;
-  std::string outcome;  // ok | denied | invalid | error; '' when not recorded
+  std::optional<signoff::outcome> outcome;  // nullopt when not recorded
   bool recorded = false;
   std::int64_t seq = 0;  // audit seq when recorded
   std::string action, subject;
@@ -50,7 +51,8 @@ struct delivery_record {
 
 // Claims up to `limit` of `platform`'s pending posts for `owner`.
 struct claim_request {
-  std::string platform, owner;
+  signoff::platform platform = signoff::platform::shell;
+  std::string owner;
   std::chrono::milliseconds lease{60000};
   int limit = 50;
 };

@@ -38,10 +38,10 @@ struct approval_card {
 struct outbox_post {
   std::int64_t id = 0;
   time_point created_at;
-  std::string platform;          // delivering adapter
+  signoff::platform platform = signoff::platform::shell;  // delivering adapter
   std::string channel;           // config channel name
   std::string platform_channel;  // that platform's channel ID
-  std::string kind;              // card | card_update | statement | page | notice
+  post_kind kind = post_kind::notice;
   std::string subject;           // D-n, E-n, C-n, statement key
   std::string text;
   std::string requested_by;      // person whose command caused it ('system' for timers)

@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <string>
 
+#include "bot/core/enums.hpp"
+
 namespace signoff {
 
 // All times in signoff are UTC with millisecond resolution.
@@ -12,7 +14,9 @@ using time_point = std::chrono::sys_time<std::chrono::milliseconds>;
 // Who sent a command and from where, as an adapter saw it. `person` is the
 // config's person id, or empty when the platform user is not in the config.
 struct actor {
-  std::string platform;       // "shell", "slack", "discord", "mattermost", "system"
+  // The adapter it came through. Qualified: a member may not change what
+  // `platform` names inside the class.
+  signoff::platform platform = signoff::platform::shell;
   std::string workspace;      // team / guild / server ('' where none)
   std::string channel;        // platform channel ID ('' where none)
   std::string platform_user;  // the platform's own user ID

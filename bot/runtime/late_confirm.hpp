@@ -29,7 +29,7 @@ class command_pipeline;
 using late_reply_fn = std::function<boost::asio::awaitable<bool>(const unconfirmed_envelope& row, std::string text)>;
 
 struct late_options {
-  std::string platform;
+  signoff::platform platform;
   // How long the platform keeps the late-reply route open (Slack's
   // response_url: 30 min): older rows can no longer be answered.
   std::chrono::milliseconds window{std::chrono::minutes(30)};

@@ -27,11 +27,11 @@ time_point now() { return clock_now(); }
 
 }  // namespace
 
-outbox_worker::outbox_worker(asio::any_io_executor io, command_pipeline& pipe, std::string platform, std::chrono::milliseconds per_channel,
+outbox_worker::outbox_worker(asio::any_io_executor io, command_pipeline& pipe, platform on, std::chrono::milliseconds per_channel,
                              post_sender& sender, std::shared_ptr<spdlog::logger> log)
-    : io_(io), pipe_(pipe), platform_(std::move(platform)),
+    : io_(io), pipe_(pipe), platform_(on),
       // Identifies this process's claims among others sharing the database.
-      owner_(platform_ + ":" + std::to_string(::getpid()) + ":" +
+      owner_(std::string(to_string(platform_)) + ":" + std::to_string(::getpid()) + ":" +
              std::to_string(steady::now().time_since_epoch().count())),
       sender_(sender), log_(std::move(log)), pace_(per_channel), wake_(io) {}
 
@@ -86,7 +86,7 @@ asio::awaitable<void> outbox_worker::run() {
         bool ok = true;
       };
       lookup card;
-      if (p.kind == "card_update") {
+      if (p.kind == post_kind::card_update) {
         card = co_await pipe_.call([&] {
           lookup out;
           try {
@@ -121,7 +121,8 @@ asio::awaitable<void> outbox_worker::run() {
     recorded_pending.erase(p.id);
     q.erase(q.begin() + static_cast<std::ptrdiff_t>(*pick));
     if (!sent) {
-      log_->error("post {} ({} {} to {}) failed: {}", p.id, p.kind, p.subject, p.platform_channel, d.result);
+      log_->error("post {} ({} {} to {}) failed: {}", p.id, to_string(p.kind), p.subject, p.platform_channel,
+                  d.result);
       sender_.report_failure(p, d.result);
     }
   }

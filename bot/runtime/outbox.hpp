@@ -54,7 +54,7 @@ class outbox_worker {
  public:
   // `pipe` and `sender` outlive the worker. Claims and delivery records ride
   // the pipeline's group commits.
-  outbox_worker(boost::asio::any_io_executor io, command_pipeline& pipe, std::string platform,
+  outbox_worker(boost::asio::any_io_executor io, command_pipeline& pipe, platform on,
                 std::chrono::milliseconds per_channel, post_sender& sender, std::shared_ptr<spdlog::logger> log);
 
   void start();
@@ -71,7 +71,8 @@ class outbox_worker {
 
   boost::asio::any_io_executor io_;
   command_pipeline& pipe_;
-  std::string platform_, owner_;
+  platform platform_;
+  std::string owner_;
   post_sender& sender_;
   std::shared_ptr<spdlog::logger> log_;
   pacer pace_;

@@ -49,12 +49,12 @@ void command_pipeline::submit(incoming in, done_fn done) {
 
 executor_stats command_pipeline::stats_now() const { return exec_.stats(); }
 
-asio::awaitable<unconfirmed> command_pipeline::late_confirmations(std::string platform, time_point since,
+asio::awaitable<unconfirmed> command_pipeline::late_confirmations(platform on, time_point since,
                                                                   time_point forget_before) {
   co_return co_await call([&] {
     unconfirmed out;
     try {
-      out.rows = db_.unconfirmed_envelopes(platform, since);
+      out.rows = db_.unconfirmed_envelopes(on, since);
       write_transaction tx(db_);
       db_.prune_envelopes(forget_before);
       tx.commit();
@@ -76,8 +76,8 @@ asio::awaitable<void> command_pipeline::release_posts(std::string owner) {
   });
 }
 
-void command_pipeline::confirmed(const std::string& platform, std::string id) {
-  confirmations_[platform].push_back(std::move(id));
+void command_pipeline::confirmed(platform on, std::string id) {
+  confirmations_[on].push_back(std::move(id));
   wake_.notify();
 }
 
@@ -124,7 +124,7 @@ void command_pipeline::start_batch() {
   ins.reserve(batch->size());
   for (auto& p : *batch) ins.push_back(std::move(p.in));
   auto extra = std::make_shared<executor::riders>();
-  for (auto& [platform, ids] : confirmations_) extra->confirmed.emplace_back(platform, std::move(ids));
+  for (auto& [on, ids] : confirmations_) extra->confirmed.emplace_back(on, std::move(ids));
   confirmations_.clear();
   auto delivered = std::make_shared<std::vector<std::function<void(bool)>>>();
   for (auto& d : deliveries_) {
@@ -155,8 +155,8 @@ void command_pipeline::start_batch() {
         database_ok_ = recorded;
       }
       if (!recorded) {
-        for (auto& [platform, ids] : conf) {
-          auto& back = confirmations_[platform];
+        for (auto& [on, ids] : conf) {
+          auto& back = confirmations_[on];
           back.insert(back.end(), ids.begin(), ids.end());
         }
       }

@@ -66,8 +66,8 @@ class command_pipeline {
   // commit (execution.recorded says whether it is durable).
   void submit(incoming in, done_fn done);
 
-  // The reply of delivery `id` on `platform` reached its user.
-  void confirmed(const std::string& platform, std::string id);
+  // The reply of delivery `id` on `on` reached its user.
+  void confirmed(platform on, std::string id);
 
   // A post's delivery (post.sent / post.failed), recorded with the next group
   // commit. Resumes after it: true once recorded (or found finished by
@@ -81,10 +81,10 @@ class command_pipeline {
         },
         boost::asio::use_awaitable, delivery_record{std::move(p), sent, std::move(result)});
   }
-  // Claims up to `limit` of `platform`'s pending posts for `owner` (a lease
+  // Claims up to `limit` of `on`'s pending posts for `owner` (a lease
   // of `lease`), with the next group commit: a post a command in that commit
   // enqueued is among them. Empty when the database could not record.
-  boost::asio::awaitable<std::vector<outbox_post>> claim(std::string platform, std::string owner,
+  boost::asio::awaitable<std::vector<outbox_post>> claim(platform on, std::string owner,
                                                          std::chrono::milliseconds lease, int limit) {
     return boost::asio::async_initiate<decltype(boost::asio::use_awaitable), void(std::vector<outbox_post>)>(
         [this](auto handler, claim_request c) {
@@ -92,13 +92,13 @@ class command_pipeline {
           claims_.push_back({std::move(c), [h](std::vector<outbox_post> v) { std::move (*h)(std::move(v)); }});
           wake_.notify();
         },
-        boost::asio::use_awaitable, claim_request{std::move(platform), std::move(owner), lease, limit});
+        boost::asio::use_awaitable, claim_request{on, std::move(owner), lease, limit});
   }
 
-  // At start: the executions on `platform` since `since` whose reply may not
+  // At start: the executions on `on` since `since` whose reply may not
   // have reached its user (late confirmation), after forgetting deliveries
   // seen before `forget_before`.
-  boost::asio::awaitable<unconfirmed> late_confirmations(std::string platform, time_point since,
+  boost::asio::awaitable<unconfirmed> late_confirmations(platform on, time_point since,
                                                          time_point forget_before);
   // Gives `owner`'s outbox leases back (a clean shutdown).
   boost::asio::awaitable<void> release_posts(std::string owner);
@@ -179,7 +179,7 @@ class command_pipeline {
   std::deque<pending> queue_;
   std::vector<pending_delivery> deliveries_;
   std::vector<pending_claim> claims_;
-  std::map<std::string, std::vector<std::string>> confirmations_;  // platform -> delivery IDs
+  std::map<platform, std::vector<std::string>> confirmations_;  // delivery IDs per platform
   bool in_flight_ = false, draining_ = false, finished_ = false;
   std::function<void()> drained_;
   event wake_;

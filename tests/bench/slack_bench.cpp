@@ -605,7 +605,7 @@ subject_report bench_signoff(const options& o) {
     signoff::write_transaction tx(seed);
     const auto at = std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
     for (std::size_t i = 0; i < o.audit_rows; ++i)
-      seed.append_audit({"shell", "", "", "alice", "draft.show", "D-1", 1, "ok",
+      seed.append_audit({signoff::platform::shell, "", "", "alice", "draft.show", "D-1", 1, signoff::outcome::ok,
                          R"({"raw":"/draft show D-1","os_user":"bench"})"},
                         at);
     tx.commit();

@@ -107,14 +107,14 @@ void decide(sql::db& d, sql::stmt& ins, std::int64_t i, time_point now) {
   person.insert(0, 1, 'p');
   ins.bind(1, person).bind(2, format_rfc3339_ms(now)).run();
   audit::append(d,
-                {.platform = "slack",
+                {.platform = platform::slack,
                  .workspace = "T0001",
                  .channel = "C0001",
                  .actor = "alice",
                  .action = "draft.approve",
                  .subject = "D-1",
                  .revision = 1,
-                 .outcome = "ok",
+                 .outcome = outcome::ok,
                  .detail = R"({"raw":"/approve D-1 fine by legal","note":"fine by legal",)"
                            R"("platform_user":"U0ALICE","envelope":"e-)" +
                            std::to_string(i) + "\"}"},
@@ -153,7 +153,7 @@ void build_log(sql::db& d, std::int64_t rows, std::int64_t drafts) {
   sql::transaction tx(d);
   for (std::int64_t i = 1; i <= rows; ++i) {
     audit::entry e;
-    e.platform = "slack";
+    e.platform = platform::slack;
     e.workspace = "T0001";
     e.channel = "C0001";
     e.actor = "bob";
@@ -174,7 +174,7 @@ void build_log(sql::db& d, std::int64_t rows, std::int64_t drafts) {
       e.action = "help";
       e.detail = R"({"raw":"/help","platform_user":"U0BOB"})";
     }
-    e.outcome = "ok";
+    e.outcome = outcome::ok;
     audit::append(d, e, bench_epoch() + std::chrono::milliseconds{i * 250});
   }
   tx.commit();

@@ -33,10 +33,10 @@ approvals = { slack = "C1" }
 
 // A command line typed by config person `who` on `platform`, with an
 // optional delivery ID.
-inline incoming as(const std::string& who, const std::string& line, const std::string& platform = "shell",
+inline incoming as(const std::string& who, const std::string& line, platform on = platform::shell,
                    const std::string& envelope = {}) {
   incoming in;
-  in.who.platform = platform;
+  in.who.platform = on;
   in.who.platform_user = who;
   in.who.person = who;
   in.who.envelope = envelope;

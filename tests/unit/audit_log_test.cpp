@@ -59,14 +59,14 @@ audit::entry make_entry(std::string actor, std::string action, std::string subje
                         std::optional<std::int64_t> revision,
                         std::string detail = R"({"raw":"/test"})") {
   audit::entry e;
-  e.platform = "slack";
+  e.platform = platform::slack;
   e.workspace = "T01";
   e.channel = "C01";
   e.actor = std::move(actor);
   e.action = std::move(action);
   e.subject = std::move(subject);
   e.revision = revision;
-  e.outcome = "ok";
+  e.outcome = outcome::ok;
   e.detail = std::move(detail);
   return e;
 }
@@ -526,13 +526,11 @@ TEST_CASE("verify accepts every action, outcome and platform SPEC lists", "[audi
       "escalation.list", "escalation.level", "audit.query", "audit.console", "help", "handover",
       "command.invalid", "config.load", "config.reload", "post.sent", "post.failed", "draft.remind",
       "audit.checkpoint", "console.login", "console.export"};
-  const char* outcomes[] = {"ok", "denied", "invalid", "error"};
-  const char* platforms[] = {"slack", "discord", "mattermost", "shell", "console", "system"};
   int i = 0;
   for (const char* a : actions) {
     auto e = make_entry("alice", a, "", std::nullopt);
-    e.outcome = outcomes[i % 4];
-    e.platform = platforms[i % 6];
+    e.outcome = all_outcomes[i % 4];
+    e.platform = all_platforms[i % 6];
     audit::append(*d, e, t0 + minutes{i++});
   }
   auto res = audit::verify(*d);

@@ -742,12 +742,13 @@ TEST_CASE("lookups and permissions", "[config]") {
   CHECK(c.find_person("mallory") == nullptr);
   CHECK(c.find_person("") == nullptr);
 
-  const person* alice = c.find_by_platform("slack", "U01ALICE");
+  using signoff::platform;
+  const person* alice = c.find_by_platform(platform::slack, "U01ALICE");
   REQUIRE(alice != nullptr);
   CHECK(alice->id == "alice");
-  CHECK(c.find_by_platform("discord", "U01ALICE") == nullptr);
-  CHECK(c.find_by_platform("teams", "U01ALICE") == nullptr);
-  CHECK(c.find_by_platform("discord", "") == nullptr);  // dave has no discord id: never matches ""
+  CHECK(c.find_by_platform(platform::discord, "U01ALICE") == nullptr);
+  CHECK(c.find_by_platform(platform::shell, "alice") == nullptr);  // the shell has no IDs in the config
+  CHECK(c.find_by_platform(platform::discord, "") == nullptr);  // dave has no discord id: never matches ""
 
   CHECK(c.find_class("regulated") != nullptr);
   CHECK(c.find_class("Regulated") == nullptr);

@@ -20,6 +20,7 @@
 #include "storage/audit_log.hpp"
 #include "storage/sqlite_store.hpp"
 #include "support/commands.hpp"
+#include "support/enum_output.hpp"
 #include "support/process.hpp"
 
 using namespace signoff;
@@ -31,7 +32,7 @@ namespace {
 struct fake_sender final : runtime::post_sender {
   struct call {
     std::int64_t id;
-    std::string kind;
+    post_kind kind;
     std::optional<std::string> card_id;
     std::chrono::steady_clock::time_point at;
   };
@@ -62,14 +63,14 @@ TEST_CASE("outbox worker: sends, records each delivery once, reports failures, h
   REQUIRE(loaded.ok());
   test::temp_dir dir;
   sqlite_store db(dir.file("signoff.db"));
-  executor exec(*loaded.cfg, db, {"slack"});
+  executor exec(*loaded.cfg, db, {platform::slack});
   const auto t0 = *parse_rfc3339("2026-12-01T10:00:00Z");
   // D-1's card, then its update (approved), and D-2's card: three posts, two channels' worth of
   // pacing on one channel.
   REQUIRE(exec.execute(test::as("alice", "/draft new first"), t0).recorded);
   REQUIRE(exec.execute(test::as("bob", "/approve D-1"), t0).recorded);
   REQUIRE(exec.execute(test::as("alice", "/draft new second"), t0).recorded);
-  REQUIRE(db.pending_posts("slack", 10).size() == 3);
+  REQUIRE(db.pending_posts(platform::slack, 10).size() == 3);
 
   asio::io_context io(1);
   runtime::command_pipeline pipe(io.get_executor(), exec, db);
@@ -80,14 +81,14 @@ TEST_CASE("outbox worker: sends, records each delivery once, reports failures, h
   sender.script.push_back({runtime::delivery::status::sent, "ts-card-1", {}});
   sender.script.push_back({runtime::delivery::status::sent, "ts-card-1", {}});
   sender.script.push_back({runtime::delivery::status::failed, "channel_not_found", {}});
-  runtime::outbox_worker worker(io.get_executor(), pipe, "slack", 50ms, sender, spdlog::default_logger());
+  runtime::outbox_worker worker(io.get_executor(), pipe, platform::slack, 50ms, sender, spdlog::default_logger());
   worker.start();
   // Wait (through the pipeline: the store is the database thread's) until
   // nothing is pending, then shut down as `run` does.
   asio::co_spawn(io, [&]() -> asio::awaitable<void> {
     asio::steady_timer poll(io);
     for (int i = 0; i < 400; ++i) {
-      const auto pending = co_await pipe.call([&] { return db.pending_posts("slack", 10).size(); });
+      const auto pending = co_await pipe.call([&] { return db.pending_posts(platform::slack, 10).size(); });
       if (pending == 0) break;
       poll.expires_after(20ms);
       co_await poll.async_wait(asio::use_awaitable);
@@ -105,7 +106,7 @@ TEST_CASE("outbox worker: sends, records each delivery once, reports failures, h
   CHECK(sender.calls[1].id == sender.calls[0].id);
   CHECK(sender.calls[1].at - sender.calls[0].at >= 290ms);
   // The card update was handed the message ID the card got.
-  CHECK(sender.calls[2].kind == "card_update");
+  CHECK(sender.calls[2].kind == post_kind::card_update);
   CHECK(sender.calls[2].card_id == std::optional<std::string>("ts-card-1"));
   // Pacing: posts to one channel at least the interval apart.
   CHECK(sender.calls[3].at - sender.calls[2].at >= 45ms);

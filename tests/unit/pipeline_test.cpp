@@ -16,6 +16,7 @@
 #include "handlers/executor.hpp"
 #include "storage/sqlite_store.hpp"
 #include "support/commands.hpp"
+#include "support/enum_output.hpp"
 #include "support/faulty_vfs.hpp"
 #include "support/process.hpp"
 
@@ -27,7 +28,7 @@ namespace {
 constexpr const char* toml = test::small_team_toml;
 
 incoming as(const std::string& who, const std::string& line, const std::string& envelope = {}) {
-  return test::as(who, line, "slack", envelope);
+  return test::as(who, line, platform::slack, envelope);
 }
 
 }  // namespace
@@ -38,7 +39,7 @@ TEST_CASE("pipeline: commands are answered after their commit, one after another
   REQUIRE(loaded.ok());
   test::temp_dir dir;
   sqlite_store db(dir.file("signoff.db"));
-  executor exec(*loaded.cfg, db, {"slack"});
+  executor exec(*loaded.cfg, db, {platform::slack});
   asio::io_context io(1);
   runtime::command_pipeline pipe(io.get_executor(), exec, db);
   std::vector<execution> answered;
@@ -49,7 +50,7 @@ TEST_CASE("pipeline: commands are answered after their commit, one after another
   pipe.submit(as("alice", "/draft new first", "e1"), [&](execution r) {
     CHECK(std::this_thread::get_id() == io_thread);
     answered.push_back(r);
-    pipe.confirmed("slack", "e1");
+    pipe.confirmed(platform::slack, "e1");
     pipe.submit(as("bob", "/approve D-1", "e2"), [&](execution r2) {
       answered.push_back(r2);
       for (int i = 0; i < 10; ++i)
@@ -65,14 +66,14 @@ TEST_CASE("pipeline: commands are answered after their commit, one after another
   REQUIRE(answered.size() == 12);
   for (const auto& r : answered) {
     CHECK(r.recorded);
-    CHECK(r.outcome == "ok");
+    CHECK(r.outcome == outcome::ok);
   }
   CHECK(answered[1].reply.find("approved") != std::string::npos);
   CHECK(pipe.batches() >= 3);
   CHECK(pipe.batches() <= 12);
   CHECK(due_changes == 1);
   CHECK(pipe.stats().commands == 12);
-  CHECK(db.unconfirmed_envelopes("slack", time_point{}).size() == 1);  // e2 was never confirmed
+  CHECK(db.unconfirmed_envelopes(platform::slack, time_point{}).size() == 1);  // e2 was never confirmed
 }
 
 TEST_CASE("pipeline: call runs database work on the database thread and resumes on the io thread",
@@ -81,7 +82,7 @@ TEST_CASE("pipeline: call runs database work on the database thread and resumes 
   REQUIRE(loaded.ok());
   test::temp_dir dir;
   sqlite_store db(dir.file("signoff.db"));
-  executor exec(*loaded.cfg, db, {"slack"});
+  executor exec(*loaded.cfg, db, {platform::slack});
   asio::io_context io(1);
   runtime::command_pipeline pipe(io.get_executor(), exec, db);
   const auto io_thread = std::this_thread::get_id();
@@ -109,12 +110,12 @@ TEST_CASE("pipeline: a command, a delivery record and an outbox claim ride one g
   auto& faults = test::faults();
   faults.clear();
   sqlite_store db(dir.file("signoff.db"), sqlite_store::options{5000, test::faulty_vfs_name()});
-  executor exec(*loaded.cfg, db, {"slack"});
+  executor exec(*loaded.cfg, db, {platform::slack});
   asio::io_context io(1);
   runtime::command_pipeline pipe(io.get_executor(), exec, db);
   // A card to deliver: enqueued by a first command.
   REQUIRE(exec.execute(as("alice", "/draft new first"), *parse_rfc3339("2026-12-01T10:00:00Z")).recorded);
-  auto pending = db.pending_posts("slack", 10);
+  auto pending = db.pending_posts(platform::slack, 10);
   REQUIRE(pending.size() == 1);
   long syncs = 0;
   std::vector<outbox_post> claimed;
@@ -125,7 +126,7 @@ TEST_CASE("pipeline: a command, a delivery record and an outbox claim ride one g
     // All three queued before the committer runs: one group.
     pipe.submit(as("alice", "/draft new second"), [&](execution r) { second = std::move(r); });
     auto claim = [&]() -> asio::awaitable<void> {
-      claimed = co_await pipe.claim("slack", "test-owner", std::chrono::seconds(60), 10);
+      claimed = co_await pipe.claim(platform::slack, "test-owner", std::chrono::seconds(60), 10);
     };
     asio::co_spawn(io, claim(), asio::detached);
     delivered = co_await pipe.record_delivery(pending[0], true, "1700000000.000100");
@@ -141,5 +142,5 @@ TEST_CASE("pipeline: a command, a delivery record and an outbox claim ride one g
   // The claim ran after the command in that commit: the new card is in it.
   REQUIRE(claimed.size() == 1);
   CHECK(claimed[0].subject == "D-2");
-  CHECK(db.sent_card("slack", "C1", "D-1") == std::optional<std::string>("1700000000.000100"));
+  CHECK(db.sent_card(platform::slack, "C1", "D-1") == std::optional<std::string>("1700000000.000100"));
 }

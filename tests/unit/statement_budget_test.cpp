@@ -13,6 +13,7 @@
 #include "handlers/executor.hpp"
 #include "storage/sqlite_store.hpp"
 #include "support/commands.hpp"
+#include "support/enum_output.hpp"
 #include "support/faulty_vfs.hpp"
 #include "support/process.hpp"
 
@@ -82,7 +83,7 @@ struct counter {
   }
 };
 
-incoming as(const std::string& who, const std::string& line) { return test::as(who, line, "slack"); }
+incoming as(const std::string& who, const std::string& line) { return test::as(who, line, platform::slack); }
 
 }  // namespace
 
@@ -91,10 +92,10 @@ TEST_CASE("SQL statements per command stay within their budget", "[storage][budg
   REQUIRE(loaded.ok());
   test::temp_dir dir;
   sqlite_store db(dir.file("signoff.db"));
-  executor ex(*loaded.cfg, db, {"slack"});
+  executor ex(*loaded.cfg, db, {platform::slack});
   const auto now = *parse_rfc3339("2026-12-01T10:00:00Z");
   // Warm up: the first command also prunes the command limit's window.
-  REQUIRE(ex.execute(as("alice", "/draft new warm-up"), now).outcome == "ok");
+  REQUIRE(ex.execute(as("alice", "/draft new warm-up"), now).outcome == outcome::ok);
   counter c;
   sqlite3_trace_v2(db.raw().handle(), SQLITE_TRACE_STMT, &counter::on_stmt, &c);
 
@@ -135,15 +136,15 @@ TEST_CASE("a group commit of many commands costs one fsync", "[storage][budget]"
   auto& faults = test::faults();
   faults.clear();
   sqlite_store db(dir.file("signoff.db"), sqlite_store::options{5000, test::faulty_vfs_name()});
-  executor ex(*loaded.cfg, db, {"slack"});
+  executor ex(*loaded.cfg, db, {platform::slack});
   const auto now = *parse_rfc3339("2026-12-01T10:00:00Z");
   REQUIRE(ex.execute(as("alice", "/draft new warm-up"), now).recorded);
   std::vector<incoming> batch;
   for (int i = 0; i < 50; ++i) batch.push_back(as(i % 2 ? "bob" : "alice", "/draft new text " + std::to_string(i)));
   const long before = faults.syncs.load();
-  auto out = ex.execute_batch(batch, now, {{"slack", {"env-1", "env-2"}}});
+  auto out = ex.execute_batch(batch, now, {{platform::slack, {"env-1", "env-2"}}});
   const long syncs = faults.syncs.load() - before;
   REQUIRE(out.size() == 50);
-  for (const auto& e : out) CHECK(e.outcome == "ok");
+  for (const auto& e : out) CHECK(e.outcome == outcome::ok);
   CHECK(syncs == 1);  // the WAL's fsync at COMMIT (synchronous=FULL), nothing per command
 }

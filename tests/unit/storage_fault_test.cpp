@@ -9,6 +9,7 @@
 #include "storage/audit_log.hpp"
 #include "storage/sqlite_store.hpp"
 #include "support/commands.hpp"
+#include "support/enum_output.hpp"
 #include "support/faulty_vfs.hpp"
 #include "support/process.hpp"
 
@@ -38,7 +39,7 @@ TEST_CASE("disk full, failed fsync or a lock: NOT RECORDED and nothing half-done
   faults.clear();
   {
     sqlite_store db(path, sqlite_store::options{100, test::faulty_vfs_name()});
-    executor ex(cfg, db, {"slack"});
+    executor ex(cfg, db, {platform::slack});
     REQUIRE(ex.execute(as("alice", "/draft new first"), now).recorded);
 
     auto which = GENERATE(0, 1, 2);
@@ -62,7 +63,7 @@ TEST_CASE("disk full, failed fsync or a lock: NOT RECORDED and nothing half-done
     // The process goes on: the next command works.
     auto ok = ex.execute(as("bob", "/approve D-1"), now);
     CHECK(ok.recorded);
-    CHECK(ok.outcome == "ok");
+    CHECK(ok.outcome == outcome::ok);
   }
   // Reopen without the shim: only what was acked is there.
   sql::db check(path);
@@ -80,7 +81,7 @@ TEST_CASE("a command waiting on another process's lock is refused after the busy
   const auto path = dir.file("signoff.db");
   auto now = *parse_rfc3339("2026-11-22T12:00:00Z");
   sqlite_store db(path, sqlite_store::options{50, nullptr});
-  executor ex(*loaded.cfg, db, {"slack"});
+  executor ex(*loaded.cfg, db, {platform::slack});
   sql::db other(path);
   other.exec("BEGIN EXCLUSIVE");
   auto e = ex.execute(as("alice", "/draft new blocked"), now);

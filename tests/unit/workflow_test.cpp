@@ -9,6 +9,7 @@
 #include "handlers/executor.hpp"
 #include "storage/audit_log.hpp"
 #include "storage/sqlite_store.hpp"
+#include "support/enum_output.hpp"
 #include "support/process.hpp"
 
 using namespace signoff;
@@ -113,11 +114,11 @@ struct bot {
   executor ex;
   time_point now = *parse_rfc3339("2026-11-22T12:00:00Z");
 
-  explicit bot(std::string toml = team_toml) : cfg(load(std::move(toml))), ex(cfg, db, {"slack"}) {}
+  explicit bot(std::string toml = team_toml) : cfg(load(std::move(toml))), ex(cfg, db, {platform::slack}) {}
 
   execution run(const std::string& who, const std::string& line) {
     incoming in;
-    in.who.platform = "slack";
+    in.who.platform = platform::slack;
     in.who.workspace = "T1";
     in.who.channel = "C0APPROVALS";
     in.who.platform_user = "U-" + who;
@@ -146,10 +147,10 @@ struct bot {
   int n_ = 0;
 };
 
-void expect(const execution& e, const std::string& outcome) {
+void expect(const execution& e, outcome want) {
   INFO(e.reply);
   REQUIRE(e.recorded);
-  CHECK(e.outcome == outcome);
+  CHECK(e.outcome == want);
 }
 
 }  // namespace
@@ -157,198 +158,198 @@ void expect(const execution& e, const std::string& outcome) {
 TEST_CASE("a standard draft is approved by one comms approver", "[drafts]") {
   bot b;
   auto e = b.run("alice", "/draft new --to linkedin Launch day!");
-  expect(e, "ok");
+  expect(e, outcome::ok);
   CHECK(e.subject == "D-1");
   CHECK(b.last().action == "draft.new");
   CHECK(b.last().revision == 1);
   CHECK(b.last_detail().at("text_sha256").as_string() == sha256_hex("Launch day!"));
-  expect(b.run("bob", "/approve D-1 fine"), "ok");
+  expect(b.run("bob", "/approve D-1 fine"), outcome::ok);
   CHECK(b.get(1).status == draft_status::approved);
   CHECK(b.last_detail().at("note").as_string() == "fine");
   // An approved draft refuses more approvals and rejections as invalid (state).
-  expect(b.run("carol", "/approve D-1"), "invalid");
-  expect(b.run("carol", "/reject D-1 too late"), "invalid");
+  expect(b.run("carol", "/approve D-1"), outcome::invalid);
+  expect(b.run("carol", "/reject D-1 too late"), outcome::invalid);
 }
 
 TEST_CASE("an author never approves their own draft", "[drafts]") {
   bot b;
-  expect(b.run("bob", "/draft new my own post"), "ok");
+  expect(b.run("bob", "/draft new my own post"), outcome::ok);
   auto e = b.run("bob", "/approve D-1");
-  expect(e, "denied");
+  expect(e, outcome::denied);
   CHECK_THAT(e.reply, Catch::Contains("own draft"));
   CHECK(b.get(1).status == draft_status::pending);
   // Whoever writes a revision becomes an author too.
-  expect(b.run("alice", "/draft new text"), "ok");
-  expect(b.run("carol", "/draft edit D-2 better text"), "denied");  // not an author, not admin
-  expect(b.run("ivan", "/draft edit D-2 better text"), "ok");      // admin
+  expect(b.run("alice", "/draft new text"), outcome::ok);
+  expect(b.run("carol", "/draft edit D-2 better text"), outcome::denied);  // not an author, not admin
+  expect(b.run("ivan", "/draft edit D-2 better text"), outcome::ok);      // admin
   CHECK(b.get(2).authors == std::vector<std::string>{"alice", "ivan"});
 }
 
 TEST_CASE("regulated content needs legal AND compliance, in any order", "[drafts]") {
   bot b;
-  expect(b.run("alice", "/draft new --class regulated Rates change"), "ok");
-  expect(b.run("erin", "/approve D-1"), "ok");
+  expect(b.run("alice", "/draft new --class regulated Rates change"), outcome::ok);
+  expect(b.run("erin", "/approve D-1"), outcome::ok);
   CHECK(b.get(1).status == draft_status::pending);
   CHECK(b.last_detail().at("stage").as_string() == "compliance");
-  expect(b.run("bob", "/approve D-1"), "denied");  // approver, but no regulated stage role
-  expect(b.run("dave", "/approve D-1"), "ok");
+  expect(b.run("bob", "/approve D-1"), outcome::denied);  // approver, but no regulated stage role
+  expect(b.run("dave", "/approve D-1"), outcome::ok);
   CHECK(b.get(1).status == draft_status::approved);
 }
 
 TEST_CASE("one person never satisfies two stages of the same revision", "[drafts]") {
   bot b;
-  expect(b.run("alice", "/draft new --class regulated Rates change"), "ok");
-  expect(b.run("kim", "/approve D-1"), "ok");
+  expect(b.run("alice", "/draft new --class regulated Rates change"), outcome::ok);
+  expect(b.run("kim", "/approve D-1"), outcome::ok);
   CHECK(b.last_detail().at("stage").as_string() == "legal");  // first unmet stage in config order
   auto e = b.run("kim", "/approve D-1");
-  expect(e, "denied");
+  expect(e, outcome::denied);
   CHECK_THAT(e.reply, Catch::Contains("two stages"));
-  expect(b.run("erin", "/approve D-1"), "ok");
+  expect(b.run("erin", "/approve D-1"), outcome::ok);
   CHECK(b.get(1).status == draft_status::approved);
 }
 
 TEST_CASE("a stage with count 2 needs two different approvers", "[drafts]") {
   bot b;
-  expect(b.run("alice", "/draft new --class board Annual report"), "ok");
-  expect(b.run("olga", "/approve D-1"), "ok");
-  expect(b.run("olga", "/approve D-1"), "denied");
+  expect(b.run("alice", "/draft new --class board Annual report"), outcome::ok);
+  expect(b.run("olga", "/approve D-1"), outcome::ok);
+  expect(b.run("olga", "/approve D-1"), outcome::denied);
   CHECK(b.get(1).status == draft_status::pending);
-  expect(b.run("bob", "/approve D-1"), "ok");
+  expect(b.run("bob", "/approve D-1"), outcome::ok);
   CHECK(b.get(1).status == draft_status::approved);
 }
 
 TEST_CASE("an edit voids approvals and a stale @R is refused", "[drafts]") {
   bot b;
-  expect(b.run("alice", "/draft new --class regulated v1"), "ok");
-  expect(b.run("dave", "/approve D-1@1"), "ok");
-  expect(b.run("alice", "/draft edit D-1 v2"), "ok");
+  expect(b.run("alice", "/draft new --class regulated v1"), outcome::ok);
+  expect(b.run("dave", "/approve D-1@1"), outcome::ok);
+  expect(b.run("alice", "/draft edit D-1 v2"), outcome::ok);
   CHECK(b.last().revision == 2);
   auto d = b.get(1);
   CHECK(d.rev == 2);
   CHECK(d.approvals.empty());
   auto stale = b.run("erin", "/approve D-1@1");
-  expect(stale, "invalid");
+  expect(stale, outcome::invalid);
   CHECK_THAT(stale.reply, Catch::Contains("revision 2"));
   CHECK(b.last().revision == 1);
   // dave's approval of r1 no longer counts: r2 needs both stages again.
-  expect(b.run("erin", "/approve D-1@2"), "ok");
+  expect(b.run("erin", "/approve D-1@2"), outcome::ok);
   CHECK(b.get(1).status == draft_status::pending);
-  expect(b.run("dave", "/approve D-1@2"), "ok");
+  expect(b.run("dave", "/approve D-1@2"), outcome::ok);
   CHECK(b.get(1).status == draft_status::approved);
   // An unchanged text is not a revision.
-  expect(b.run("alice", "/draft edit D-1 v2"), "invalid");
+  expect(b.run("alice", "/draft edit D-1 v2"), outcome::invalid);
 }
 
 TEST_CASE("a rejection is answered by a revision, withdrawn is final", "[drafts]") {
   bot b;
-  expect(b.run("alice", "/draft new v1"), "ok");
+  expect(b.run("alice", "/draft new v1"), outcome::ok);
   auto r = b.run("bob", "/reject D-1 tone is off");
-  expect(r, "ok");
+  expect(r, outcome::ok);
   CHECK(b.get(1).status == draft_status::rejected);
   CHECK(b.last_detail().at("reason").as_string() == "tone is off");
-  expect(b.run("bob", "/approve D-1"), "invalid");
-  expect(b.run("alice", "/draft edit D-1 v2"), "ok");
+  expect(b.run("bob", "/approve D-1"), outcome::invalid);
+  expect(b.run("alice", "/draft edit D-1 v2"), outcome::ok);
   CHECK(b.get(1).status == draft_status::pending);
-  expect(b.run("bob", "/draft withdraw D-1"), "denied");  // not an author
-  expect(b.run("alice", "/draft withdraw D-1 campaign cancelled"), "ok");
+  expect(b.run("bob", "/draft withdraw D-1"), outcome::denied);  // not an author
+  expect(b.run("alice", "/draft withdraw D-1 campaign cancelled"), outcome::ok);
   CHECK(b.last_detail().at("reason").as_string() == "campaign cancelled");
-  expect(b.run("alice", "/draft edit D-1 v3"), "invalid");
-  expect(b.run("bob", "/approve D-1"), "invalid");
-  expect(b.run("alice", "/draft withdraw D-1"), "invalid");
-  expect(b.run("alice", "/draft new v1 again"), "ok");
-  expect(b.run("ivan", "/draft withdraw D-2"), "ok");  // admin withdraws someone else's draft
+  expect(b.run("alice", "/draft edit D-1 v3"), outcome::invalid);
+  expect(b.run("bob", "/approve D-1"), outcome::invalid);
+  expect(b.run("alice", "/draft withdraw D-1"), outcome::invalid);
+  expect(b.run("alice", "/draft new v1 again"), outcome::ok);
+  expect(b.run("ivan", "/draft withdraw D-2"), outcome::ok);  // admin withdraws someone else's draft
 }
 
 TEST_CASE("reject needs a role of a stage of the draft's class", "[drafts]") {
   bot b;
-  expect(b.run("alice", "/draft new --class regulated text"), "ok");
-  expect(b.run("bob", "/reject D-1 no"), "denied");
-  expect(b.run("heidi", "/reject D-1 no"), "denied");
-  expect(b.run("erin", "/reject D-1 wording"), "ok");
+  expect(b.run("alice", "/draft new --class regulated text"), outcome::ok);
+  expect(b.run("bob", "/reject D-1 no"), outcome::denied);
+  expect(b.run("heidi", "/reject D-1 no"), outcome::denied);
+  expect(b.run("erin", "/reject D-1 wording"), outcome::ok);
 }
 
 TEST_CASE("draft show and list only reveal drafts the actor may see", "[drafts]") {
   bot b;
-  expect(b.run("alice", "/draft new --class regulated secret merger"), "ok");
-  expect(b.run("alice", "/draft new public post"), "ok");
-  expect(b.run("bob", "/draft show D-1"), "denied");  // no regulated stage role
+  expect(b.run("alice", "/draft new --class regulated secret merger"), outcome::ok);
+  expect(b.run("alice", "/draft new public post"), outcome::ok);
+  expect(b.run("bob", "/draft show D-1"), outcome::denied);  // no regulated stage role
   auto shown = b.run("dave", "/draft show D-1");
-  expect(shown, "ok");
+  expect(shown, outcome::ok);
   CHECK_THAT(shown.reply, Catch::Contains("secret merger"));
-  expect(b.run("heidi", "/draft show D-1"), "ok");  // audit
+  expect(b.run("heidi", "/draft show D-1"), outcome::ok);  // audit
   auto list = b.run("bob", "/draft list");
-  expect(list, "ok");
+  expect(list, outcome::ok);
   CHECK_THAT(list.reply, Catch::Contains("D-2"));
   CHECK_THAT(list.reply, !Catch::Contains("D-1 "));
   CHECK(b.last_detail().at("count").as_int64() == 1);
-  expect(b.run("alice", "/draft show D-9"), "invalid");
+  expect(b.run("alice", "/draft show D-9"), outcome::invalid);
   CHECK(b.last_detail().at("error").as_string() == "no draft D-9");
 }
 
 TEST_CASE("a crisis freezes non-crisis approvals and is refused twice", "[crisis]") {
   bot b;
-  expect(b.run("alice", "/draft new ordinary post"), "ok");
-  expect(b.run("alice", "/crisis start sev1 outage"), "denied");
+  expect(b.run("alice", "/draft new ordinary post"), outcome::ok);
+  expect(b.run("alice", "/crisis start sev1 outage"), outcome::denied);
   auto s = b.run("frank", "/crisis start sev1 Payment outage");
-  expect(s, "ok");
+  expect(s, outcome::ok);
   CHECK(s.subject == "C-1");
-  expect(b.run("grace", "/crisis start sev2 another"), "invalid");
+  expect(b.run("grace", "/crisis start sev2 another"), outcome::invalid);
   auto frozen = b.run("bob", "/approve D-1");
-  expect(frozen, "invalid");
+  expect(frozen, outcome::invalid);
   CHECK_THAT(frozen.reply, Catch::Contains("frozen"));
   CHECK(b.last_detail().at("crisis").as_string() == "C-1");
   CHECK(b.get(1).status == draft_status::pending);
-  expect(b.run("alice", "/draft new --class crisis We are investigating."), "ok");
-  expect(b.run("grace", "/approve D-2"), "ok");
+  expect(b.run("alice", "/draft new --class crisis We are investigating."), outcome::ok);
+  expect(b.run("grace", "/approve D-2"), outcome::ok);
   CHECK(b.get(2).status == draft_status::approved);
   auto st = b.run("alice", "/crisis status");
-  expect(st, "ok");
+  expect(st, outcome::ok);
   CHECK_THAT(st.reply, Catch::Contains("Payment outage"));
-  expect(b.run("frank", "/crisis end resolved"), "ok");
-  expect(b.run("frank", "/crisis end"), "invalid");
-  expect(b.run("bob", "/approve D-1"), "ok");
+  expect(b.run("frank", "/crisis end resolved"), outcome::ok);
+  expect(b.run("frank", "/crisis end"), outcome::invalid);
+  expect(b.run("bob", "/approve D-1"), outcome::ok);
 }
 
 TEST_CASE("hold issue fills placeholders, posts, and starts a crisis once", "[crisis][hold]") {
   bot b;
   auto missing = b.run("frank", "/hold issue data-breach system=portal");
-  expect(missing, "invalid");
+  expect(missing, outcome::invalid);
   CHECK_THAT(missing.reply, Catch::Contains("next_update"));
   CHECK(b.count("SELECT count(*) FROM outbox") == 0);
-  expect(b.run("frank", "/hold issue data-breach system=portal colour=red next_update=16:00"), "invalid");
-  expect(b.run("alice", "/hold issue data-breach system=portal next_update=16:00"), "denied");
-  expect(b.run("frank", "/hold issue no-such-key"), "invalid");
+  expect(b.run("frank", "/hold issue data-breach system=portal colour=red next_update=16:00"), outcome::invalid);
+  expect(b.run("alice", "/hold issue data-breach system=portal next_update=16:00"), outcome::denied);
+  expect(b.run("frank", "/hold issue no-such-key"), outcome::invalid);
   auto ok = b.run("frank", R"(/hold issue data-breach system="customer portal" next_update="16:00 UTC")");
-  expect(ok, "ok");
+  expect(ok, outcome::ok);
   const std::string text = "We are aware of an incident affecting customer portal. Update by 16:00 UTC.";
   auto d = b.last_detail();
   CHECK(d.at("statement_version").as_int64() == 3);
   CHECK(d.at("text_sha256").as_string() == sha256_hex(text));
   CHECK(d.at("crisis").as_string() == "C-1");
   CHECK(b.last().subject == "data-breach");
-  auto posts = b.db.pending_posts("slack", 10);
+  auto posts = b.db.pending_posts(platform::slack, 10);
   REQUIRE(posts.size() == 1);
   CHECK(posts[0].text == text);
   CHECK(posts[0].platform_channel == "C0COMMS");
   // One command, one record: the crisis it started is in that record, not another.
   CHECK(b.count("SELECT count(*) FROM audit_log WHERE action = 'crisis.start'") == 0);
   CHECK(b.count("SELECT count(*) FROM crises WHERE ended_at IS NULL AND sev = 'sev1'") == 1);
-  expect(b.run("grace", "/hold issue data-breach system=app next_update=17:00"), "ok");
+  expect(b.run("grace", "/hold issue data-breach system=app next_update=17:00"), outcome::ok);
   CHECK(b.last_detail().at("crisis").as_string() == "C-1");
   CHECK(b.count("SELECT count(*) FROM crises") == 1);
   auto preview = b.run("alice", "/hold show data-breach system=X");
-  expect(preview, "ok");
+  expect(preview, outcome::ok);
   CHECK_THAT(preview.reply, Catch::Contains("affecting X") && Catch::Contains("next_update"));
 }
 
 TEST_CASE("escalations page level 1, re-escalate when due, stop on ack", "[escalation]") {
   bot b;
   auto o = b.run("alice", "/escalate legal --sev sev2 Regulator called");
-  expect(o, "ok");
+  expect(o, outcome::ok);
   CHECK(o.subject == "E-1");
   CHECK(b.db.next_escalation_due() == b.now + 15min);
   CHECK(b.ex.next_due() == b.now + 15min);
-  expect(b.run("erin", "/ack E-1"), "denied");  // not paged yet
+  expect(b.run("erin", "/ack E-1"), outcome::denied);  // not paged yet
   b.now += 14min;
   CHECK(b.ex.run_due(b.now).fired.empty());
   b.now += 1min;
@@ -360,21 +361,21 @@ TEST_CASE("escalations page level 1, re-escalate when due, stop on ack", "[escal
   CHECK(rec.platform == "system");
   CHECK(boost::json::parse(rec.detail).at("level").as_int64() == 2);
   CHECK(b.db.get_escalation(1)->due_at == b.now + 30min);
-  expect(b.run("erin", "/ack E-1"), "ok");
+  expect(b.run("erin", "/ack E-1"), outcome::ok);
   CHECK_FALSE(b.ex.next_due());
   b.now += 2h;
   CHECK(b.ex.run_due(b.now).fired.empty());
-  expect(b.run("kim", "/ack E-1"), "invalid");  // already acknowledged
-  expect(b.run("bob", "/resolve E-1"), "denied");
-  expect(b.run("alice", "/resolve E-1 handled"), "ok");  // the opener
-  expect(b.run("alice", "/resolve E-1"), "invalid");
-  expect(b.run("alice", "/ack E-7"), "invalid");
-  expect(b.run("alice", "/escalate nowhere x"), "invalid");
+  expect(b.run("kim", "/ack E-1"), outcome::invalid);  // already acknowledged
+  expect(b.run("bob", "/resolve E-1"), outcome::denied);
+  expect(b.run("alice", "/resolve E-1 handled"), outcome::ok);  // the opener
+  expect(b.run("alice", "/resolve E-1"), outcome::invalid);
+  expect(b.run("alice", "/ack E-7"), outcome::invalid);
+  expect(b.run("alice", "/escalate nowhere x"), outcome::invalid);
 }
 
 TEST_CASE("after a long outage only one level fires per due time", "[escalation][scheduler]") {
   bot b;
-  expect(b.run("alice", "/escalate legal everything is down"), "ok");
+  expect(b.run("alice", "/escalate legal everything is down"), outcome::ok);
   b.now += 10h;  // far past both level timers, as after a restart
   auto t = b.ex.run_due(b.now);
   CHECK(t.fired.size() == 1);
@@ -387,23 +388,23 @@ TEST_CASE("after a long outage only one level fires per due time", "[escalation]
   CHECK(e.level == 3);
   CHECK_FALSE(e.due_at);  // the last level has no `after`
   CHECK(e.notified == std::vector<std::string>{"dave", "erin", "kim", "ivan"});
-  expect(b.run("ivan", "/ack E-1"), "ok");
+  expect(b.run("ivan", "/ack E-1"), outcome::ok);
   auto list = b.run("alice", "/escalations");
   CHECK_THAT(list.reply, Catch::Contains("acked by ivan"));
 }
 
 TEST_CASE("embargoed drafts are cleared once, after the embargo and any freeze", "[scheduler][drafts]") {
   bot b;
-  expect(b.run("alice", "/draft new --embargo 2026-11-22T13:00:00Z Quarterly numbers"), "ok");
-  expect(b.run("bob", "/approve D-1"), "ok");
+  expect(b.run("alice", "/draft new --embargo 2026-11-22T13:00:00Z Quarterly numbers"), outcome::ok);
+  expect(b.run("bob", "/approve D-1"), outcome::ok);
   CHECK(b.ex.next_due() == *parse_rfc3339("2026-11-22T13:00:00Z"));
   b.now += 59min;
   CHECK(b.ex.run_due(b.now).fired.empty());
-  expect(b.run("frank", "/crisis start sev2 Rumours"), "ok");
+  expect(b.run("frank", "/crisis start sev2 Rumours"), outcome::ok);
   b.now += 2min;
   CHECK(b.ex.run_due(b.now).fired.empty());  // frozen: waits
   CHECK_FALSE(b.ex.next_due());              // and no busy loop while frozen
-  expect(b.run("frank", "/crisis end"), "ok");
+  expect(b.run("frank", "/crisis end"), outcome::ok);
   auto t = b.ex.run_due(b.now);
   REQUIRE(t.fired.size() == 1);
   CHECK_THAT(t.fired[0], Catch::Contains("cleared for publication"));
@@ -416,22 +417,22 @@ TEST_CASE("embargoed drafts are cleared once, after the embargo and any freeze",
 TEST_CASE("outcome order: parse, then actor, then subject, then permission, then state", "[outcome]") {
   bot b;
   // 1 before 2: an unknown actor's malformed line is invalid.
-  expect(b.run("mallory", "/reject D-1"), "invalid");
+  expect(b.run("mallory", "/reject D-1"), outcome::invalid);
   CHECK(b.last().action == "draft.reject");
   CHECK(b.last().actor == "unknown:U-mallory");
   // 2 before 3: an unknown actor approving a missing draft is denied.
-  expect(b.run("mallory", "/approve D-9"), "denied");
+  expect(b.run("mallory", "/approve D-9"), outcome::denied);
   // 3 before 4: a non-approver approving a missing draft is invalid.
-  expect(b.run("alice", "/approve D-9"), "invalid");
+  expect(b.run("alice", "/approve D-9"), outcome::invalid);
   // 4 before 5: a non-approver approving a withdrawn draft is denied.
-  expect(b.run("alice", "/draft new x"), "ok");
-  expect(b.run("alice", "/draft withdraw D-1"), "ok");
-  expect(b.run("heidi", "/approve D-1"), "denied");
+  expect(b.run("alice", "/draft new x"), outcome::ok);
+  expect(b.run("alice", "/draft withdraw D-1"), outcome::ok);
+  expect(b.run("heidi", "/approve D-1"), outcome::denied);
   // Unknown verbs are command.invalid; unknown actors may ask for help.
-  expect(b.run("alice", "/launch"), "invalid");
+  expect(b.run("alice", "/launch"), outcome::invalid);
   CHECK(b.last().action == "command.invalid");
   auto h = b.run("mallory", "/signoff help");
-  expect(h, "ok");
+  expect(h, outcome::ok);
   CHECK_THAT(h.reply, Catch::Contains("not in signoff's config"));
 }
 
@@ -448,11 +449,11 @@ TEST_CASE("help lists only what the actor may use", "[help]") {
 
 TEST_CASE("audit queries are for auditors and admins, newest first", "[audit]") {
   bot b;
-  expect(b.run("alice", "/draft new x"), "ok");
-  expect(b.run("bob", "/approve D-1 ok"), "ok");
-  expect(b.run("alice", "/audit D-1"), "denied");
+  expect(b.run("alice", "/draft new x"), outcome::ok);
+  expect(b.run("bob", "/approve D-1 ok"), outcome::ok);
+  expect(b.run("alice", "/audit D-1"), outcome::denied);
   auto q = b.run("heidi", "/audit D-1");
-  expect(q, "ok");
+  expect(q, outcome::ok);
   auto approve_at = q.reply.find("draft.approve");
   auto new_at = q.reply.find("draft.new");
   REQUIRE(approve_at != std::string::npos);
@@ -460,9 +461,9 @@ TEST_CASE("audit queries are for auditors and admins, newest first", "[audit]") 
   CHECK(approve_at < new_at);
   CHECK(b.last_detail().at("count").as_int64() == 2);
   for (int i = 0; i < 25; ++i) b.run("alice", "/crisis status");
-  expect(b.run("heidi", "/audit"), "ok");  // SPEC: default limit 20 in chat
+  expect(b.run("heidi", "/audit"), outcome::ok);  // SPEC: default limit 20 in chat
   CHECK(b.last_detail().at("count").as_int64() == 20);
-  expect(b.run("ivan", "/audit --actor bob --action draft.approve --limit 1"), "ok");
+  expect(b.run("ivan", "/audit --actor bob --action draft.approve --limit 1"), outcome::ok);
   CHECK(b.last_detail().at("count").as_int64() == 1);
 }
 
@@ -486,7 +487,7 @@ TEST_CASE("every command makes exactly one record, carrying the delivery's ident
 TEST_CASE("invalid UTF-8 is recorded as raw_hex, never as raw", "[audit][outcome]") {
   bot b;
   auto e = b.run("alice", "/draft new caf\xC3");
-  expect(e, "invalid");
+  expect(e, outcome::invalid);
   CHECK(b.last().action == "command.invalid");
   auto d = b.last_detail();
   CHECK_FALSE(d.contains("raw"));
@@ -497,49 +498,49 @@ TEST_CASE("the per-person command limit denies and then recovers", "[limits]") {
   std::string toml = team_toml;
   toml.replace(toml.find("\"off\""), 5, "\"3/1m\"");
   bot b(toml);
-  for (int i = 0; i < 3; ++i) expect(b.run("alice", "/crisis status"), "ok");
+  for (int i = 0; i < 3; ++i) expect(b.run("alice", "/crisis status"), outcome::ok);
   auto e = b.run("alice", "/crisis status");
-  expect(e, "denied");
+  expect(e, outcome::denied);
   CHECK_THAT(e.reply, Catch::Contains("command limit"));
-  expect(b.run("bob", "/crisis status"), "ok");  // per person
+  expect(b.run("bob", "/crisis status"), outcome::ok);  // per person
   b.now += 61s;
-  expect(b.run("alice", "/crisis status"), "ok");
+  expect(b.run("alice", "/crisis status"), outcome::ok);
 }
 
 TEST_CASE("posts fan out only to platforms with an ID for the channel", "[outbox]") {
   bot b;
-  expect(b.run("alice", "/draft new hello"), "ok");
-  auto posts = b.db.pending_posts("slack", 10);
+  expect(b.run("alice", "/draft new hello"), outcome::ok);
+  auto posts = b.db.pending_posts(platform::slack, 10);
   REQUIRE(posts.size() == 1);
   CHECK(posts[0].platform_channel == "C0APPROVALS");
-  CHECK(posts[0].kind == "card");
+  CHECK(posts[0].kind == post_kind::card);
   b.ex.record_delivery(posts[0], true, "1700000000.000100", b.now);
   CHECK(b.last().action == "post.sent");
   CHECK(b.last().actor == "system");
   CHECK(b.last_detail().at("message_id").as_string() == "1700000000.000100");
-  CHECK(b.db.pending_posts("slack", 10).empty());
+  CHECK(b.db.pending_posts(platform::slack, 10).empty());
 }
 
 TEST_CASE("refusals before the handler still name the subject", "[outcome][audit]") {
   bot b;
-  expect(b.run("mallory", "/approve D-4"), "denied");
+  expect(b.run("mallory", "/approve D-4"), outcome::denied);
   CHECK(b.last().subject == "D-4");
-  expect(b.run("mallory", "/ack E-2"), "denied");
+  expect(b.run("mallory", "/ack E-2"), outcome::denied);
   CHECK(b.last().subject == "E-2");
-  expect(b.run("bob", "/reject D-3"), "invalid");  // parse error after the ID: missing reason
+  expect(b.run("bob", "/reject D-3"), outcome::invalid);  // parse error after the ID: missing reason
   CHECK(b.last().subject == "D-3");
-  expect(b.run("bob", "/reject"), "invalid");
+  expect(b.run("bob", "/reject"), outcome::invalid);
   CHECK(b.last().subject.empty());
 }
 
 TEST_CASE("outbox claims: a post claimed by one process is skipped by another until its lease ends", "[outbox]") {
   bot b;
-  expect(b.run("alice", "/draft new hello"), "ok");
-  auto mine = b.db.claim_posts("slack", "A", b.now, std::chrono::seconds(30), 10);
+  expect(b.run("alice", "/draft new hello"), outcome::ok);
+  auto mine = b.db.claim_posts(platform::slack, "A", b.now, std::chrono::seconds(30), 10);
   REQUIRE(mine.size() == 1);
-  CHECK(b.db.claim_posts("slack", "B", b.now, std::chrono::seconds(30), 10).empty());
+  CHECK(b.db.claim_posts(platform::slack, "B", b.now, std::chrono::seconds(30), 10).empty());
   // A dies without finishing: after the lease, B gets it (never dropped).
-  auto later = b.db.claim_posts("slack", "B", b.now + std::chrono::seconds(31), std::chrono::seconds(30), 10);
+  auto later = b.db.claim_posts(platform::slack, "B", b.now + std::chrono::seconds(31), std::chrono::seconds(30), 10);
   REQUIRE(later.size() == 1);
   CHECK(b.ex.record_delivery(later[0], true, "ts-1", b.now));
   // A late finish by A changes nothing and records nothing.
@@ -555,7 +556,7 @@ namespace {
 incoming delivery(const conf::config& cfg, const std::string& who, const std::string& envelope,
                   const std::string& line) {
   incoming in;
-  in.who.platform = "slack";
+  in.who.platform = platform::slack;
   in.who.platform_user = "U-" + who;
   in.who.person = cfg.find_person(who) ? who : "";
   in.who.envelope = envelope;
@@ -568,7 +569,7 @@ incoming delivery(const conf::config& cfg, const std::string& who, const std::st
 TEST_CASE("a delivery seen twice is executed once and answered with its first reply", "[dedup]") {
   bot b;
   auto first = b.ex.execute(delivery(b.cfg, "alice", "E1", "/draft new launch post"), b.now);
-  expect(first, "ok");
+  expect(first, outcome::ok);
   auto records = b.count("SELECT count(*) FROM audit_log");
   auto again = b.ex.execute(delivery(b.cfg, "alice", "E1", "/draft new launch post"), b.now + 1s);
   CHECK(again.duplicate);
@@ -579,7 +580,7 @@ TEST_CASE("a delivery seen twice is executed once and answered with its first re
   CHECK(b.ex.stats().duplicates == 1);
   // The same envelope ID on another platform is another delivery.
   auto other = delivery(b.cfg, "alice", "E1", "/crisis status");
-  other.who.platform = "discord";
+  other.who.platform = platform::discord;
   CHECK_FALSE(b.ex.execute(other, b.now).duplicate);
 }
 
@@ -590,13 +591,13 @@ TEST_CASE("deliveries seen are remembered across a restart", "[dedup]") {
   std::string first_reply;
   {
     sqlite_store db(dir.file("s.db"));
-    executor ex(cfg, db, {"slack"});
+    executor ex(cfg, db, {platform::slack});
     auto r = ex.execute(delivery(cfg, "bob", "Ex", "/escalate legal server down"), t);
-    REQUIRE(r.outcome == "ok");
+    REQUIRE(r.outcome == outcome::ok);
     first_reply = r.reply;
   }
   sqlite_store db(dir.file("s.db"));
-  executor ex(cfg, db, {"slack"});
+  executor ex(cfg, db, {platform::slack});
   auto r = ex.execute(delivery(cfg, "bob", "Ex", "/escalate legal server down"), t + 5s);
   CHECK(r.duplicate);
   CHECK(r.reply == first_reply);
@@ -604,13 +605,13 @@ TEST_CASE("deliveries seen are remembered across a restart", "[dedup]") {
   s.step();
   CHECK(s.i64(0) == 1);
   // Unconfirmed until an ack is reported; then gone from the late-confirmation list.
-  auto pending = db.unconfirmed_envelopes("slack", t - 1min);
+  auto pending = db.unconfirmed_envelopes(platform::slack, t - 1min);
   REQUIRE(pending.size() == 1);
   CHECK(pending[0].envelope_id == "Ex");
   CHECK(pending[0].response_url == "https://hooks.example/Ex");
   CHECK(pending[0].reply == first_reply);
-  ex.execute_batch({}, t + 6s, {{"slack", {"Ex"}}});
-  CHECK(db.unconfirmed_envelopes("slack", t - 1min).empty());
+  ex.execute_batch({}, t + 6s, {{platform::slack, {"Ex"}}});
+  CHECK(db.unconfirmed_envelopes(platform::slack, t - 1min).empty());
   db.begin();
   CHECK(db.prune_envelopes(t + 1h) == 1);
   db.commit();
@@ -626,11 +627,11 @@ TEST_CASE("a batch commits many commands at once, each with its own record, in o
   auto before = b.count("SELECT count(*) FROM audit_log");
   auto out = b.ex.execute_batch(batch, b.now);
   REQUIRE(out.size() == 5);
-  CHECK(out[0].outcome == "ok");
-  CHECK(out[1].outcome == "ok");
+  CHECK(out[0].outcome == outcome::ok);
+  CHECK(out[1].outcome == outcome::ok);
   CHECK(out[2].duplicate);
-  CHECK(out[3].outcome == "denied");
-  CHECK(out[4].outcome == "invalid");
+  CHECK(out[3].outcome == outcome::denied);
+  CHECK(out[4].outcome == outcome::invalid);
   CHECK(out[1].seq == out[0].seq + 1);
   CHECK(out[3].seq == out[1].seq + 1);
   CHECK(b.count("SELECT count(*) FROM audit_log") - before == 4);
@@ -640,19 +641,19 @@ TEST_CASE("a batch commits many commands at once, each with its own record, in o
 
 TEST_CASE("cards carry the revision their buttons act on, pages name who to mention", "[outbox]") {
   bot b;
-  expect(b.run("alice", "/draft new hello"), "ok");
-  expect(b.run("alice", "/draft edit D-1 hello again"), "ok");
-  auto posts = b.db.pending_posts("slack", 10);
+  expect(b.run("alice", "/draft new hello"), outcome::ok);
+  expect(b.run("alice", "/draft edit D-1 hello again"), outcome::ok);
+  auto posts = b.db.pending_posts(platform::slack, 10);
   REQUIRE(posts.size() == 2);
   CHECK(posts[0].approve_rev == 1);
-  CHECK(posts[1].kind == "card_update");
+  CHECK(posts[1].kind == post_kind::card_update);
   CHECK(posts[1].approve_rev == 2);
   b.ex.record_delivery(posts[0], true, "111.000001", b.now);
-  CHECK(b.db.sent_card("slack", "C0APPROVALS", "D-1") == std::optional<std::string>("111.000001"));
-  CHECK_FALSE(b.db.sent_card("slack", "C0APPROVALS", "D-2"));
+  CHECK(b.db.sent_card(platform::slack, "C0APPROVALS", "D-1") == std::optional<std::string>("111.000001"));
+  CHECK_FALSE(b.db.sent_card(platform::slack, "C0APPROVALS", "D-2"));
   b.ex.record_delivery(posts[1], true, "111.000001", b.now);
-  expect(b.run("bob", "/approve D-1"), "ok");
-  auto approved = b.db.pending_posts("slack", 10);
+  expect(b.run("bob", "/approve D-1"), outcome::ok);
+  auto approved = b.db.pending_posts(platform::slack, 10);
   REQUIRE(approved.size() == 1);
   CHECK_FALSE(approved[0].approve_rev);  // an approved draft's card has no buttons
   // The card travels as a value through the outbox, as the handler built it.
@@ -662,10 +663,10 @@ TEST_CASE("cards carry the revision their buttons act on, pages name who to ment
   CHECK(approved[0].card->authors == std::vector<std::string>{"alice"});
   CHECK_FALSE(approved[0].card->approve_rev);
 
-  expect(b.run("bob", "/escalate legal printer on fire"), "ok");
-  auto pages = b.db.pending_posts("slack", 10);
+  expect(b.run("bob", "/escalate legal printer on fire"), outcome::ok);
+  auto pages = b.db.pending_posts(platform::slack, 10);
   REQUIRE(pages.size() == 2);
-  CHECK(pages[1].kind == "page");
+  CHECK(pages[1].kind == post_kind::page);
   // Resolved at enqueue: dave has no Slack ID in this config.
   CHECK(pages[1].mentions == std::vector<mention>{{"dave", ""}});
   CHECK_THAT(pages[1].text, Catch::Contains("@dave"));

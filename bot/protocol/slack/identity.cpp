@@ -4,7 +4,7 @@ namespace signoff::slack {
 
 actor actor_for(const origin& from, std::string_view envelope_id) {
   actor a;
-  a.platform = "slack";
+  a.platform = platform::slack;
   a.workspace = from.team_id;
   a.channel = from.channel_id;
   a.platform_user = from.user_id;
