@@ -590,6 +590,12 @@ std::vector<outbox_post> sqlite_store::claim_posts(platform on, const std::strin
     for (const auto& u : unreadable) {
       fail.reset();
       fail.bind(1, ts(now)).bind(2, u.why).bind(3, u.id).run();
+      // Like any failed delivery, it is evidence: "this post never went out".
+      boost::json::object d;
+      d["outbox"] = u.id;
+      d["error"] = u.why;
+      append_audit({on, "", "", "system", "post.failed", "", std::nullopt, outcome::error, boost::json::serialize(d)},
+                   now);
     }
   }
   if (own) own->commit();

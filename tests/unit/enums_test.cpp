@@ -160,4 +160,7 @@ TEST_CASE("enums: an outbox row with a kind signoff does not know is a corrupt r
   CHECK(db.claim_posts(platform::slack, "owner-2", t0 + std::chrono::minutes(2), std::chrono::seconds(60), 10).size() ==
         2);
   CHECK(db.pending_posts(platform::slack, 10).size() == 2);  // readable again: the bad row is finished
+  // ...and its failure is in the audit log, like any post that never went out.
+  CHECK(raw.rows("SELECT platform, actor, outcome, json_extract(detail, '$.outbox') FROM audit_log "
+                 "WHERE action = 'post.failed'") == std::vector<test::sqlite_db::row>{{"slack", "system", "error", "1"}});
 }
