@@ -3,7 +3,6 @@
 #include <iostream>
 
 #include "bot/app/audit_cli.hpp"
-#include "bot/app/output.hpp"
 #include "bot/app/run.hpp"
 #include "bot/app/shell.hpp"
 #include "config/config.hpp"

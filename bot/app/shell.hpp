@@ -1,6 +1,7 @@
 #pragma once
-// The shell adapter: the whole bot with a terminal for a platform
-// (SPEC "Command-line interface", `signoff shell`).
+// `signoff shell` (SPEC "Command-line interface"): loads the config, opens
+// the database, and runs the command pipeline, the scheduler and the shell
+// adapter (bot/adapters/shell.hpp) on one io_context.
 #include <string>
 
 namespace signoff {
