@@ -476,6 +476,48 @@ TEST_CASE("shell: on a terminal it greets, prompts and ends at Ctrl-D", "[integr
   CHECK(actions(command_rows(db)) == std::vector<std::string>{"crisis.status"});
 }
 
+TEST_CASE("shell: standard input may be a regular file or /dev/null, and each reply comes before its posts",
+          "[integration][shell]") {
+  auto inst = make();
+  const auto script = inst.dir().write("script.txt",
+                                       "# a script kept in a file\n"
+                                       "/draft new From a file\r\n"
+                                       "@bob /approve D-1\n"
+                                       "/crisis status");  // no final newline
+  const int fd = ::open(script.c_str(), O_RDONLY | O_CLOEXEC);
+  REQUIRE(fd >= 0);
+  auto sh = inst.start_shell_on(fd);
+  ::close(fd);
+  const auto status = sh.wait_exit(10s);
+  INFO(transcript(sh));
+  REQUIRE(status == 0);
+  CHECK(sh.err().empty());
+  const std::string& out = sh.out();
+  CHECK_FALSE(contains(out, "signoff>"));
+  // Reply, then the card it posted, then the next line's reply, then its card update.
+  const auto created = out.find("D-1 created (revision 1");
+  const auto card = out.find("\n[#", created);
+  const auto approved = out.find("D-1 revision 1 approved", created);
+  const auto update = out.find("\n[#", approved);
+  const auto crisis = out.find("No active crisis.", approved);
+  REQUIRE(created != std::string::npos);
+  REQUIRE(approved != std::string::npos);
+  REQUIRE(crisis != std::string::npos);
+  CHECK(card < approved);
+  CHECK(update < crisis);
+  auto db = inst.db();
+  CHECK(actions(command_rows(db)) == std::vector<std::string>{"draft.new", "draft.approve", "crisis.status"});
+  CHECK(count(db, "SELECT count(*) FROM outbox WHERE status = 'sent'") == 2);
+
+  const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  REQUIRE(null_fd >= 0);
+  auto empty = inst.start_shell_on(null_fd);
+  ::close(null_fd);
+  CHECK(empty.wait_exit(10s) == 0);
+  CHECK(empty.out().empty());
+  CHECK(empty.err().empty());
+}
+
 TEST_CASE("shell: when standard output is gone, posts are recorded as failed and the session ends",
           "[integration][shell]") {
   auto inst = make();
