@@ -15,7 +15,7 @@ using namespace signoff;
 
 namespace {
 
-runtime::platform_health platform(const std::string& name, const std::string& state, std::string metrics = {}) {
+runtime::platform_health adapter_health(const std::string& name, const std::string& state, std::string metrics = {}) {
   runtime::platform_health p;
   p.name = name;
   p.status.state = state;
@@ -29,7 +29,7 @@ runtime::health_snapshot healthy() {
   s.stats.not_recorded = 1;
   s.database_ok = true;
   s.batches = 7;
-  auto slack = platform("slack", "connected", "signoff_slack_up 1\n");
+  auto slack = adapter_health("slack", "connected", "signoff_slack_up 1\n");
   slack.status.extra["links"] = 2;
   s.platforms.push_back(std::move(slack));
   return s;
@@ -41,7 +41,7 @@ boost::json::object body_of(const runtime::health_reply& r) { return boost::json
 
 TEST_CASE("health: 200 and ok when the database and every platform are fine", "[runtime][health]") {
   auto s = healthy();
-  s.platforms.push_back(platform("discord", "connecting"));
+  s.platforms.push_back(adapter_health("discord", "connecting"));
   auto r = runtime::healthz(s);
   CHECK(r.status == 200);
   CHECK(r.content_type == "application/json");
@@ -71,7 +71,7 @@ TEST_CASE("health: 503 when the database is failing", "[runtime][health]") {
 
 TEST_CASE("health: 503 when any platform is disabled, whatever the others", "[runtime][health]") {
   auto s = healthy();
-  s.platforms.push_back(platform("mattermost", "disabled"));
+  s.platforms.push_back(adapter_health("mattermost", "disabled"));
   auto r = runtime::healthz(s);
   CHECK(r.status == 503);
   auto o = body_of(r);
