@@ -282,6 +282,9 @@ TEST_CASE("slack: a late confirmation through response_url is escaped once", "[s
   slack_env env;
   env.start();
   env.cmd("alice", "/draft", "new margins < 5% & rising");
+  // The card's post.sent commit would carry the next reply's confirmation:
+  // let it pass first.
+  REQUIRE(env.wait([&] { return env.count("action = 'post.sent'") == 1; }));
   auto id = env.fake.slash_command(slack_id("alice"), "C0APPROVALS", "/draft", "show D-1");
   REQUIRE(env.fake.wait_ack(id, 5s));
   env.crash();  // before the bot marked the reply delivered
@@ -542,7 +545,7 @@ TEST_CASE("slack: a command whose ack a crash may have lost is confirmed after t
   slack_env env;
   env.start();
   env.cmd("alice", "/draft", "new crash test");
-  REQUIRE(env.wait([&] { return env.card("D-1").has_value(); }));
+  REQUIRE(env.wait([&] { return env.card("D-1").has_value() && env.count("action = 'post.sent'") == 1; }));
   // A command that posts nothing: no other commit follows its ack soon, so
   // its confirmation is still pending (kept lazily) when the crash comes.
   auto id = env.fake.slash_command(slack_id("alice"), "C0APPROVALS", "/draft", "show D-1");
