@@ -464,17 +464,13 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl>, runtime::post_s
     co_return d;
   }
 
-  void report_failure(const outbox_post& p, const std::string& error) override { notify_failure(p, error); }
-
-  // SPEC: a failed post is also reported to the person whose command caused it.
-  void notify_failure(const outbox_post& p, const std::string& error) {
+  // A direct message from the app: chat.postMessage to the user ID opens it.
+  void report_failure(const outbox_post& p, const std::string& notice) override {
     const auto* person = cfg.find_person(p.requested_by);
     if (!person || person->slack.empty()) return;
     auto self = shared_from_this();
-    boost::json::object args = slack::plain_message(
-        "signoff could not post the " + std::string(to_string(p.kind)) + " for " + p.subject + " to #" + p.channel + ": " + error +
-        ". The failure is recorded in the audit log.");
-    args["channel"] = person->slack;  // a direct message from the app
+    boost::json::object args = slack::plain_message(notice);
+    args["channel"] = person->slack;
     asio::co_spawn(ex, [self, args]() -> awaitable<void> {
       co_await self->call(*self->api_interactive, "chat.postMessage", args);
     }, asio::detached);

@@ -123,9 +123,14 @@ asio::awaitable<void> outbox_worker::run() {
     if (!sent) {
       log_->error("post {} ({} {} to {}) failed: {}", p.id, to_string(p.kind), p.subject, p.platform_channel,
                   d.result);
-      sender_.report_failure(p, d.result);
+      if (p.requested_by != "system") sender_.report_failure(p, failure_notice(p, d.result));
     }
   }
+}
+
+std::string failure_notice(const outbox_post& p, const std::string& error) {
+  return "signoff could not post the " + std::string(to_string(p.kind)) + " for " + p.subject + " to #" + p.channel +
+         ": " + error + ". The failure is recorded in the audit log.";
 }
 
 }  // namespace signoff::runtime

@@ -46,9 +46,15 @@ class post_sender {
   // post it anew).
   virtual boost::asio::awaitable<delivery> send(const outbox_post& p,
                                                 std::optional<std::string> card_message_id) = 0;
-  // `p` failed for good (already recorded as post.failed).
-  virtual void report_failure(const outbox_post& p, const std::string& error) = 0;
+  // `p` failed for good (already recorded as post.failed): tell the person
+  // whose command caused it (`p.requested_by`; none for 'system'), by direct
+  // message, `notice` (failure_notice's words).
+  virtual void report_failure(const outbox_post& p, const std::string& notice) = 0;
 };
+
+// SPEC: a failed post is also reported to the person whose command caused
+// it. The words of that report, the same on every platform.
+std::string failure_notice(const outbox_post& p, const std::string& error);
 
 class outbox_worker {
  public:
