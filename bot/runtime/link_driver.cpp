@@ -34,7 +34,7 @@ struct link_driver::conn {
   std::deque<std::string> outq;
   link::send_budget budget;
   event wake;
-  bool closing = false;   // a close frame is to follow the queued frames
+  bool closing = false;   // a close frame is to follow the queued frames (close_code 0: aborted)
   bool ended = false;     // the reader is done: the link is gone
   bool abandon = false;   // closed while its transport was still opening
   std::uint16_t close_code = 1000;
@@ -69,11 +69,19 @@ void link_driver::apply(std::vector<link::action> acts) {
                      auto it = links_.find(cl.id);
                      if (it == links_.end()) return;
                      auto& c = it->second;
-                     if (!c->ws) c->abandon = true;
-                     else if (cl.code == 0) c->ws->abort();
-                     else {
-                       c->closing = true;
-                       c->close_code = cl.code;
+                     if (!c->ws) {
+                       c->abandon = true;
+                       return;
+                     }
+                     // Closing either way: send() refuses the link from now
+                     // on, also while an aborted socket's reader has yet to
+                     // see it go.
+                     c->closing = true;
+                     c->close_code = cl.code;
+                     if (cl.code == 0) {
+                       c->outq.clear();
+                       c->ws->abort();
+                     } else {
                        c->wake.notify();
                      }
                    },
@@ -188,7 +196,7 @@ awaitable<void> link_driver::writer(std::shared_ptr<conn> c) {
     }
     ++counters_.frames_out;
   }
-  if (c->closing && !c->ended) co_await c->ws->close(c->close_code);
+  if (c->closing && !c->ended && c->close_code != 0) co_await c->ws->close(c->close_code);
 }
 
 awaitable<void> link_driver::stop(std::chrono::milliseconds drain) {

@@ -3,8 +3,7 @@
 // refusals, timeouts, the loopback-only rule for plain HTTP, the websocket
 // client, and the health/metrics server. Servers and clients share one
 // io_context on the test thread, so the tests are deterministic.
-// Never co_await inside a Catch macro: Catch repeats the expression in an
-// unevaluated `false && ...`, and g++ 12's coroutine lowering runs it again.
+// Never co_await inside a Catch macro (see support/run_io.hpp).
 #include <catch2/catch.hpp>
 
 #include <openssl/x509_vfy.h>
@@ -35,6 +34,7 @@
 
 #include "bot/net/net.hpp"
 #include "support/process.hpp"
+#include "support/run_io.hpp"
 #include "support/test_pki.hpp"
 
 namespace {
@@ -84,32 +84,11 @@ net::url url_of(const std::string& text) {
   return *u;
 }
 
-// Runs `body` on `ioc` with the servers it uses; stops everything when the
-// body ends (suspended server coroutines are destroyed with the io_context).
+// Servers and clients share the test's io_context.
+using signoff::test::eventually;
 template <class F>
 void run(asio::io_context& ioc, F body) {
-  std::exception_ptr failure;
-  bool done = false;
-  asio::co_spawn(ioc, std::move(body), [&](std::exception_ptr e) {
-    failure = e;
-    done = true;
-    ioc.stop();
-  });
-  ioc.run_for(10s);
-  REQUIRE(done);  // else the test hung
-  if (failure) std::rethrow_exception(failure);
-}
-
-// Waits (polling the shared io_context) until `cond` holds or `limit` passes.
-asio::awaitable<bool> eventually(std::function<bool()> cond, std::chrono::milliseconds limit = 2000ms) {
-  asio::steady_timer t(co_await asio::this_coro::executor);
-  const auto end = std::chrono::steady_clock::now() + limit;
-  while (!cond()) {
-    if (std::chrono::steady_clock::now() > end) co_return false;
-    t.expires_after(2ms);
-    co_await t.async_wait(tok);
-  }
-  co_return true;
+  signoff::test::run_io(ioc, std::move(body));
 }
 
 // A TLS listener on 127.0.0.1 handing each handshaken connection to `session`.
