@@ -34,20 +34,22 @@ using action = std::variant<open_link, close_link, send_frame, wake_at, report_h
 
 // At most `count` frames in any `window` (a sliding window): the writer
 // holds a frame back until the budget has room. count <= 0: no budget.
+// Steady time: a wall clock set back must not hold the writer up.
 class send_budget {
  public:
+  using instant = std::chrono::steady_clock::time_point;
   send_budget() = default;
   send_budget(int count, std::chrono::milliseconds window) : count_(count), window_(window) {}
   bool limited() const { return count_ > 0; }
   // The earliest time a frame may go (never before `now`).
-  time_point ready_at(time_point now) const;
+  instant ready_at(instant now) const;
   // A frame went out at `now`.
-  void spent(time_point now);
+  void spent(instant now);
 
  private:
   int count_ = 0;
   std::chrono::milliseconds window_{0};
-  std::deque<time_point> sent_;  // the last `count_` sends, oldest first
+  std::deque<instant> sent_;  // the last `count_` sends, oldest first
 };
 
 }  // namespace signoff::link

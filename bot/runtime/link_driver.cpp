@@ -112,7 +112,7 @@ bool link_driver::send(link::link_id id, std::string text) {
   auto it = links_.find(id);
   if (it == links_.end()) return false;
   auto& c = *it->second;
-  if (c.ended || c.closing || !c.ws) return false;
+  if (stopped_ || c.ended || c.closing || !c.ws) return false;
   c.outq.push_back(std::move(text));
   c.wake.notify();
   return true;
@@ -179,16 +179,17 @@ awaitable<void> link_driver::writer(std::shared_ptr<conn> c) {
       continue;
     }
     if (c->budget.limited()) {
-      const auto ready = c->budget.ready_at(clock_now());
-      if (ready > clock_now()) {
+      const auto now = std::chrono::steady_clock::now();
+      const auto ready = c->budget.ready_at(now);
+      if (ready > now) {
         ++counters_.budget_waits;
-        co_await c->wake.wait_until(steady_at(ready));
+        co_await c->wake.wait_until(ready);
         continue;  // re-check: the link may have ended meanwhile
       }
     }
     std::string msg = std::move(c->outq.front());
     c->outq.pop_front();
-    c->budget.spent(clock_now());
+    c->budget.spent(std::chrono::steady_clock::now());
     if (auto ec = co_await c->ws->write(msg)) {
       log_->warn("link {}: write failed: {}", c->id, ec.message());
       c->ws->abort();  // the reader ends, and with it the link

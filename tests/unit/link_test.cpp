@@ -9,7 +9,7 @@ using namespace signoff;
 using namespace std::chrono_literals;
 
 namespace {
-const time_point t0 = time_point{} + std::chrono::hours(24 * 365 * 56);
+const link::send_budget::instant t0 = link::send_budget::instant{} + std::chrono::hours(24 * 365 * 56);
 }  // namespace
 
 TEST_CASE("link: send budget: a default or non-positive budget never holds a frame", "[link][budget]") {
