@@ -19,11 +19,6 @@ using namespace signoff;
 namespace asio = boost::asio;
 using boost::system::error_code;
 
-// g++ 12 inlines Asio's coroutine frame allocation (aligned_alloc in its
-// recycling allocator) and its matching operator delete into this body and
-// then warns that they do not match: a false positive, local to this TU.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 TEST_CASE("ws_peer: records messages and the close code, sends, closes with a code", "[net][ws_peer]") {
   asio::io_context ioc;
   test::ws_peer peer(ioc.get_executor());
@@ -58,4 +53,3 @@ TEST_CASE("ws_peer: records messages and the close code, sends, closes with a co
     CHECK(peer.seen(0).client_close_code == std::optional<std::uint16_t>(4002));  // Beast echoes the code
   });
 }
-#pragma GCC diagnostic pop
