@@ -48,6 +48,9 @@ struct approval_class {
   std::string name;                  // the key in [approval.NAME]
   std::string channel = "approvals"; // channel name from [channels]
   std::vector<stage> stages;         // in config order; all must be met (AND)
+  // SPEC "Reminders": a pending draft's revision waiting this long is
+  // reminded, and again every remind_after; absent: never.
+  std::optional<std::chrono::seconds> remind_after;
 };
 
 struct level {

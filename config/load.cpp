@@ -321,6 +321,20 @@ void load_stage(diags& d, const toml::node& n, const std::string& path, stage& s
   read_int(d, *t, path, "count", s.count, 1, int_max);
 }
 
+
+// An optional duration key (`after`, `remind_after`): SPEC's form, at most
+// the maximum duration; a malformed one is an error at its key path.
+void read_after(diags& d, const toml::table& t, const std::string& path, const char* name,
+                std::optional<std::chrono::seconds>& out) {
+  std::string text;
+  if (!t.contains(name) || !read_string(d, t, path, name, text)) return;
+  time_error why{};
+  if (auto ms = parse_duration(text, false, &why))
+    out = std::chrono::duration_cast<std::chrono::seconds>(*ms);
+  else
+    error(d, join(path, name), malformed_duration(text, why));
+}
+
 void load_approval(diags& d, const toml::table& root, std::vector<approval_class>& classes) {
   const toml::table* t = read_table(d, root, "", "approval");
   if (t == nullptr) return;
@@ -334,8 +348,9 @@ void load_approval(diags& d, const toml::table& root, std::vector<approval_class
     check_name(d, path, name);
     approval_class& c = classes.emplace_back();
     c.name = name;
-    check_keys(d, *ct, path, {"channel", "stages"});
+    check_keys(d, *ct, path, {"channel", "stages", "remind_after"});
     if (read_string(d, *ct, path, "channel", c.channel)) check_not_empty(d, join(path, "channel"), c.channel);
+    read_after(d, *ct, path, "remind_after", c.remind_after);
     if (const toml::array* a = read_table_array(d, *ct, path, "stages", true)) {
       for (std::size_t i = 0; i < a->size(); ++i)
         load_stage(d, (*a)[i], at(join(path, "stages"), i), c.stages.emplace_back());
@@ -356,16 +371,8 @@ void load_level(diags& d, const toml::node& n, const std::string& path, bool las
     if (t->contains("after")) error(d, key, "the last level has no after (there is no level to move to)");
     return;
   }
-  std::string after;
-  if (!t->contains("after")) {
-    error(d, key, "missing (every level but the last needs one)");
-  } else if (read_string(d, *t, path, "after", after)) {
-    time_error why{};
-    if (auto ms = parse_duration(after, false, &why))
-      l.after = std::chrono::duration_cast<std::chrono::seconds>(*ms);
-    else
-      error(d, key, malformed_duration(after, why));
-  }
+  if (!t->contains("after")) error(d, key, "missing (every level but the last needs one)");
+  else read_after(d, *t, path, "after", l.after);
 }
 
 void load_escalation(diags& d, const toml::table& root, std::vector<route>& routes) {

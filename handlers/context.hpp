@@ -75,14 +75,39 @@ struct approve_decision {
 approve_decision decide_approve(const draft& d, const conf::approval_class& cls, const conf::person& who,
                                 std::optional<std::int64_t> at_rev, const std::optional<crisis>& active);
 
+// Pure rule of a reminder (SPEC "Reminders") over values loaded once: for
+// each unmet stage of `d`'s current revision, in config order, the people
+// (in config order) who can still sign it: they hold one of its roles, are
+// not an author, and have not approved this revision (one person never
+// satisfies two stages). `reminded`: all of them, each once.
+struct stage_reminder {
+  std::string stage;
+  int missing = 0;                  // approvals the stage still needs
+  std::vector<std::string> people;  // may be empty: nobody can sign it
+};
+struct reminder_plan {
+  std::vector<stage_reminder> stages;
+  std::vector<std::string> reminded;
+};
+reminder_plan decide_reminder(const draft& d, const conf::approval_class& cls,
+                              const std::vector<conf::person>& people);
+// When a clock started at `from` (a revision written, a reminder sent) next
+// reminds: nullopt when the class has no remind_after (or past 9999-12-31).
+std::optional<time_point> next_remind_at(const conf::approval_class& cls, time_point from);
+
 // Timer actions (actor `system`), each one audit record's worth.
 struct timer_action {
-  std::string action;  // escalation.level | draft.cleared
+  std::string action;  // escalation.level | draft.cleared | draft.remind
   result res;
 };
 // Fires escalation `id`'s next level if it is still due at `now`.
 std::optional<timer_action> fire_escalation(std::int64_t id, const conf::config& cfg, store& db,
                                             time_point now);
+// Reminds the people who can still sign pending draft `id` if its reminder is
+// due at `now` and no freeze holds it (draft.remind), and sets the next one.
+// A reminder that can no longer be sent (its class gone from the config or
+// without remind_after, no stage unmet) is disarmed: nullopt, with that write.
+std::optional<timer_action> remind_draft(std::int64_t id, const conf::config& cfg, store& db, time_point now);
 // Clears an approved embargoed draft for publication if due and not frozen.
 std::optional<timer_action> clear_embargo(std::int64_t id, const conf::config& cfg, store& db,
                                           time_point now);

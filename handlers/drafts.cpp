@@ -123,7 +123,7 @@ result draft_new(const cmd::command& c, context& ctx) {
     return invalid("unknown approval class '" + cls_name + "' (known: " + known + ")");
   }
   if (!ctx.cfg.has_permission(ctx.who, "draft")) return denied("you may not create drafts");
-  new_draft nd{cls_name, c.to, c.embargo, ctx.who.id, c.text, sha256_hex(c.text)};
+  new_draft nd{cls_name, c.to, c.embargo, ctx.who.id, c.text, sha256_hex(c.text), next_remind_at(*cls, ctx.now)};
   auto id = ctx.db.create_draft(nd, ctx.now);
   // What was just written, as a value: no read back.
   draft d;
@@ -134,6 +134,7 @@ result draft_new(const cmd::command& c, context& ctx) {
   d.text_sha256 = nd.text_sha256;
   d.targets = nd.targets;
   d.embargo = nd.embargo;
+  d.remind_at = nd.remind_at;
   d.created_by = d.status_by = ctx.who.id;
   d.created_at = d.status_at = ctx.now;
   d.authors = {ctx.who.id};
@@ -159,7 +160,10 @@ result draft_edit(const cmd::command& c, context& ctx) {
   if (c.text == d->text) return invalid("the text is unchanged from revision " + std::to_string(d->rev), subj);
   auto sha = sha256_hex(c.text);
   const auto rev = d->rev + 1;
-  ctx.db.add_revision(c.id, rev, c.text, sha, ctx.who.id, ctx.now);
+  // A new revision restarts the reminder clock (SPEC "Reminders").
+  const auto* cls = ctx.cfg.find_class(d->cls);
+  d->remind_at = cls ? next_remind_at(*cls, ctx.now) : std::nullopt;
+  ctx.db.add_revision(c.id, rev, c.text, sha, ctx.who.id, ctx.now, d->remind_at);
   d->rev = rev;
   d->text = c.text;
   d->text_sha256 = sha;
@@ -176,7 +180,7 @@ result draft_edit(const cmd::command& c, context& ctx) {
   r.detail["text_sha256"] = sha;
   r.reply = subj + " is now at revision " + std::to_string(rev) +
             "; every earlier approval is void. Needs: " +
-            (ctx.cfg.find_class(d->cls) ? needs_text(progress(*ctx.cfg.find_class(d->cls), *d)) : "?") + ".";
+            (cls ? needs_text(progress(*cls, *d)) : "?") + ".";
   return with_card(std::move(r), ctx.cfg, *d, post_kind::card_update, "Draft revised");
 }
 
@@ -420,6 +424,76 @@ result handle_draft(const cmd::command& c, context& ctx) {
 
 result handle_decision(const cmd::command& c, context& ctx) {
   return c.v == cmd::verb::approve ? approve(c, ctx) : reject(c, ctx);
+}
+
+reminder_plan decide_reminder(const draft& d, const conf::approval_class& cls,
+                              const std::vector<conf::person>& people) {
+  reminder_plan out;
+  auto signed_rev = [&](const std::string& who) {
+    return std::any_of(d.approvals.begin(), d.approvals.end(),
+                       [&](const approval& a) { return a.rev == d.rev && a.person == who; });
+  };
+  std::vector<const conf::person*> reminded;
+  for (const auto& s : progress(cls, d)) {
+    if (s.met()) continue;
+    stage_reminder sr{s.stage->name, s.stage->count - static_cast<int>(s.approvers.size()), {}};
+    for (const auto& p : people) {
+      if (!holds_any(p, s.stage->roles) || contains(d.authors, p.id) || signed_rev(p.id)) continue;
+      sr.people.push_back(p.id);
+      if (std::find(reminded.begin(), reminded.end(), &p) == reminded.end()) reminded.push_back(&p);
+    }
+    out.stages.push_back(std::move(sr));
+  }
+  // In config order, as the stages list them.
+  for (const auto& p : people)
+    if (std::find(reminded.begin(), reminded.end(), &p) != reminded.end()) out.reminded.push_back(p.id);
+  return out;
+}
+
+std::optional<time_point> next_remind_at(const conf::approval_class& cls, time_point from) {
+  if (!cls.remind_after) return std::nullopt;
+  return checked_add(from, std::chrono::duration_cast<std::chrono::milliseconds>(*cls.remind_after));
+}
+
+std::optional<timer_action> remind_draft(std::int64_t id, const conf::config& cfg, store& db, time_point now) {
+  auto d = db.get_draft(id);
+  if (!d || d->status != draft_status::pending || !d->remind_at || *d->remind_at > now) return std::nullopt;
+  if (d->cls != "crisis" && db.active_crisis()) return std::nullopt;  // frozen: paused
+  const auto* cls = cfg.find_class(d->cls);
+  auto plan = cls ? decide_reminder(*d, *cls, cfg.people) : reminder_plan{};
+  if (!cls || !cls->remind_after || plan.stages.empty()) {
+    db.set_remind_at(id, std::nullopt);  // nothing left to remind of
+    return std::nullopt;
+  }
+  // The next one counts from this one; one reminder however late it fires
+  // (after a freeze or a restart), never a burst of missed ones.
+  const auto next = next_remind_at(*cls, now);
+  db.set_remind_at(id, next);
+  const std::string subj = draft_id(id);
+  result r;
+  r.subject = subj;
+  r.revision = d->rev;
+  boost::json::array stages;
+  std::string needs;
+  for (const auto& s : plan.stages) {
+    boost::json::object o;
+    o["stage"] = s.stage;
+    o["missing"] = s.missing;
+    o["people"] = boost::json::array(s.people.begin(), s.people.end());
+    stages.push_back(std::move(o));
+    needs += "\n" + s.stage + " needs " + std::to_string(s.missing) + " more: ";
+    if (s.people.empty()) needs += "nobody in the config can still sign it";
+    for (std::size_t i = 0; i < s.people.size(); ++i) needs += (i ? " @" : "@") + s.people[i];
+  }
+  r.detail["reminded"] = boost::json::array(plan.reminded.begin(), plan.reminded.end());
+  r.detail["stages"] = std::move(stages);
+  if (next) r.detail["next_reminder"] = format_rfc3339_ms(*next);
+  r.reply = "Reminder: " + subj + " revision " + std::to_string(d->rev) + " (class " + d->cls +
+            ") has waited " + format_age(std::chrono::duration_cast<std::chrono::milliseconds>(now - d->status_at)) +
+            " for approval." + needs + "\n/approve " + subj + "@" + std::to_string(d->rev) +
+            " [NOTE]  |  /draft show " + subj;
+  r.posts.push_back({cls->channel, post_kind::notice, subj, r.reply, std::nullopt, plan.reminded, std::nullopt});
+  return timer_action{"draft.remind", std::move(r)};
 }
 
 std::optional<timer_action> clear_embargo(std::int64_t id, const conf::config& cfg, store& db,

@@ -332,7 +332,10 @@ executor::tick_result executor::run_due(time_point now) {
     try {
       write_transaction tx(db_);
       auto ta = action_for();
-      if (!ta) return;  // not due after all: rolled back
+      if (!ta) {  // not due after all, or a reminder disarmed: no record
+        tx.commit();
+        return;
+      }
       enqueue_posts(cfg_, db_, platforms_, ta->res.posts, "system", now, ta->res);
       audit::entry e{platform::system, "", "", "system", ta->action, ta->res.subject, ta->res.revision,
                      ta->res.outcome, boost::json::serialize(ta->res.detail)};
@@ -354,6 +357,8 @@ executor::tick_result executor::run_due(time_point now) {
     bool frozen = db_.active_crisis().has_value();
     for (auto id : db_.due_embargoes(now, frozen))
       fire("embargo", id, [&] { return handlers::clear_embargo(id, cfg_, db_, now); });
+    for (auto id : db_.due_reminders(now, frozen))
+      fire("reminder", id, [&] { return handlers::remind_draft(id, cfg_, db_, now); });
   } catch (const std::exception& e) {
     ++stats_.timer_failures;
     out.error = e.what();
@@ -363,10 +368,14 @@ executor::tick_result executor::run_due(time_point now) {
 }
 
 std::optional<time_point> executor::next_due() {
-  auto esc = db_.next_escalation_due();
-  auto emb = db_.next_embargo(db_.active_crisis().has_value());
-  if (esc && emb) return std::min(*esc, *emb);
-  return esc ? esc : emb;
+  // A freeze pauses embargo releases and reminders: no due time for them, so
+  // no busy loop; ending the crisis flags take_due_changed, which wakes the
+  // scheduler.
+  const bool frozen = db_.active_crisis().has_value();
+  std::optional<time_point> out;
+  for (auto t : {db_.next_escalation_due(), db_.next_embargo(frozen), db_.next_reminder(frozen)})
+    if (t && (!out || *t < *out)) out = t;
+  return out;
 }
 
 bool executor::record_delivery(const outbox_post& p, bool sent, const std::string& result,

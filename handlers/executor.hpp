@@ -63,7 +63,8 @@ class executor {
   // Writes the config.load (or config.reload) record. Throws storage_failure.
   void record_config(bool reload, const std::string& source, time_point now);
 
-  // Fires every due timer action (escalation levels, embargo releases), one
+  // Fires every due timer action (escalation levels, embargo releases,
+  // approval reminders), one
   // transaction and one audit record each. Returns the replies of what fired
   // (for the shell's notices). A storage failure stops the round; it is
   // counted and returned in `error`, and the work stays due for the next round.

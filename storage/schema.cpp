@@ -171,6 +171,12 @@ PRAGMA application_id = 1397311310;
     R"sql(
 ALTER TABLE outbox ADD COLUMN card TEXT;
 )sql",
+    // 5: approval reminders (SPEC "Reminders"): when a pending draft is next
+    // reminded; NULL when its class has no remind_after or it is decided.
+    R"sql(
+ALTER TABLE drafts ADD COLUMN remind_at TEXT;
+CREATE INDEX drafts_remind ON drafts(remind_at) WHERE status = 'pending' AND remind_at IS NOT NULL;
+)sql",
 };
 
 constexpr int n_migrations = static_cast<int>(sizeof migrations / sizeof migrations[0]);

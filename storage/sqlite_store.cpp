@@ -47,6 +47,11 @@ E parse_stored(std::optional<E> (*parse)(std::string_view) noexcept, const char*
   return *v;
 }
 
+std::optional<std::string> opt_text(const std::optional<time_point>& t) {
+  if (!t) return std::nullopt;
+  return ts(*t);
+}
+
 std::optional<time_point> opt_ts(const sql::stmt& s, int col) {
   if (s.is_null(col)) return std::nullopt;
   return parse_ts(s.view(col));
@@ -197,12 +202,11 @@ void sqlite_store::rollback_to_savepoint() {
 std::int64_t sqlite_store::create_draft(const new_draft& d, time_point at) {
   auto s = db_.prepare(
       "INSERT INTO drafts (class, status, current_rev, targets, embargo, created_by, created_at, "
-      "status_by, status_at) VALUES (?, 'pending', 1, ?, ?, ?, ?, ?, ?)");
-  std::optional<std::string> emb;
-  if (d.embargo) emb = ts(*d.embargo);
-  s.bind(1, d.cls).bind(2, join_targets(d.targets)).bind(3, emb).bind(4, d.author);
-  s.bind(5, ts(at)).bind(6, d.author).bind(7, ts(at));
+      "status_by, status_at, remind_at) VALUES (?, 'pending', 1, ?, ?, ?, ?, ?, ?, ?)");
+  s.bind(1, d.cls).bind(2, join_targets(d.targets)).bind(3, opt_text(d.embargo)).bind(4, d.author);
+  s.bind(5, ts(at)).bind(6, d.author).bind(7, ts(at)).bind(8, opt_text(d.remind_at));
   s.run();
+  if (d.remind_at) due_changed_ = true;  // a new reminder may come first
   auto id = db_.last_insert_rowid();
   db_.prepare("INSERT INTO revisions (draft_id, rev, text, text_sha256, author, created_at) VALUES (?, 1, ?, ?, ?, ?)")
       .bind(1, id).bind(2, d.text).bind(3, d.text_sha256).bind(4, d.author).bind(5, ts(at)).run();
@@ -212,7 +216,7 @@ std::int64_t sqlite_store::create_draft(const new_draft& d, time_point at) {
 
 static constexpr const char* draft_columns =
     "SELECT d.id, d.class, d.status, d.current_rev, d.targets, d.embargo, d.created_by, d.created_at, "
-    "d.status_by, d.status_at, d.status_note, d.cleared_at, r.text, r.text_sha256 FROM drafts d "
+    "d.status_by, d.status_at, d.status_note, d.cleared_at, r.text, r.text_sha256, d.remind_at FROM drafts d "
     "JOIN revisions r ON r.draft_id = d.id AND r.rev = d.current_rev ";
 
 std::vector<draft> sqlite_store::load_drafts(sql::stmt& s, std::vector<std::int64_t>* unreadable) {
@@ -234,6 +238,7 @@ std::vector<draft> sqlite_store::load_drafts(sql::stmt& s, std::vector<std::int6
       d.cleared_at = opt_ts(s, 11);
       d.text = s.text(12);
       d.text_sha256 = s.text(13);
+      d.remind_at = opt_ts(s, 14);
     } catch (const corrupt_row& e) {
       if (!unreadable) throw corrupt_row("draft D-" + std::to_string(d.id) + ": " + e.what());
       unreadable->push_back(d.id);
@@ -284,18 +289,23 @@ std::vector<draft> sqlite_store::list_drafts(std::optional<draft_status> status,
 }
 
 void sqlite_store::add_revision(std::int64_t id, std::int64_t rev, const std::string& text, const std::string& sha,
-                                const std::string& author, time_point at) {
+                                const std::string& author, time_point at, std::optional<time_point> remind_at) {
   db_.prepare("INSERT INTO revisions (draft_id, rev, text, text_sha256, author, created_at) VALUES (?, ?, ?, ?, ?, ?)")
       .bind(1, id).bind(2, rev).bind(3, text).bind(4, sha).bind(5, author).bind(6, ts(at)).run();
   db_.prepare("UPDATE drafts SET current_rev = ?, status = 'pending', status_by = ?, status_at = ?, "
-              "status_note = '', cleared_at = NULL WHERE id = ?")
-      .bind(1, rev).bind(2, author).bind(3, ts(at)).bind(4, id).run();
+              "status_note = '', cleared_at = NULL, remind_at = ? WHERE id = ?")
+      .bind(1, rev).bind(2, author).bind(3, ts(at)).bind(4, opt_text(remind_at)).bind(5, id).run();
+  if (remind_at) due_changed_ = true;  // a reopened draft's reminder may come first
   db_.prepare("INSERT OR IGNORE INTO draft_authors (draft_id, person) VALUES (?, ?)").bind(1, id).bind(2, author).run();
 }
 
 void sqlite_store::set_draft_status(std::int64_t id, draft_status st, const std::string& by,
                                     const std::string& note, time_point at) {
-  db_.prepare("UPDATE drafts SET status = ?, status_by = ?, status_note = ?, status_at = ? WHERE id = ?")
+  // A decided draft is reminded no more (the same statement).
+  db_.prepare(st == draft_status::pending
+                  ? "UPDATE drafts SET status = ?, status_by = ?, status_note = ?, status_at = ? WHERE id = ?"
+                  : "UPDATE drafts SET status = ?, status_by = ?, status_note = ?, status_at = ?, "
+                    "remind_at = NULL WHERE id = ?")
       .bind(1, to_string(st)).bind(2, by).bind(3, note).bind(4, ts(at)).bind(5, id).run();
   if (st == draft_status::approved) due_changed_ = true;  // its embargo may now be due
 }
@@ -323,6 +333,32 @@ std::optional<time_point> sqlite_store::next_embargo(bool crisis_class_only) {
   auto s = db_.prepare(std::string(
       "SELECT min(embargo) FROM drafts WHERE status = 'approved' AND cleared_at IS NULL AND embargo IS NOT NULL "
       "AND embargo GLOB " SIGNOFF_TS_GLOB) +
+      (crisis_class_only ? " AND class = 'crisis'" : ""));
+  s.step();
+  return opt_ts(s, 0);
+}
+
+void sqlite_store::set_remind_at(std::int64_t id, std::optional<time_point> at) {
+  db_.prepare("UPDATE drafts SET remind_at = ? WHERE id = ?").bind(1, opt_text(at)).bind(2, id).run();
+  if (at) due_changed_ = true;
+}
+
+// The WHERE clauses match the partial index drafts_remind (schema.cpp).
+std::vector<std::int64_t> sqlite_store::due_reminders(time_point now, bool crisis_class_only) {
+  auto s = db_.prepare(std::string(
+      "SELECT id FROM drafts WHERE status = 'pending' AND remind_at IS NOT NULL "
+      "AND (remind_at <= ? OR NOT remind_at GLOB " SIGNOFF_TS_GLOB ")") +
+      (crisis_class_only ? " AND class = 'crisis'" : "") + " ORDER BY remind_at, id");
+  s.bind(1, ts(now));
+  std::vector<std::int64_t> out;
+  while (s.step()) out.push_back(s.i64(0));
+  return out;
+}
+
+std::optional<time_point> sqlite_store::next_reminder(bool crisis_class_only) {
+  auto s = db_.prepare(std::string(
+      "SELECT min(remind_at) FROM drafts WHERE status = 'pending' AND remind_at IS NOT NULL "
+      "AND remind_at GLOB " SIGNOFF_TS_GLOB) +
       (crisis_class_only ? " AND class = 'crisis'" : ""));
   s.step();
   return opt_ts(s, 0);

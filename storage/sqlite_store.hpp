@@ -39,13 +39,16 @@ class sqlite_store final : public store {
   std::vector<draft> list_drafts(std::optional<draft_status> status,
                                  std::vector<std::int64_t>* unreadable = nullptr) override;
   void add_revision(std::int64_t id, std::int64_t rev, const std::string& text, const std::string& sha,
-                    const std::string& author, time_point at) override;
+                    const std::string& author, time_point at, std::optional<time_point> remind_at) override;
   void set_draft_status(std::int64_t id, draft_status s, const std::string& by,
                         const std::string& note, time_point at) override;
   void add_approval(std::int64_t id, const approval& a) override;
   void mark_cleared(std::int64_t id, time_point at) override;
   std::vector<std::int64_t> due_embargoes(time_point now, bool crisis_class_only) override;
   std::optional<time_point> next_embargo(bool crisis_class_only) override;
+  void set_remind_at(std::int64_t id, std::optional<time_point> at) override;
+  std::vector<std::int64_t> due_reminders(time_point now, bool crisis_class_only) override;
+  std::optional<time_point> next_reminder(bool crisis_class_only) override;
 
   std::optional<crisis> active_crisis() override;
   std::optional<crisis> last_crisis() override;

@@ -59,6 +59,7 @@ struct draft {
   time_point status_at;
   std::string status_note;          // reject / withdraw reason
   std::optional<time_point> cleared_at;
+  std::optional<time_point> remind_at;  // when a pending draft is next reminded
   std::vector<std::string> authors;
   std::vector<approval> approvals;  // on the current revision
 };
@@ -68,6 +69,7 @@ struct new_draft {
   std::vector<std::string> targets;
   std::optional<time_point> embargo;
   std::string author, text, text_sha256;
+  std::optional<time_point> remind_at;  // first reminder, when its class has remind_after
 };
 
 struct crisis {
@@ -124,9 +126,12 @@ class store {
   virtual std::vector<draft> list_drafts(std::optional<draft_status> status,
                                          std::vector<std::int64_t>* unreadable = nullptr) = 0;
   // Revision `rev` (the current one + 1, which the caller loaded) by `author`
-  // (who becomes an author); status becomes pending.
+  // (who becomes an author); status becomes pending, the reminder clock
+  // restarts at `remind_at`.
   virtual void add_revision(std::int64_t id, std::int64_t rev, const std::string& text,
-                            const std::string& text_sha256, const std::string& author, time_point at) = 0;
+                            const std::string& text_sha256, const std::string& author, time_point at,
+                            std::optional<time_point> remind_at) = 0;
+  // Any status but pending also stops the draft's reminders.
   virtual void set_draft_status(std::int64_t id, draft_status s, const std::string& by,
                                 const std::string& note, time_point at) = 0;
   virtual void add_approval(std::int64_t id, const approval& a) = 0;
@@ -135,6 +140,13 @@ class store {
   // `crisis_class_only`, only drafts of class "crisis" (a freeze holds the rest).
   virtual std::vector<std::int64_t> due_embargoes(time_point now, bool crisis_class_only) = 0;
   virtual std::optional<time_point> next_embargo(bool crisis_class_only) = 0;
+  // Reminders (SPEC "Reminders"): when draft `id` is next reminded (nullopt: never).
+  virtual void set_remind_at(std::int64_t id, std::optional<time_point> at) = 0;
+  // Pending drafts whose reminder is due at `now` (plus unreadable due times,
+  // as for due_escalations), oldest due first; `crisis_class_only` as for
+  // due_embargoes (a freeze pauses the rest).
+  virtual std::vector<std::int64_t> due_reminders(time_point now, bool crisis_class_only) = 0;
+  virtual std::optional<time_point> next_reminder(bool crisis_class_only) = 0;
 
   // Crises
   virtual std::optional<crisis> active_crisis() = 0;
@@ -160,8 +172,9 @@ class store {
   virtual std::vector<std::int64_t> due_escalations(time_point now) = 0;
   virtual std::optional<time_point> next_escalation_due() = 0;
   // True when a write since the last call may have brought the earliest due
-  // time forward (an escalation opened or paged, a draft approved, a crisis
-  // ended, so a freeze no longer holds embargoes); resets it. The scheduler
+  // time forward (an escalation opened or paged, a draft approved, created or
+  // revised with a reminder, a crisis ended, so a freeze no longer holds
+  // embargoes and reminders); resets it. The scheduler
   // looks again only then, not after every commit.
   virtual bool take_due_changed() = 0;
 

@@ -149,7 +149,7 @@ TEST_CASE("hardening: due times an earlier build wrote past year 9999 are repair
   CHECK(contains(r.out, "E-2 acknowledged"));
   auto db = inst.db();
   CHECK(db.text("SELECT due_at FROM escalations WHERE id = 1") == "9999-12-31T23:59:59.999Z");
-  CHECK(db.integer("PRAGMA user_version") == 4);  // migrations 3 and 4 ran
+  CHECK(db.integer("PRAGMA user_version") == 5);  // migrations 3 to 5 ran
   CHECK(db.integer("SELECT count(*) FROM audit_log WHERE action = 'escalation.level'") == 0);
 }
 

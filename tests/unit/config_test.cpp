@@ -122,6 +122,8 @@ TEST_CASE("the example config loads with no errors and no warnings", "[config]")
   REQUIRE(c.approval[1].stages.size() == 2);
   CHECK(c.approval[1].stages[0].name == "legal");
   CHECK(c.approval[1].stages[1].name == "compliance");
+  CHECK(c.approval[0].remind_after == std::chrono::seconds{4h});  // optional: only standard sets it
+  CHECK_FALSE(c.approval[1].remind_after.has_value());
 
   const route* legal = c.find_route("legal");
   REQUIRE(legal != nullptr);
@@ -483,6 +485,27 @@ TEST_CASE("escalation levels: people, durations and the last level", "[config]")
   SECTION("a route needs levels") {
     require_error(route("[]"), "escalation.legal.levels", "must not be empty");
   }
+}
+
+TEST_CASE("approval remind_after: an optional SPEC duration, named by its key path", "[config]") {
+  auto cls = [](const std::string& line) {
+    return load_string(base + "[approval.quick]\nstages = [{ name = \"comms\", roles = [\"approver\"] }]\n" +
+                       line + "\n");
+  };
+  auto ok = cls("remind_after = \"90m\"");
+  REQUIRE(ok.ok());
+  const auto* quick = ok.cfg->find_class("quick");
+  REQUIRE(quick != nullptr);
+  CHECK(quick->remind_after == std::chrono::seconds{5400});
+  auto none = cls("");
+  REQUIRE(none.ok());
+  CHECK_FALSE(none.cfg->find_class("quick")->remind_after.has_value());
+  require_error(cls("remind_after = \"4 hours\""), "approval.quick.remind_after", "malformed duration \"4 hours\"");
+  require_error(cls("remind_after = \"0s\""), "approval.quick.remind_after", "malformed duration");
+  require_error(cls("remind_after = \"500ms\""), "approval.quick.remind_after", "malformed duration");
+  require_error(cls("remind_after = \"36501d\""), "approval.quick.remind_after", "longer than the maximum");
+  require_error(cls("remind_after = 4"), "approval.quick.remind_after", "expected a string");
+  require_error(cls("remind_afer = \"4h\""), "approval.quick.remind_afer", "unknown key");
 }
 
 TEST_CASE("storage.busy_timeout admits ms, other durations do not", "[config]") {

@@ -99,3 +99,47 @@ TEST_CASE("decide_approve: refusals in SPEC's order, with the revision and crisi
   CHECK(rejected.outcome == outcome::invalid);
   CHECK(rejected.error.find("a revision (/draft edit) reopens it") != std::string::npos);
 }
+
+TEST_CASE("decide_reminder: per unmet stage, who holds its role, is no author and has not signed this revision",
+          "[drafts][decide][reminders]") {
+  using handlers::decide_reminder;
+  auto d = regulated();
+  auto all = decide_reminder(d, cls("regulated"), cfg().people);
+  REQUIRE(all.stages.size() == 2);
+  CHECK(all.stages[0].stage == "legal");
+  CHECK(all.stages[0].missing == 1);
+  CHECK(all.stages[0].people == std::vector<std::string>{"lena", "dave"});  // config order
+  CHECK(all.stages[1].stage == "compliance");
+  CHECK(all.stages[1].people == std::vector<std::string>{"lena", "erin"});
+  CHECK(all.reminded == std::vector<std::string>{"lena", "erin", "dave"});  // each once
+
+  // lena signed legal: the met stage is not reminded, and lena may not sign
+  // compliance of the same revision.
+  d.approvals.push_back({2, "legal", "lena", "", t0});
+  auto after = decide_reminder(d, cls("regulated"), cfg().people);
+  REQUIRE(after.stages.size() == 1);
+  CHECK(after.stages[0].stage == "compliance");
+  CHECK(after.stages[0].people == std::vector<std::string>{"erin"});
+  CHECK(after.reminded == std::vector<std::string>{"erin"});
+
+  // An author is never reminded, even holding a stage's role; a stage nobody
+  // can sign is still named, with nobody to remind.
+  auto own = regulated();
+  own.authors = {"alice", "erin", "lena"};
+  auto stuck = decide_reminder(own, cls("regulated"), cfg().people);
+  REQUIRE(stuck.stages.size() == 2);
+  CHECK(stuck.stages[0].people == std::vector<std::string>{"dave"});
+  CHECK(stuck.stages[1].people.empty());
+  CHECK(stuck.stages[1].missing == 1);
+  CHECK(stuck.reminded == std::vector<std::string>{"dave"});
+}
+
+TEST_CASE("next_remind_at: remind_after from the clock's start, never without it", "[drafts][decide][reminders]") {
+  conf::approval_class c = cls("standard");
+  CHECK_FALSE(handlers::next_remind_at(c, t0).has_value());
+  c.remind_after = std::chrono::hours{4};
+  CHECK(handlers::next_remind_at(c, t0) == t0 + std::chrono::hours{4});
+  // Past 9999-12-31 it never falls due.
+  c.remind_after = std::chrono::hours{24 * 36500};
+  CHECK_FALSE(handlers::next_remind_at(c, *parse_rfc3339("9990-01-01T00:00:00Z")).has_value());
+}

@@ -116,7 +116,8 @@ struct bot {
 
   explicit bot(std::string toml = team_toml) : cfg(load(std::move(toml))), ex(cfg, db, {platform::slack}) {}
 
-  execution run(const std::string& who, const std::string& line) {
+  execution run(const std::string& who, const std::string& line) { return ex.execute(make(who, line), now); }
+  incoming make(const std::string& who, const std::string& line) {
     incoming in;
     in.who.platform = platform::slack;
     in.who.workspace = "T1";
@@ -125,7 +126,7 @@ struct bot {
     in.who.person = cfg.find_person(who) ? who : "";
     in.who.envelope = "env-" + std::to_string(++n_);
     in.line = line;
-    return ex.execute(in, now);
+    return in;
   }
   // The last audit record.
   audit::record last() {
@@ -670,4 +671,194 @@ TEST_CASE("cards carry the revision their buttons act on, pages name who to ment
   // Resolved at enqueue: dave has no Slack ID in this config.
   CHECK(pages[1].mentions == std::vector<mention>{{"dave", ""}});
   CHECK_THAT(pages[1].text, Catch::Contains("@dave"));
+}
+
+// --- approval reminders (SPEC "Reminders") -------------------------------------
+
+namespace {
+
+// team_toml with reminders: regulated every 4h, crisis every 1h, board every
+// 2h; standard none.
+std::string reminder_toml() {
+  std::string t = team_toml;
+  auto add = [&](const std::string& header, const std::string& line) {
+    auto pos = t.find(header);
+    REQUIRE(pos != std::string::npos);
+    t.insert(pos + header.size(), line);
+  };
+  add("[approval.regulated]\n", "remind_after = \"4h\"\n");
+  add("[approval.crisis]\n", "remind_after = \"1h\"\n");
+  add("[approval.board]\n", "remind_after = \"2h\"\n");
+  return t;
+}
+
+std::vector<std::string> strings(const boost::json::value& v) {
+  std::vector<std::string> out;
+  for (const auto& e : v.as_array()) out.emplace_back(e.as_string());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("reminders: due after remind_after, repeated, naming who can still sign", "[reminders][scheduler]") {
+  bot b(reminder_toml());
+  const auto t0 = b.now;
+  expect(b.run("alice", "/draft new --class regulated Results"), outcome::ok);
+  expect(b.run("alice", "/draft new No reminders for standard"), outcome::ok);
+  CHECK(b.get(1).remind_at == t0 + 4h);
+  CHECK_FALSE(b.get(2).remind_at);
+  CHECK(b.ex.next_due() == t0 + 4h);
+  b.now = t0 + 4h - 1s;
+  CHECK(b.ex.run_due(b.now).fired.empty());
+  b.now = t0 + 4h;
+  auto t = b.ex.run_due(b.now);
+  REQUIRE(t.fired.size() == 1);
+  CHECK_THAT(t.fired[0], Catch::StartsWith("Reminder: D-1 revision 1 (class regulated) has waited 4h 00m") &&
+                             Catch::Contains("legal needs 1 more: @dave @kim") &&
+                             Catch::Contains("compliance needs 1 more: @erin @kim"));
+  auto rec = b.last();
+  CHECK(rec.action == "draft.remind");
+  CHECK(rec.actor == "system");
+  CHECK(rec.platform == "system");
+  CHECK(rec.subject == "D-1");
+  CHECK(rec.revision == 1);
+  CHECK(rec.outcome == "ok");
+  auto d = b.last_detail();
+  CHECK(strings(d.at("reminded")) == std::vector<std::string>{"dave", "erin", "kim"});
+  REQUIRE(d.at("stages").as_array().size() == 2);
+  CHECK(d.at("stages").as_array()[1].at("stage").as_string() == "compliance");
+  CHECK(strings(d.at("stages").as_array()[1].at("people")) == std::vector<std::string>{"erin", "kim"});
+  CHECK(d.at("next_reminder").as_string() == format_rfc3339_ms(t0 + 8h));
+  // One post in the class's channel, its mentions resolved at enqueue.
+  auto posts = b.db.pending_posts(platform::slack, 10);
+  REQUIRE(posts.size() == 3);  // two cards, one reminder
+  CHECK(posts[2].kind == post_kind::notice);
+  CHECK(posts[2].channel == "approvals");
+  CHECK(posts[2].subject == "D-1");
+  REQUIRE(posts[2].mentions.size() == 3);
+  CHECK(posts[2].mentions[0].person == "dave");
+  CHECK(b.ex.next_due() == t0 + 8h);  // every remind_after, from the last reminder
+
+  // kim signs legal: the met stage is not reminded, and kim may not sign
+  // compliance of this revision.
+  expect(b.run("kim", "/approve D-1"), outcome::ok);
+  CHECK(b.get(1).remind_at == t0 + 8h);  // an approval does not restart the clock
+  b.now = t0 + 8h;
+  REQUIRE(b.ex.run_due(b.now).fired.size() == 1);
+  CHECK(strings(b.last_detail().at("reminded")) == std::vector<std::string>{"erin"});
+  CHECK(b.count("SELECT count(*) FROM audit_log WHERE action = 'draft.remind'") == 2);
+
+  // Decided: no more reminders, and no due time left.
+  expect(b.run("erin", "/approve D-1"), outcome::ok);
+  CHECK_FALSE(b.get(1).remind_at);
+  CHECK_FALSE(b.ex.next_due());
+  CHECK(b.ex.run_due(b.now + 48h).fired.empty());
+  CHECK(b.count("SELECT count(*) FROM audit_log WHERE action = 'draft.remind'") == 2);
+}
+
+TEST_CASE("reminders: never the authors, a revision restarts the clock, decided drafts are not reminded",
+          "[reminders][scheduler]") {
+  bot b(reminder_toml());
+  const auto t0 = b.now;
+  // bob holds the board stage's approver role but wrote the draft.
+  expect(b.run("bob", "/draft new --class board Board letter"), outcome::ok);
+  b.now = t0 + 2h;
+  REQUIRE(b.ex.run_due(b.now).fired.size() == 1);
+  CHECK(strings(b.last_detail().at("reminded")) == std::vector<std::string>{"carol", "olga"});
+  CHECK(b.last_detail().at("stages").as_array()[0].at("missing").as_int64() == 2);
+
+  // An edit at t0+3h restarts it: due at t0+5h, not at t0+4h.
+  b.now = t0 + 3h;
+  expect(b.run("bob", "/draft edit D-1 Board letter, revised"), outcome::ok);
+  CHECK(b.get(1).remind_at == t0 + 5h);
+  b.now = t0 + 4h;
+  CHECK(b.ex.run_due(b.now).fired.empty());
+  b.now = t0 + 5h;
+  REQUIRE(b.ex.run_due(b.now).fired.size() == 1);
+  CHECK(b.last().revision == 2);
+  CHECK(b.last_detail().at("stages").as_array()[0].at("stage").as_string() == "board");
+
+  // Rejected: no reminder; a revision answering it reopens the clock;
+  // withdrawn: none again.
+  expect(b.run("carol", "/reject D-1 too long"), outcome::ok);
+  CHECK_FALSE(b.get(1).remind_at);
+  CHECK_FALSE(b.ex.next_due());
+  b.now = t0 + 10h;
+  CHECK(b.ex.run_due(b.now).fired.empty());
+  expect(b.run("bob", "/draft edit D-1 Board letter, shorter"), outcome::ok);
+  CHECK(b.get(1).remind_at == t0 + 12h);
+  expect(b.run("bob", "/draft withdraw D-1"), outcome::ok);
+  CHECK_FALSE(b.get(1).remind_at);
+  CHECK_FALSE(b.ex.next_due());
+  CHECK(b.ex.run_due(t0 + 48h).fired.empty());
+  CHECK(b.count("SELECT count(*) FROM audit_log WHERE action = 'draft.remind'") == 2);
+}
+
+TEST_CASE("reminders pause while a crisis freezes the draft and fire once when it ends", "[reminders][scheduler][crisis]") {
+  bot b(reminder_toml());
+  const auto t0 = b.now;
+  expect(b.run("alice", "/draft new --class regulated Results"), outcome::ok);  // due t0+4h
+  expect(b.run("alice", "/draft new --class crisis We are on it"), outcome::ok);  // due t0+1h
+  b.now = t0 + 30min;
+  expect(b.run("frank", "/crisis start sev2 Outage"), outcome::ok);
+  // The crisis class is not frozen: its reminder still comes.
+  CHECK(b.ex.next_due() == t0 + 1h);
+  b.now = t0 + 1h;
+  auto t = b.ex.run_due(b.now);
+  REQUIRE(t.fired.size() == 1);
+  CHECK(b.last().subject == "D-2");
+  CHECK(strings(b.last_detail().at("reminded")) == std::vector<std::string>{"frank", "grace"});
+  expect(b.run("alice", "/draft withdraw D-2"), outcome::ok);
+  // D-1 falls due at t0+4h, during the freeze: paused, with no due time (no
+  // busy loop) and nothing sent.
+  CHECK_FALSE(b.ex.next_due());
+  b.now = t0 + 9h;
+  CHECK(b.ex.run_due(b.now).fired.empty());
+  CHECK(b.get(1).remind_at == t0 + 4h);
+  // Ending the crisis wakes the scheduler; the paused reminder fires at once,
+  // once, and the clock counts again from it.
+  executor::riders none;
+  executor::rider_results res;
+  auto end = b.ex.execute_batch({b.make("frank", "/crisis end")}, b.now, none, res);
+  expect(end.front(), outcome::ok);
+  CHECK(res.due_changed);
+  CHECK(b.ex.next_due() == t0 + 4h);  // overdue: at once
+  t = b.ex.run_due(b.now);
+  REQUIRE(t.fired.size() == 1);
+  CHECK(b.last().subject == "D-1");
+  CHECK(b.get(1).remind_at == t0 + 13h);
+  CHECK(b.ex.run_due(b.now + 1h).fired.empty());
+  CHECK(b.count("SELECT count(*) FROM audit_log WHERE action = 'draft.remind' AND subject = 'D-1'") == 1);
+}
+
+TEST_CASE("reminders: a new draft or revision with a reminder wakes the scheduler", "[reminders][scheduler]") {
+  bot b(reminder_toml());
+  executor::riders none;
+  executor::rider_results res;
+  b.ex.execute_batch({b.make("alice", "/draft new No reminders for standard")}, b.now, none, res);
+  CHECK_FALSE(res.due_changed);
+  b.ex.execute_batch({b.make("alice", "/draft new --class regulated Results")}, b.now, none, res);
+  CHECK(res.due_changed);
+  b.ex.execute_batch({b.make("alice", "/draft edit D-2 Results, revised")}, b.now, none, res);
+  CHECK(res.due_changed);
+}
+
+TEST_CASE("reminders: a class that loses remind_after, or a reminder row that cannot be read, stops only that reminder",
+          "[reminders][scheduler]") {
+  bot b(reminder_toml());
+  const auto t0 = b.now;
+  expect(b.run("alice", "/draft new --class regulated One"), outcome::ok);
+  expect(b.run("alice", "/draft new --class regulated Two"), outcome::ok);
+  expect(b.run("alice", "/draft new --class regulated Three"), outcome::ok);
+  b.db.raw().exec("UPDATE drafts SET remind_at = 'soon' WHERE id = 2; UPDATE drafts SET class = 'gone' WHERE id = 3");
+  b.now = t0 + 4h;
+  auto t = b.ex.run_due(b.now);
+  REQUIRE(t.fired.size() == 1);  // D-1
+  CHECK(b.last().subject == "D-1");
+  REQUIRE(t.skipped.size() == 1);
+  CHECK_THAT(t.skipped[0], Catch::StartsWith("reminder 2 skipped"));
+  CHECK_FALSE(b.get(3).remind_at);  // disarmed, with no record and no busy loop
+  CHECK(b.ex.next_due() == t0 + 8h);
+  CHECK(b.ex.run_due(b.now).skipped.empty());  // reported once
+  CHECK(b.count("SELECT count(*) FROM audit_log WHERE action = 'draft.remind'") == 1);
 }
