@@ -202,6 +202,8 @@ result draft_show(const cmd::command& c, context& ctx) {
              std::to_string(s.stage->count) + (s.approvers.empty() ? "" : " (" + join(s.approvers) + ")") +
              "\n";
   }
+  if (d->status == draft_status::pending && d->remind_at)
+    out += "Next reminder: " + format_rfc3339_ms(*d->remind_at) + "\n";
   if (!d->status_note.empty())
     out += std::string(d->status == draft_status::rejected ? "Rejection" : "Reason") + " by " +
            d->status_by + ": " + display_line(d->status_note) + "\n";

@@ -740,6 +740,87 @@ TEST_CASE("shell: an embargo release waits for the end of a crisis", "[integrati
   CHECK(cl[0].seq > end[0].seq);
 }
 
+namespace {
+
+// A class whose pending drafts are reminded every `after` (SPEC "Reminders").
+config_options reminding(const std::string& after) {
+  config_options o;
+  o.extra = "[approval.quick]\nremind_after = \"" + after +
+            "\"\nstages = [{ name = \"comms\", roles = [\"approver\"] }]\n";
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("shell: a pending draft is reminded every remind_after until it is decided",
+          "[integration][shell][timers][reminders]") {
+  auto inst = make(reminding("1s"));
+  auto sh = inst.start_shell();
+  REQUIRE(sh.write("/draft new --class quick Launch post\n"));
+  REQUIRE(sh.wait_for_stdout("D-1 created", 5s));
+  const auto created = steady::now();
+  INFO(transcript(sh));
+  const std::string reminder = "[#approvals] Reminder: D-1 revision 1 (class quick) has waited";
+  REQUIRE(sh.wait_for_stdout(reminder, 4s));
+  CHECK(steady::now() - created >= 900ms);  // not before remind_after
+  REQUIRE(sh.wait_for_stdout("comms needs 1 more: @bob @carol", 1s));
+  const auto mark = sh.out().size();
+  REQUIRE(sh.wait_for_stdout(reminder, 4s, mark));  // and again
+  REQUIRE(sh.write("@bob /approve D-1\n"));
+  REQUIRE(sh.wait_for_stdout("D-1 revision 1 approved", 3s, mark));
+  auto db = inst.db();
+  const auto reminders = [&] { return count(db, "SELECT count(*) FROM audit_log WHERE action = 'draft.remind'"); };
+  const auto sent = reminders();
+  CHECK(sent >= 2);
+  // Decided: no reminder comes after the approval.
+  CHECK_FALSE(sh.wait_until([&] { return reminders() > sent; }, 2500ms));
+  sh.close_stdin();
+  REQUIRE(sh.wait_exit(5s) == 0);
+  auto rows = audit_rows(db, "action = 'draft.remind'");
+  REQUIRE(rows.size() == static_cast<std::size_t>(sent));
+  for (const auto& r : rows) {
+    CHECK(r.actor == "system");
+    CHECK(r.platform == "system");
+    CHECK(r.subject == "D-1");
+    CHECK(r.revision == 1);
+    CHECK(r.outcome == "ok");
+    CHECK(detail_of(db, r.seq, "reminded") == R"(["bob","carol"])");
+  }
+  auto approve = audit_rows(db, "action = 'draft.approve'");
+  REQUIRE(approve.size() == 1);
+  CHECK(rows.back().seq < approve[0].seq);
+  CHECK_FALSE(db.text("SELECT remind_at FROM drafts WHERE id = 1").has_value());
+  CHECK(first_bad_seq(db) == 0);
+}
+
+TEST_CASE("shell: a reminder's due time survives a restart and fires at once when overdue",
+          "[integration][shell][timers][reminders]") {
+  auto inst = make(reminding("2s"));
+  auto first = inst.shell("/draft new --class quick Launch post\n");
+  REQUIRE(first.status == 0);
+  std::string due;
+  {
+    auto db = inst.db();
+    CHECK(count(db, "SELECT count(*) FROM audit_log WHERE action = 'draft.remind'") == 0);
+    due = db.text("SELECT remind_at FROM drafts WHERE id = 1").value_or("");
+    REQUIRE_FALSE(due.empty());
+    auto wait = ms_until(db, due);
+    CHECK(wait <= 2000);
+    std::this_thread::sleep_for(ms(std::max<std::int64_t>(wait, 0) + 30));
+  }
+  auto second = inst.shell("");
+  INFO(transcript(second));
+  REQUIRE(second.status == 0);
+  CHECK(contains(second.out, "[#approvals] Reminder: D-1 revision 1 (class quick)"));
+  auto db = inst.db();
+  auto rows = audit_rows(db, "action = 'draft.remind'");
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].ts >= due);
+  CHECK(rows[0].subject == "D-1");
+  // The next one counts from that reminder.
+  CHECK(db.text("SELECT remind_at FROM drafts WHERE id = 1") > std::optional<std::string>(due));
+}
+
 // --- 5. storage faults ---------------------------------------------------------------
 
 TEST_CASE("shell: a locked database refuses commands as NOT RECORDED and changes nothing",

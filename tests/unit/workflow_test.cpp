@@ -743,6 +743,7 @@ TEST_CASE("reminders: due after remind_after, repeated, naming who can still sig
   // compliance of this revision.
   expect(b.run("kim", "/approve D-1"), outcome::ok);
   CHECK(b.get(1).remind_at == t0 + 8h);  // an approval does not restart the clock
+  CHECK_THAT(b.run("kim", "/draft show D-1").reply, Catch::Contains("Next reminder: " + format_rfc3339_ms(t0 + 8h)));
   b.now = t0 + 8h;
   REQUIRE(b.ex.run_due(b.now).fired.size() == 1);
   CHECK(strings(b.last_detail().at("reminded")) == std::vector<std::string>{"erin"});
