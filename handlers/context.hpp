@@ -106,7 +106,7 @@ std::optional<timer_action> fire_escalation(std::int64_t id, const conf::config&
 // Reminds the people who can still sign pending draft `id` if its reminder is
 // due at `now` and no freeze holds it (draft.remind), and sets the next one.
 // A reminder that can no longer be sent (its class gone from the config or
-// without remind_after, no stage unmet) is disarmed: nullopt, with that write.
+// without remind_after, no stage unmet) is stopped, recorded with outcome error.
 std::optional<timer_action> remind_draft(std::int64_t id, const conf::config& cfg, store& db, time_point now);
 // Clears an approved embargoed draft for publication if due and not frozen.
 std::optional<timer_action> clear_embargo(std::int64_t id, const conf::config& cfg, store& db,

@@ -461,20 +461,27 @@ std::optional<timer_action> remind_draft(std::int64_t id, const conf::config& cf
   auto d = db.get_draft(id);
   if (!d || d->status != draft_status::pending || !d->remind_at || *d->remind_at > now) return std::nullopt;
   if (d->cls != "crisis" && db.active_crisis()) return std::nullopt;  // frozen: paused
+  const std::string subj = draft_id(id);
+  result r;
+  r.subject = subj;
+  r.revision = d->rev;
   const auto* cls = cfg.find_class(d->cls);
   auto plan = cls ? decide_reminder(*d, *cls, cfg.people) : reminder_plan{};
   if (!cls || !cls->remind_after || plan.stages.empty()) {
-    db.set_remind_at(id, std::nullopt);  // nothing left to remind of
-    return std::nullopt;
+    // The config changed under a waiting reminder: stop it rather than fire
+    // forever, and say so in the record (as escalation.level does).
+    db.set_remind_at(id, std::nullopt);
+    r.outcome = outcome::error;
+    r.detail["error"] = !cls ? "class " + d->cls + " is no longer in the config"
+                        : !cls->remind_after ? "approval." + d->cls + " no longer sets remind_after"
+                                             : "no stage of class " + d->cls + " is unmet";
+    r.reply = subj + ": reminders stopped: " + std::string(r.detail["error"].as_string());
+    return timer_action{"draft.remind", std::move(r)};
   }
   // The next one counts from this one; one reminder however late it fires
   // (after a freeze or a restart), never a burst of missed ones.
   const auto next = next_remind_at(*cls, now);
   db.set_remind_at(id, next);
-  const std::string subj = draft_id(id);
-  result r;
-  r.subject = subj;
-  r.revision = d->rev;
   boost::json::array stages;
   std::string needs;
   for (const auto& s : plan.stages) {

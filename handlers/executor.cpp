@@ -332,10 +332,7 @@ executor::tick_result executor::run_due(time_point now) {
     try {
       write_transaction tx(db_);
       auto ta = action_for();
-      if (!ta) {  // not due after all, or a reminder disarmed: no record
-        tx.commit();
-        return;
-      }
+      if (!ta) return;  // not due after all: rolled back
       enqueue_posts(cfg_, db_, platforms_, ta->res.posts, "system", now, ta->res);
       audit::entry e{platform::system, "", "", "system", ta->action, ta->res.subject, ta->res.revision,
                      ta->res.outcome, boost::json::serialize(ta->res.detail)};

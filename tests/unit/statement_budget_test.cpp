@@ -50,6 +50,7 @@ crisis = ["crisis-lead"]
 stages = [{ name = "comms", roles = ["approver"], count = 1 }]
 [approval.regulated]
 stages = [{ name = "legal", roles = ["legal"] }, { name = "compliance", roles = ["compliance"] }]
+remind_after = "4h"  # reminders cost no statement: remind_at rides the INSERT / UPDATE
 [approval.crisis]
 stages = [{ name = "lead", roles = ["crisis-lead"] }]
 [escalation.legal]

@@ -844,7 +844,7 @@ TEST_CASE("reminders: a new draft or revision with a reminder wakes the schedule
   CHECK(res.due_changed);
 }
 
-TEST_CASE("reminders: a class that loses remind_after, or a reminder row that cannot be read, stops only that reminder",
+TEST_CASE("reminders: a class gone from the config, or a reminder row that cannot be read, stops only that reminder",
           "[reminders][scheduler]") {
   bot b(reminder_toml());
   const auto t0 = b.now;
@@ -854,12 +854,20 @@ TEST_CASE("reminders: a class that loses remind_after, or a reminder row that ca
   b.db.raw().exec("UPDATE drafts SET remind_at = 'soon' WHERE id = 2; UPDATE drafts SET class = 'gone' WHERE id = 3");
   b.now = t0 + 4h;
   auto t = b.ex.run_due(b.now);
-  REQUIRE(t.fired.size() == 1);  // D-1
-  CHECK(b.last().subject == "D-1");
+  REQUIRE(t.fired.size() == 2);  // D-1's reminder, D-3's stop
+  CHECK_THAT(t.fired[1], Catch::Equals("D-3: reminders stopped: class gone is no longer in the config"));
+  auto stop = b.last();
+  CHECK(stop.action == "draft.remind");
+  CHECK(stop.subject == "D-3");
+  CHECK(stop.outcome == "error");
+  CHECK(b.last_detail().at("error").as_string() == "class gone is no longer in the config");
   REQUIRE(t.skipped.size() == 1);
   CHECK_THAT(t.skipped[0], Catch::StartsWith("reminder 2 skipped"));
-  CHECK_FALSE(b.get(3).remind_at);  // disarmed, with no record and no busy loop
+  CHECK_FALSE(b.get(3).remind_at);  // stopped: no busy loop
   CHECK(b.ex.next_due() == t0 + 8h);
-  CHECK(b.ex.run_due(b.now).skipped.empty());  // reported once
-  CHECK(b.count("SELECT count(*) FROM audit_log WHERE action = 'draft.remind'") == 1);
+  t = b.ex.run_due(b.now);
+  CHECK(t.skipped.empty());  // reported once
+  CHECK(t.fired.empty());
+  CHECK(b.count("SELECT count(*) FROM audit_log WHERE action = 'draft.remind' AND outcome = 'ok'") == 1);
+  CHECK(b.count("SELECT count(*) FROM outbox WHERE kind = 'notice'") == 1);  // the stop posts nothing
 }
