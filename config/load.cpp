@@ -321,7 +321,6 @@ void load_stage(diags& d, const toml::node& n, const std::string& path, stage& s
   read_int(d, *t, path, "count", s.count, 1, int_max);
 }
 
-
 // An optional duration key (`after`, `remind_after`): SPEC's form, at most
 // the maximum duration; a malformed one is an error at its key path.
 void read_after(diags& d, const toml::table& t, const std::string& path, const char* name,

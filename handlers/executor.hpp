@@ -64,10 +64,10 @@ class executor {
   void record_config(bool reload, const std::string& source, time_point now);
 
   // Fires every due timer action (escalation levels, embargo releases,
-  // approval reminders), one
-  // transaction and one audit record each. Returns the replies of what fired
-  // (for the shell's notices). A storage failure stops the round; it is
-  // counted and returned in `error`, and the work stays due for the next round.
+  // approval reminders), one transaction and one audit record each. Returns
+  // the replies of what fired (for the shell's notices). A storage failure
+  // stops the round; it is counted and returned in `error`, and the work
+  // stays due for the next round.
   struct tick_result {
     std::vector<std::string> fired;
     std::vector<std::string> skipped;  // rows that could not be read, each reported once
