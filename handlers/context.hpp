@@ -58,6 +58,15 @@ result handle_decision(const cmd::command& c, context& ctx);    // approve, reje
 result handle_crisis(const cmd::command& c, context& ctx);      // crisis_*, hold_*
 result handle_escalation(const cmd::command& c, context& ctx);  // escalate, ack, resolve, escalations
 result handle_audit(const cmd::command& c, context& ctx);
+result handle_handover(const cmd::command& c, context& ctx);   // handlers/handover.cpp
+
+// Who may see a draft (SPEC: /draft show and list; /handover filters the
+// same way): its authors, holders of a role of one of its class's stages,
+// admin, audit.
+bool may_see_draft(const conf::config& cfg, const conf::person& who, const draft& d);
+// One open escalation as /escalations and /handover show it: "E-1 [sev2]
+// legal: summary | level 1/3, age 5m, paged dave, next level in 10m".
+std::string escalation_line(const conf::config& cfg, const escalation& e, time_point now);
 // Help for a person (nullptr: not in the config).
 std::string help_text(const conf::config& cfg, const conf::person* who);
 

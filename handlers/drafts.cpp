@@ -64,17 +64,7 @@ void set_status(draft& d, draft_status st, const std::string& by, const std::str
   d.status_at = at;
 }
 
-// Who may see a draft: its authors, holders of a role of one of its class's
-// stages, admin, audit.
-bool may_see(const context& ctx, const draft& d) {
-  if (contains(d.authors, ctx.who.id)) return true;
-  if (ctx.cfg.has_permission(ctx.who, "admin") || ctx.cfg.has_permission(ctx.who, "audit"))
-    return true;
-  if (const auto* cls = ctx.cfg.find_class(d.cls))
-    for (const auto& s : cls->stages)
-      if (holds_any(ctx.who, s.roles)) return true;
-  return false;
-}
+bool may_see(const context& ctx, const draft& d) { return may_see_draft(ctx.cfg, ctx.who, d); }
 
 std::string status_line(const conf::config& cfg, const draft& d) {
   std::string out = draft_id(d.id) + " r" + std::to_string(d.rev) + " [" +
@@ -363,6 +353,15 @@ result reject(const cmd::command& c, context& ctx) {
 }
 
 }  // namespace
+
+bool may_see_draft(const conf::config& cfg, const conf::person& who, const draft& d) {
+  if (contains(d.authors, who.id)) return true;
+  if (cfg.has_permission(who, "admin") || cfg.has_permission(who, "audit")) return true;
+  if (const auto* cls = cfg.find_class(d.cls))
+    for (const auto& s : cls->stages)
+      if (holds_any(who, s.roles)) return true;
+  return false;
+}
 
 approve_decision decide_approve(const draft& d, const conf::approval_class& cls, const conf::person& who,
                                 std::optional<std::int64_t> at_rev, const std::optional<crisis>& active) {

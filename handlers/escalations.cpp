@@ -32,16 +32,36 @@ std::optional<time_point> due_after(const conf::level& l, time_point paged, bool
   return due;
 }
 
+// " Not acknowledged within 15m, it goes to level 2." ('' for the last level).
+std::string timer_text(const conf::level& l, int level) {
+  if (!l.after) return {};
+  return " Not acknowledged within " + format_age(std::chrono::duration_cast<std::chrono::milliseconds>(*l.after)) +
+         ", it goes to level " + std::to_string(level + 1) + ".";
+}
+
 std::string page_text(const escalation& e, const conf::route& r, int level) {
   const auto& l = r.levels[static_cast<std::size_t>(level - 1)];
   std::string out = escalation_id(e.id) + " [" + e.sev + "] " + r.name + ": " + display_line(e.summary) +
                     "\nPaging " + mentions(l.notify) + " (level " + std::to_string(level) + " of " +
-                    std::to_string(r.levels.size()) + ", opened by " + e.opened_by + ").";
-  if (l.after)
-    out += " Not acknowledged within " + format_age(std::chrono::duration_cast<std::chrono::milliseconds>(*l.after)) +
-           ", it goes to level " + std::to_string(level + 1) + ".";
+                    std::to_string(r.levels.size()) + ", opened by " + e.opened_by + ")." + timer_text(l, level);
   out += "\n/ack " + escalation_id(e.id);
   return out;
+}
+
+// The page in the route's channel, then a direct message to each person of
+// the level (SPEC "Escalations"); the executor sends each DM to every
+// platform where that person has an ID.
+void add_pages(result& r, const escalation& e, const conf::route& route, int level) {
+  const auto& l = route.levels[static_cast<std::size_t>(level - 1)];
+  const std::string id = escalation_id(e.id);
+  r.posts.push_back({route.channel, post_kind::page, id, page_text(e, route, level), std::nullopt, l.notify,
+                     std::nullopt});
+  const std::string dm = "You are paged on " + id + " [" + e.sev + "] " + route.name + ": " +
+                         display_line(e.summary) + "\nLevel " + std::to_string(level) + " of " +
+                         std::to_string(route.levels.size()) + ", opened by " + e.opened_by + "." +
+                         timer_text(l, level) + "\n/ack " + id;
+  for (const auto& person : l.notify)
+    r.posts.push_back({"@" + person, post_kind::dm, id, dm, std::nullopt, {}, std::nullopt});
 }
 
 result escalate(const cmd::command& c, context& ctx) {
@@ -74,8 +94,7 @@ result escalate(const cmd::command& c, context& ctx) {
   r.detail["notified"] = boost::json::array(e.notified.begin(), e.notified.end());
   r.reply = r.subject + " opened on route " + route->name + " [" + e.sev + "]; paged " +
             join(e.notified) + " in #" + route->channel + ".";
-  r.posts.push_back({route->channel, post_kind::page, r.subject, page_text(e, *route, 1), std::nullopt,
-                     route->levels.front().notify, std::nullopt});
+  add_pages(r, e, *route, 1);
   return r;
 }
 
@@ -143,20 +162,23 @@ result list(context& ctx) {
     return r;
   }
   std::string out = "Open escalations:";
-  for (const auto& e : open) {
-    const auto* route = ctx.cfg.find_route(e.route);
-    out += "\n" + escalation_id(e.id) + " [" + e.sev + "] " + e.route + ": " + display_line(e.summary) +
-           " | level " + std::to_string(e.level) + "/" +
-           (route ? std::to_string(route->levels.size()) : std::string("?")) + ", age " +
-           format_age(ctx.now - e.opened_at) + ", paged " + join(e.notified);
-    if (e.status == escalation_status::acked) out += ", acked by " + e.acked_by;
-    else if (e.due_at) out += ", next level in " + format_age(*e.due_at - ctx.now);
-  }
+  for (const auto& e : open) out += "\n" + escalation_line(ctx.cfg, e, ctx.now);
   r.reply = std::move(out) + broken;
   return r;
 }
 
 }  // namespace
+
+std::string escalation_line(const conf::config& cfg, const escalation& e, time_point now) {
+  const auto* route = cfg.find_route(e.route);
+  std::string out = escalation_id(e.id) + " [" + e.sev + "] " + e.route + ": " + display_line(e.summary) +
+                    " | level " + std::to_string(e.level) + "/" +
+                    (route ? std::to_string(route->levels.size()) : std::string("?")) + ", age " +
+                    format_age(now - e.opened_at) + ", paged " + join(e.notified);
+  if (e.status == escalation_status::acked) out += ", acked by " + e.acked_by;
+  else if (e.due_at) out += ", next level in " + format_age(*e.due_at - now);
+  return out;
+}
 
 result handle_escalation(const cmd::command& c, context& ctx) {
   switch (c.v) {
@@ -204,8 +226,7 @@ std::optional<timer_action> fire_escalation(std::int64_t id, const conf::config&
   r.detail["notified"] = boost::json::array(lvl.notify.begin(), lvl.notify.end());
   r.detail["due_at"] = format_rfc3339_ms(was_due);  // after a restart it fires late, at once
   r.reply = r.subject + " not acknowledged: escalated to level " + std::to_string(next) + ", paging " + join(lvl.notify) + ".";
-  r.posts.push_back({route->channel, post_kind::page, r.subject, page_text(*e, *route, next), std::nullopt,
-                     route->levels[static_cast<std::size_t>(next - 1)].notify, std::nullopt});
+  add_pages(r, *e, *route, next);
   return timer_action{"escalation.level", std::move(r)};
 }
 

@@ -37,11 +37,17 @@ std::string platform_user_id(const conf::config& cfg, platform on, const std::st
 void enqueue_posts(const conf::config& cfg, store& db, const std::vector<platform>& platforms,
                    const std::vector<handlers::post_request>& posts, const std::string& by,
                    time_point now, handlers::result& res) {
-  boost::json::array ids, unrouted;
+  boost::json::array ids, unrouted, dm_unrouted;
   for (const auto& p : posts) {
     bool routed = false;
+    // A direct message ("@person") goes to that person's user ID on each
+    // platform where they have one (the shell shows the person's id).
+    const bool dm = p.kind == post_kind::dm;
+    const std::string person = dm ? p.channel.substr(p.channel.starts_with('@') ? 1 : 0) : std::string();
     for (const platform on : platforms) {
-      auto pc = platform_channel_id(cfg, on, p.channel);
+      auto pc = !dm ? platform_channel_id(cfg, on, p.channel)
+                : on == platform::shell ? person
+                                        : platform_user_id(cfg, on, person);
       if (pc.empty()) continue;
       outbox_post op;
       op.created_at = now;
@@ -65,9 +71,11 @@ void enqueue_posts(const conf::config& cfg, store& db, const std::vector<platfor
       ids.push_back(db.enqueue_post(op));
       routed = true;
     }
-    if (!routed) unrouted.push_back(boost::json::value(p.channel));
+    if (!routed) (dm ? dm_unrouted : unrouted).push_back(boost::json::value(p.channel));
   }
   if (!ids.empty()) res.detail["outbox"] = std::move(ids);
+  // The page in the channel still reaches them; the record says who got no DM.
+  if (!dm_unrouted.empty()) res.detail["dm_unrouted"] = std::move(dm_unrouted);
   if (!unrouted.empty()) {
     res.reply += "\nWarning: no connected platform has an ID for channel(s)";
     for (const auto& u : unrouted) res.reply += " #" + std::string(u.as_string());
@@ -282,6 +290,7 @@ execution executor::run_one(const incoming& in, time_point now) {
         case cmd::verb::escalations:
           return handlers::handle_escalation(*parsed, ctx);
         case cmd::verb::audit: return handlers::handle_audit(*parsed, ctx);
+        case cmd::verb::handover: return handlers::handle_handover(*parsed, ctx);
         case cmd::verb::help: break;
       }
       return handlers::invalid("unhandled command");
@@ -389,6 +398,7 @@ bool executor::record_delivery_in(const outbox_post& p, bool sent, const std::st
   d["outbox"] = p.id;
   d["kind"] = to_string(p.kind);
   d["channel_name"] = p.channel;
+  if (p.kind == post_kind::dm) d["person"] = p.channel.substr(p.channel.starts_with('@') ? 1 : 0);
   d[sent ? "message_id" : "error"] = result;
   d["attempts"] = p.attempts + 1;
   if (!db_.finish_post(p.id, sent, result, now)) return false;  // another process finished it

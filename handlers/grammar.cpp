@@ -17,7 +17,7 @@ struct verb_info {
   std::string_view usage;
 };
 
-constexpr std::array<verb_info, 19> verbs{{
+constexpr std::array<verb_info, 20> verbs{{
     {verb::draft_new, "draft", "new", "draft.new",
      "/draft new [--to T1,T2] [--class CLASS] [--embargo TIME] TEXT"},
     {verb::draft_edit, "draft", "edit", "draft.edit", "/draft edit D-n TEXT"},
@@ -41,6 +41,7 @@ constexpr std::array<verb_info, 19> verbs{{
     {verb::audit, "audit", "", "audit.query",
      "/audit [SUBJECT] [--actor PERSON] [--action ACTION] [--since TIME] [--until TIME] "
      "[--limit N]"},
+    {verb::handover, "handover", "", "handover", "/handover [--hours N]"},
     {verb::help, "help", "", "help", "/signoff help"},
 }};
 
@@ -289,6 +290,7 @@ std::variant<command, parse_error> parse(std::string_view line, time_point now, 
     case verb::escalate: opts = {"sev"}; text = text_rule::required; text_name = "summary"; break;
     case verb::resolve: text = text_rule::optional; text_name = "note"; break;
     case verb::audit: opts = {"actor", "action", "since", "until", "limit"}; break;
+    case verb::handover: opts = {"hours"}; break;
     default: break;
   }
 
@@ -380,6 +382,12 @@ std::variant<command, parse_error> parse(std::string_view line, time_point now, 
       if (!parse_positive(value, n) || n > 10000)
         return "--limit " + quote_arg(value, 20) + " is not a number from 1 to 10000";
       c.limit = n;
+    } else if (name == "hours") {
+      std::int64_t n = 0;
+      if (!parse_positive(value, n) || n > max_handover_hours)
+        return "--hours " + quote_arg(value, 20) + " is not a whole number of hours from 1 to " +
+               std::to_string(max_handover_hours);
+      c.hours = n;
     }
     return std::nullopt;
   };

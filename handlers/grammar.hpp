@@ -20,7 +20,7 @@ enum class verb {
   crisis_start, crisis_end, crisis_status,
   hold_list, hold_show, hold_issue,
   escalate, ack, resolve, escalations,
-  audit, help,
+  audit, handover, help,
 };
 
 // The audit `action` a verb records (SPEC "Audit store").
@@ -45,6 +45,7 @@ struct command {
   std::string actor, action;
   std::optional<time_point> since, until;
   std::optional<std::int64_t> limit;
+  std::optional<std::int64_t> hours;    // /handover --hours
   // Known options of this verb found as words in the free text, with the
   // word after each (`--class regulated`): taken as text, as SPEC says, and
   // named in the reply so nobody mistakes them for options that applied.
@@ -70,6 +71,8 @@ struct limits {
 inline constexpr std::size_t max_name = 64;
 inline constexpr std::size_t max_targets = 20;
 inline constexpr std::size_t max_values = 64;
+// /handover --hours: 1 to a week.
+inline constexpr std::int64_t max_handover_hours = 168;
 
 // The audit action a line would record (its verb's, or command.invalid),
 // without a store: for logging a command the database refused.

@@ -314,7 +314,9 @@ struct shell_adapter::impl : std::enable_shared_from_this<impl> {
         if (auto it = unrecorded.find(p.id); it != unrecorded.end()) {
           result = it->second;
         } else {
-          out((tty ? "\n" : "") + framed("[#" + p.platform_channel + "] " + p.text));
+          // Posts print as [#channel] …, direct messages as [@person] … (SPEC).
+          const char* sigil = p.kind == post_kind::dm ? "[@" : "[#";
+          out((tty ? "\n" : "") + framed(sigil + p.platform_channel + "] " + p.text));
           result = {!closed, closed ? "standard output closed" : "stdout"};
         }
         if (!co_await pipe.record_delivery(p, result.first, result.second)) {

@@ -433,6 +433,9 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl>, runtime::post_s
         method = "chat.update";
         args["ts"] = *card_ts;
       }
+    } else if (p.kind == post_kind::dm) {
+      // chat.postMessage with the user ID as channel opens the app's DM.
+      args = slack::page_dm_message(p.text, p.subject);
     } else {
       args = slack::mrkdwn_message(slack::render_mentions(p.text, p.mentions));
     }

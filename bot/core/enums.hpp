@@ -53,12 +53,17 @@ constexpr std::string_view to_string(outcome o) noexcept {
 // posts ("approval cards, statements, escalation pages, card updates") but
 // not the column's strings; these are the ones the outbox has always held.
 // `notice` (an escalation acked or resolved, a draft's embargo cleared) is
-// the one SPEC's list does not name.
-enum class post_kind { card, card_update, statement, page, notice };
+// the one SPEC's list does not name. `dm` is a direct message to one person
+// (SPEC "Escalations": each person paged is also sent one): its outbox
+// `channel` is "@person" and `platform_channel` that person's user ID on the
+// platform (the shell: the person's id). A dm whose subject is an
+// escalation (E-n) is that escalation's page and offers an Ack button where
+// the platform has buttons.
+enum class post_kind { card, card_update, statement, page, notice, dm };
 
-inline constexpr std::array<post_kind, 5> all_post_kinds = {post_kind::card, post_kind::card_update,
+inline constexpr std::array<post_kind, 6> all_post_kinds = {post_kind::card, post_kind::card_update,
                                                             post_kind::statement, post_kind::page,
-                                                            post_kind::notice};
+                                                            post_kind::notice, post_kind::dm};
 
 constexpr std::string_view to_string(post_kind k) noexcept {
   switch (k) {
@@ -67,6 +72,7 @@ constexpr std::string_view to_string(post_kind k) noexcept {
     case post_kind::statement: return "statement";
     case post_kind::page: return "page";
     case post_kind::notice: return "notice";
+    case post_kind::dm: return "dm";
   }
   return {};
 }

@@ -129,7 +129,9 @@ asio::awaitable<void> outbox_worker::run() {
 }
 
 std::string failure_notice(const outbox_post& p, const std::string& error) {
-  return "signoff could not post the " + std::string(to_string(p.kind)) + " for " + p.subject + " to #" + p.channel +
+  // A direct message's channel is "@person".
+  const std::string where = p.channel.starts_with('@') ? p.channel : "#" + p.channel;
+  return "signoff could not post the " + std::string(to_string(p.kind)) + " for " + p.subject + " to " + where +
          ": " + error + ". The failure is recorded in the audit log.";
 }
 

@@ -1161,6 +1161,9 @@ struct fake_slack::impl {
     co_return res;
   }
 
+  // The app's direct message channel with a user: stable per user.
+  static std::string dm_channel(const std::string& user_id) { return "D" + user_id.substr(1); }
+
   std::string next_ts() {
     std::lock_guard lk(mu);
     last_ts_us = std::max(unix_us(), last_ts_us + 1);
@@ -1256,6 +1259,10 @@ struct fake_slack::impl {
     message m;
     m.channel = arg_str(args, "channel");
     if (m.channel.empty()) return fail("channel_not_found");
+    // A user ID (U…, W… on Enterprise Grid) as channel posts to the app's
+    // direct message with that user, and the answer names the DM channel
+    // (D…), as Slack does (api.slack.com/methods/chat.postMessage#app_home).
+    if (m.channel[0] == 'U' || m.channel[0] == 'W') m.channel = dm_channel(m.channel);
     content c = read_content(args, true);
     if (!c.error.empty()) return fail(c.error);
     m.text = std::move(c.text);
@@ -1625,4 +1632,8 @@ std::vector<fake_slack::view> fake_slack::opened_views() const {
   return impl_->views;
 }
 
+}  // namespace signoff::test
+
+namespace signoff::test {
+std::string fake_slack::dm_channel_of(const std::string& user_id) { return impl::dm_channel(user_id); }
 }  // namespace signoff::test

@@ -122,6 +122,9 @@ class fake_slack {
   };
   std::vector<api_call> calls(const std::string& method = "") const;
   bool wait_calls(const std::string& method, std::size_t n, std::chrono::milliseconds timeout) const;
+  // The app's DM channel with `user_id` ("D…"): where chat.postMessage with
+  // the user ID as channel posts, and the channel its answer names.
+  static std::string dm_channel_of(const std::string& user_id);
   struct message {
     std::string channel, ts, text;
     boost::json::value blocks;     // as last posted or updated

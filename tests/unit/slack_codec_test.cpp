@@ -326,6 +326,52 @@ TEST_CASE("clicks with foreign action ids or malformed values are ignored", "[sl
   CHECK(as<ignore_envelope>(interpret(e)).why == "block_actions without an action");
 }
 
+TEST_CASE("an Ack click on a page's direct message is /ack E-n by the clicker", "[slack][codec][dm]") {
+  auto e = envelope_of(block_actions_envelope(ack_action, "E-7"));
+  // In a DM the channel is the app's direct message channel with the clicker.
+  e.payload["channel"] = json::object{{"id", "D02BOB"}, {"name", "directmessage"}};
+  auto r = as<run_command>(interpret(e));
+  CHECK(r.line == "/ack E-7");
+  CHECK(r.from == origin{"T0TEAM", "D02BOB", "U02BOB"});
+  CHECK(r.response_url == "https://hooks.slack.com/actions/T0TEAM/1234/abcd");
+  CHECK_FALSE(r.ephemeral_ack);  // answered through response_url
+  CHECK_FALSE(r.from_modal);
+}
+
+TEST_CASE("Ack clicks with malformed values are refused, never run", "[slack][codec][dm]") {
+  for (auto v : {"", "E-", "E-0", "E--1", "E-1 ", " E-1", "e-1", "D-1", "D-1@2", "E-1@2", "E-1x",
+                 "E-1234567890123456789", "E-1; /crisis start sev1 x"})
+    CHECK_THAT(as<ignore_envelope>(interpret(envelope_of(block_actions_envelope(ack_action, v)))).why,
+               Catch::Contains("is not E-n"));
+  // The Ack value is never taken by the Approve button and vice versa.
+  CHECK_THAT(as<ignore_envelope>(interpret(envelope_of(block_actions_envelope(approve_action, "E-1")))).why,
+             Catch::Contains("is not D-n@R"));
+}
+
+TEST_CASE("a page's direct message carries an Ack button rendered from its escalation ID", "[slack][codec][dm]") {
+  auto m = page_dm_message("You are paged on E-3 [sev2] legal: <!channel> & co\n/ack E-3", "E-3");
+  CHECK(m.at("text").as_string() == "You are paged on E-3 [sev2] legal: &lt;!channel&gt; &amp; co\n/ack E-3");
+  const auto& blocks = m.at("blocks").as_array();
+  REQUIRE(blocks.size() == 2);
+  CHECK(blocks[0].at("type").as_string() == "section");
+  CHECK(blocks[0].at("text").at("text").as_string() == m.at("text").as_string());
+  const auto& actions = blocks[1].as_object();
+  CHECK(actions.at("type").as_string() == "actions");
+  const auto& elements = actions.at("elements").as_array();
+  REQUIRE(elements.size() == 1);
+  CHECK(elements[0].at("action_id").as_string() == ack_action);
+  CHECK(elements[0].at("value").as_string() == "E-3");
+  CHECK(elements[0].at("text").at("text").as_string() == "Ack");
+  // What the button renders, interpret reads back as /ack of the same escalation.
+  auto r = as<run_command>(interpret(envelope_of(
+      block_actions_envelope(ack_action, std::string(elements[0].at("value").as_string())))));
+  CHECK(r.line == "/ack E-3");
+
+  // A DM that is not an escalation's page has no button.
+  auto plain = page_dm_message("hello", "D-1");
+  CHECK(plain.at("blocks").as_array().size() == 1);
+}
+
 TEST_CASE("origin falls back to user.team_id and container.channel_id", "[slack][codec]") {
   auto e = envelope_of(block_actions_envelope(approve_action, "D-1@2"));
   e.payload.erase("team");

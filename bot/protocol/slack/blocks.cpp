@@ -118,6 +118,20 @@ json::object card_message(const approval_card& card) {
   return {{"text", escaped_head}, {"blocks", std::move(blocks)}};
 }
 
+json::object page_dm_message(std::string_view text, std::string_view escalation) {
+  const auto escaped = cut(escape_mrkdwn(text), section_text_max, {}, true);
+  json::array blocks;
+  blocks.push_back(mrkdwn_section(escaped));
+  // The button is built from the post's subject (a value), and only for a
+  // well-formed escalation ID, which interpret() reads back the same way.
+  if (auto n = detail::parse_escalation_id(escalation))
+    blocks.push_back(json::object{
+        {"type", "actions"},
+        {"block_id", "signoff_ack"},
+        {"elements", json::array{button("Ack", "primary", ack_action, detail::escalation_value(*n))}}});
+  return {{"text", escaped}, {"blocks", std::move(blocks)}};
+}
+
 json::object plain_message(std::string_view text) { return mrkdwn_message(escape_mrkdwn(text)); }
 
 json::object mrkdwn_message(std::string_view mrkdwn) {

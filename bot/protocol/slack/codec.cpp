@@ -143,9 +143,21 @@ intent block_actions(const json::object& p) {
     return ignore_envelope{"block_actions without an action"};
   const auto& a = actions->get_array().front().get_object();
   auto action_id = string_at(&a, "action_id");
+  auto value = string_at(&a, "value");
+  if (action_id == ack_action) {
+    // The Ack button of a page's direct message: /ack E-n by the clicker,
+    // who the executor then checks was paged, like a typed /ack.
+    auto esc = detail::parse_escalation_id(value);
+    if (!esc) return ignore_envelope{"ack button value '" + excerpt(value) + "' is not E-n"};
+    run_command r;
+    r.from = interactive_origin(p);
+    r.line = "/ack " + detail::escalation_value(*esc);
+    r.response_url = string_at(&p, "response_url");
+    r.ephemeral_ack = false;
+    return r;
+  }
   if (action_id != approve_action && action_id != reject_action)
     return ignore_envelope{"block_actions action_id '" + excerpt(action_id) + "' is not ours"};
-  auto value = string_at(&a, "value");
   auto dr = detail::parse_draft_rev(value);
   if (!dr) return ignore_envelope{"button value '" + excerpt(value) + "' is not D-n@R"};
   if (action_id == approve_action) {
@@ -191,20 +203,32 @@ intent view_submission(const json::object& p) {
 
 namespace detail {
 
+namespace {
+// 1 to 18 ASCII digits, value >= 1 (fits in int64).
+bool id_number(std::string_view digits, std::int64_t& out) {
+  if (digits.empty() || digits.size() > 18) return false;
+  for (char c : digits)
+    if (c < '0' || c > '9') return false;
+  std::from_chars(digits.data(), digits.data() + digits.size(), out);
+  return out >= 1;
+}
+}  // namespace
+
+std::optional<std::int64_t> parse_escalation_id(std::string_view s) {
+  std::int64_t n = 0;
+  if (!s.starts_with("E-") || !id_number(s.substr(2), n)) return std::nullopt;
+  return n;
+}
+
+std::string escalation_value(std::int64_t n) { return "E-" + std::to_string(n); }
+
 std::optional<draft_rev> parse_draft_rev(std::string_view s) {
-  auto number = [](std::string_view digits, std::int64_t& out) {
-    if (digits.empty() || digits.size() > 18) return false;
-    for (char c : digits)
-      if (c < '0' || c > '9') return false;
-    std::from_chars(digits.data(), digits.data() + digits.size(), out);
-    return out >= 1;
-  };
   if (!s.starts_with("D-")) return std::nullopt;
   s.remove_prefix(2);
   auto at = s.find('@');
   if (at == std::string_view::npos) return std::nullopt;
   draft_rev dr;
-  if (!number(s.substr(0, at), dr.draft) || !number(s.substr(at + 1), dr.rev)) return std::nullopt;
+  if (!id_number(s.substr(0, at), dr.draft) || !id_number(s.substr(at + 1), dr.rev)) return std::nullopt;
   return dr;
 }
 

@@ -86,6 +86,8 @@ using intent = std::variant<run_command, open_reject_modal, modal_error, ignore_
 // the line holds what the person typed;
 // block_actions on our Approve button -> run_command "/approve D-n@R"
 // (answered through response_url), on Reject -> open_reject_modal;
+// block_actions on the Ack button of a page's direct message (value "E-n")
+// -> run_command "/ack E-n" by the clicker (answered through response_url);
 // view_submission of our modal -> run_command "/reject D-n@R REASON" for the
 // channel in its private_metadata, or modal_error when the reason is blank;
 // anything else (events_api, foreign buttons, malformed values) -> ignore.
@@ -102,6 +104,7 @@ boost::json::object modal_errors(const modal_error& e);            // view_submi
 // action_id / callback_id values on our buttons and modal.
 inline constexpr std::string_view approve_action = "signoff_approve";
 inline constexpr std::string_view reject_action = "signoff_reject";
+inline constexpr std::string_view ack_action = "signoff_ack";
 inline constexpr std::string_view reject_callback = "signoff_reject_modal";
 inline constexpr std::string_view reason_block = "reason";
 inline constexpr std::string_view reason_input = "reason_input";
@@ -131,6 +134,12 @@ std::string cut_text(std::string_view text, std::size_t max_chars, std::string_v
 // Returns {"text": fallback, "blocks": [...]} to merge into chat.postMessage
 // / chat.update arguments.
 boost::json::object card_message(const approval_card& card);
+// A page's direct message to one paged person: the text (escaped, cut) in a
+// section and, when `escalation` is an escalation ID ("E-n"), an actions
+// block with an Ack button (action_id ack_action, value "E-n"), which acts
+// as /ack E-n by whoever clicks it. Returns {"text", "blocks"} as
+// card_message does.
+boost::json::object page_dm_message(std::string_view text, std::string_view escalation);
 // A plain post or reply: {"text": escaped, cut to Slack's limit}. All of
 // the text is escaped, a "<@U…>" in it too: text from people is shown as
 // typed and never turns into a mention.

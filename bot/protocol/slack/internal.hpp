@@ -18,6 +18,11 @@ struct draft_rev {
 // they fit in int64). Anything else: nullopt.
 std::optional<draft_rev> parse_draft_rev(std::string_view s);
 
+// The Ack button's value on a page's direct message: "E-<digits>", n >= 1
+// (at most 18 digits). Anything else: nullopt.
+std::optional<std::int64_t> parse_escalation_id(std::string_view s);
+std::string escalation_value(std::int64_t n);  // "E-4"
+
 // The Reject modal's private_metadata: "D-n@R|CHANNEL" (the channel the
 // outcome is posted to as an ephemeral reply; '' when the card had none).
 // Slack returns it unchanged in view_submission; max 3000 characters.
