@@ -620,6 +620,72 @@ text = "Hello {name"
   CHECK(contains(missing.err, "nope.toml"));
 }
 
+TEST_CASE("shell: a page is also a direct message to each person paged, printed as @person",
+          "[integration][shell][dm]") {
+  auto inst = make();
+  auto r = inst.shell("@alice /escalate slow --sev sev2 Journalist asks about the portal\n@bob /ack E-1\n");
+  INFO(transcript(r));
+  REQUIRE(r.status == 0);
+  CHECK(contains(r.out, "[#escalations] E-1 [sev2] slow: Journalist asks about the portal\n  Paging @bob (level 1 of 2"));
+  CHECK(contains(r.out, "[@bob] You are paged on E-1 [sev2] slow: Journalist asks about the portal\n"
+                        "  Level 1 of 2, opened by alice. Not acknowledged within 1h 00m, it goes to level 2.\n"
+                        "  /ack E-1\n"));
+  CHECK_FALSE(contains(r.out, "[@carol]"));  // level 2 was never paged
+  CHECK(contains(r.out, "E-1 acknowledged; re-escalation stopped."));
+  auto db = inst.db();
+  auto dms = audit_rows(db, "action = 'post.sent' AND json_extract(detail, '$.kind') = 'dm'");
+  REQUIRE(dms.size() == 1);
+  CHECK(dms[0].subject == "E-1");
+  CHECK(dms[0].platform == "shell");
+  CHECK(detail_of(db, dms[0].seq, "person") == "bob");
+  CHECK(detail_of(db, dms[0].seq, "channel_name") == "@bob");
+  CHECK(db.rows("SELECT status, acked_by FROM escalations") == std::vector<sqlite_db::row>{{"acked", "bob"}});
+}
+
+TEST_CASE("shell: /handover summarises drafts, embargoes, escalations, the crisis and failed posts",
+          "[integration][shell][handover]") {
+  auto inst = make();
+  const auto soon = rfc3339_ms(sys_clock::now() + std::chrono::hours(3));
+  auto r = inst.shell("/draft new Q4 results are out\n"
+                      "/draft new --class regulated --embargo " + soon + " Savings rate 4.1%\n"
+                      "@dave /approve D-2\n@erin /approve D-2\n"
+                      "@alice /escalate slow Reporter calling\n"
+                      "@bob /handover\n"
+                      "@dave /handover --hours 2\n"
+                      "@bob /handover --hours 500\n"
+                      "@mallory /handover\n");
+  INFO(transcript(r));
+  REQUIRE(r.status == 0);
+  // bob: the standard draft (his stage), not the regulated one; no crisis.
+  CHECK(contains(r.out, "Handover for bob at "));
+  CHECK(contains(r.out, "\n  Crisis: none active.\n"
+                        "  Pending drafts (1):\n"
+                        "    D-1 r1 standard, waiting "));
+  CHECK(contains(r.out, ": Q4 results are out | needs comms 0/1 (bob, carol)\n"
+                        "  Embargoes in the next 12h (0): none.\n"
+                        "  Open escalations (1):\n"
+                        "    E-1 [sev3] slow: Reporter calling | level 1/2, age "));
+  CHECK(contains(r.out, ", paged bob, next level in "));
+  // dave: the approved regulated draft's embargo is beyond 2 hours.
+  CHECK(contains(r.out, "Handover for dave at "));
+  CHECK(contains(r.out, "  Pending drafts (0): none.\n  Embargoes in the next 2h (0): none.\n"));
+  CHECK(contains(r.out, "--hours '500' is not a whole number of hours from 1 to 168"));
+  auto db = inst.db();
+  auto rows = audit_rows(db, "action = 'handover'");
+  REQUIRE(rows.size() == 4);
+  CHECK(outcomes(rows) == std::vector<std::string>{"ok", "ok", "invalid", "denied"});
+  CHECK(rows[0].actor == "bob");
+  CHECK(detail_of(db, rows[0].seq, "pending") == "1");
+  CHECK(detail_of(db, rows[0].seq, "escalations") == "1");
+  CHECK(detail_of(db, rows[1].seq, "hours") == "2");
+  CHECK(rows[3].actor == "unknown:mallory");
+
+  // With 24 hours dave sees the embargo, the first line naming it.
+  auto wide = inst.shell("@dave /handover --hours 24\n");
+  INFO(transcript(wide));
+  CHECK(contains(wide.out, "  Embargoes in the next 24h (1):\n    D-2 r1 regulated: embargo " + soon + " (in 2h 5"));
+}
+
 // --- 4. timers --------------------------------------------------------------------
 
 TEST_CASE("shell: an unacknowledged escalation moves to the next level while the shell runs",

@@ -191,6 +191,89 @@ TEST_CASE("slack: a draft goes from slash command to approval card to Approve bu
   CHECK(env.stop() == 0);
 }
 
+TEST_CASE("slack: a page arrives in the paged person's DM with an Ack button that acks as them",
+          "[slack][journey][dm]") {
+  slack_env env;
+  env.start();
+  auto reply = env.cmd("alice", "/escalate", "slow --sev sev2 Reporter calling", "C0ESCALATIONS");
+  CHECK_THAT(reply, Catch::Contains("E-1 opened on route slow [sev2]; paged bob"));
+
+  // The page in the channel, mentioning bob; and a DM: chat.postMessage to
+  // bob's user ID, which Slack answers with the DM channel.
+  const auto dm_channel = fake_slack::dm_channel_of(slack_id("bob"));
+  REQUIRE(env.wait([&] { return env.messages(dm_channel).size() == 1 && env.messages("C0ESCALATIONS").size() == 1; }));
+  CHECK_THAT(env.messages("C0ESCALATIONS")[0].text, Catch::Contains("<@" + slack_id("bob") + ">"));
+  auto dm = env.messages(dm_channel)[0];
+  CHECK_THAT(dm.text, Catch::StartsWith("You are paged on E-1 [sev2] slow: Reporter calling"));
+  auto blocks = blocks_text(dm.blocks);
+  CHECK_THAT(blocks, Catch::Contains(R"("action_id":"signoff_ack","value":"E-1")"));
+  bool to_user = false;
+  for (const auto& c : env.fake.calls("chat.postMessage"))
+    if (c.args.at("channel").as_string() == slack_id("bob")) to_user = true;
+  CHECK(to_user);
+  CHECK(env.messages(fake_slack::dm_channel_of(slack_id("carol"))).empty());  // level 2 not paged yet
+  REQUIRE(env.wait([&] { return env.count("action = 'post.sent'") == 2; }));
+  {
+    auto db = env.inst.db();
+    auto sent = audit_rows(db, "action = 'post.sent' AND json_extract(detail, '$.kind') = 'dm'");
+    REQUIRE(sent.size() == 1);
+    CHECK(sent[0].platform == "slack");
+    CHECK(sent[0].subject == "E-1");
+    CHECK(detail_of(db, sent[0].seq, "person") == "bob");
+    CHECK(detail_of(db, sent[0].seq, "message_id") == dm.ts);
+  }
+
+  // carol was never paged: her click is denied and audited, and she is told.
+  auto denied = env.fake.block_action(slack_id("carol"), dm_channel, "signoff_ack", "E-1", dm.ts);
+  REQUIRE(env.fake.wait_ack(denied, 5s));
+  REQUIRE(env.wait([&] { return env.fake.calls("response_url").size() == 1; }));
+  CHECK_THAT(std::string(env.fake.calls("response_url")[0].args.at("text").as_string()),
+             Catch::Contains("only people paged on E-1 may acknowledge it"));
+  {
+    auto db = env.inst.db();
+    auto rows = audit_rows(db, "action = 'escalation.ack'");
+    REQUIRE(rows.size() == 1);
+    CHECK(rows[0].actor == "carol");
+    CHECK(rows[0].outcome == "denied");
+    CHECK(rows[0].subject == "E-1");
+    CHECK(*detail_of(db, rows[0].seq, "envelope") == denied);
+    CHECK(*detail_of(db, rows[0].seq, "raw") == "/ack E-1");
+    CHECK(db.rows("SELECT status FROM escalations") == std::vector<sqlite_db::row>{{"open"}});
+  }
+
+  // bob clicks Ack: E-1 is acknowledged by bob.
+  auto click = env.fake.block_action(slack_id("bob"), dm_channel, "signoff_ack", "E-1", dm.ts);
+  REQUIRE(env.fake.wait_ack(click, 5s));
+  REQUIRE(env.wait([&] { return env.fake.calls("response_url").size() == 2; }));
+  CHECK_THAT(std::string(env.fake.calls("response_url")[1].args.at("text").as_string()),
+             Catch::Contains("E-1 acknowledged"));
+  {
+    auto db = env.inst.db();
+    auto rows = audit_rows(db, "action = 'escalation.ack' AND outcome = 'ok'");
+    REQUIRE(rows.size() == 1);
+    CHECK(rows[0].actor == "bob");
+    CHECK(rows[0].platform == "slack");
+    CHECK(*detail_of(db, rows[0].seq, "platform_user") == slack_id("bob"));
+    CHECK(db.rows("SELECT status, acked_by FROM escalations") == std::vector<sqlite_db::row>{{"acked", "bob"}});
+  }
+  CHECK(env.fake.protocol_errors().empty());
+  env.chain_holds();
+  CHECK(env.stop() == 0);
+}
+
+TEST_CASE("slack: /handover answers privately with the shift summary", "[slack][handover]") {
+  slack_env env;
+  env.start();
+  env.cmd("alice", "/draft", "new Q4 results are out");
+  env.cmd("alice", "/escalate", "slow Reporter calling");
+  auto reply = env.cmd("bob", "/handover", "--hours 6");
+  CHECK_THAT(reply, Catch::StartsWith("Handover for bob at "));
+  CHECK_THAT(reply, Catch::Contains("Pending drafts (1):\n  D-1 r1 standard, waiting "));
+  CHECK_THAT(reply, Catch::Contains("Embargoes in the next 6h (0): none.\nOpen escalations (1):\n  E-1 [sev3] slow"));
+  CHECK(env.count("action = 'handover' AND actor = 'bob' AND outcome = 'ok'") == 1);
+  CHECK(env.stop() == 0);
+}
+
 TEST_CASE("slack: Reject opens a modal, its reason is recorded, the user is told", "[slack][journey]") {
   slack_env env;
   env.start();
