@@ -144,11 +144,12 @@ TEST_CASE("shell: a piped journey records one audit record per command and a ver
                                      std::to_string(cmds[5].seq))));
   CHECK(cmds[5].subject == "D-1");
 
-  // System records: one config.load, one post.sent per outbox post, all delivered.
+  // System records: one config.load, one post.sent per outbox post, all
+  // delivered (2 cards, the statement, the page and bob's DM, the ack notice).
   CHECK(count(db, "SELECT count(*) FROM audit_log WHERE action = 'config.load'") == 1);
-  CHECK(count(db, "SELECT count(*) FROM outbox") == 5);
-  CHECK(count(db, "SELECT count(*) FROM outbox WHERE status = 'sent'") == 5);
-  CHECK(count(db, "SELECT count(*) FROM audit_log WHERE action = 'post.sent'") == 5);
+  CHECK(count(db, "SELECT count(*) FROM outbox") == 6);
+  CHECK(count(db, "SELECT count(*) FROM outbox WHERE status = 'sent'") == 6);
+  CHECK(count(db, "SELECT count(*) FROM audit_log WHERE action = 'post.sent'") == 6);
   CHECK(db.text("SELECT json_extract(detail, '$.config_sha256') FROM audit_log WHERE seq = 1") ==
         sha256_hex(test_config(inst.db_path())));
 
