@@ -421,6 +421,21 @@ TEST_CASE("acks past the deadline are late, payloads only where accepted", "[fak
   CHECK(errors[0].find("accepts_response_payload: false") != std::string::npos);
 }
 
+TEST_CASE("chat.postMessage to a user ID posts in the app's DM and answers with the D channel", "[fake_slack]") {
+  fake_slack f;
+  api_client api(f.port());
+  auto posted = api.call("chat.postMessage", {{"channel", "U0DAVE"}, {"text", "You are paged"}}, bot);
+  REQUIRE(posted.at("ok") == true);
+  CHECK(str(posted, "channel") == "D0DAVE");
+  CHECK(fake_slack::dm_channel_of("U0DAVE") == "D0DAVE");
+  auto again = api.call("chat.postMessage", {{"channel", "U0DAVE"}, {"text", "Level 2"}}, bot);
+  CHECK(str(again, "channel") == "D0DAVE");  // one DM per user
+  CHECK(f.messages("D0DAVE").size() == 2);
+  CHECK(f.messages("U0DAVE").empty());
+  // A channel ID is not a user ID.
+  CHECK(str(api.call("chat.postMessage", {{"channel", "C0DAVE"}, {"text", "x"}}, bot), "channel") == "C0DAVE");
+}
+
 TEST_CASE("messages, buttons, modals and response_url follow the Web API", "[fake_slack]") {
   fake_slack f;
   api_client api(f.port());

@@ -177,6 +177,26 @@ TEST_CASE("every verb has an action and a usage", "[grammar]") {
   CHECK(action_of(verb::audit) == "audit.query");
 }
 
+TEST_CASE("/handover takes --hours from 1 to 168", "[grammar][handover]") {
+  CHECK(ok("/handover").v == verb::handover);
+  CHECK_FALSE(ok("/handover").hours);
+  CHECK(ok("/handover --hours 1").hours == 1);
+  CHECK(ok("/signoff handover --hours 168").hours == 168);
+  CHECK(action_of(verb::handover) == "handover");
+  CHECK(usage_of(verb::handover) == "/handover [--hours N]");
+  for (const char* line : {"/handover --hours 0", "/handover --hours 169", "/handover --hours -1",
+                           "/handover --hours 2h", "/handover --hours 99999999999999999999"}) {
+    INFO(line);
+    auto e = bad(line);
+    CHECK(e.v == verb::handover);
+    CHECK_THAT(e.message, Catch::EndsWith("is not a whole number of hours from 1 to 168"));
+  }
+  CHECK(bad("/handover --hours").message == "option --hours needs a value");
+  CHECK(bad("/handover --hours 2 --hours 3").message == "option --hours given twice");
+  CHECK(bad("/handover --days 2").message == "unknown option '--days'");
+  CHECK(bad("/handover tomorrow").message == "unexpected 'tomorrow'");
+}
+
 // --- hardening: ranges, limits, options in the text, quotes ----------------
 
 TEST_CASE("an embargo past 9999-12-31 UTC is invalid naming --embargo and the range", "[grammar]") {
