@@ -18,7 +18,9 @@
 namespace signoff::handlers {
 
 // A post to a config channel name; the executor fans it out to every
-// delivering platform that has an ID for that channel.
+// delivering platform that has an ID for that channel. A direct message
+// (kind dm) names its person as channel "@person" and goes to every
+// delivering platform where that person has an ID.
 struct post_request {
   std::string channel;
   post_kind kind = post_kind::notice;

@@ -32,6 +32,9 @@ std::string platform_user_id(const conf::config& cfg, platform on, const std::st
   return id ? *id : std::string();
 }
 
+// The person a direct message ("@person") is for.
+std::string dm_person(const std::string& channel) { return channel.substr(channel.starts_with('@') ? 1 : 0); }
+
 // Fans each post out to every delivering platform that has an ID for its
 // channel; returns the outbox IDs and names channels no platform can reach.
 void enqueue_posts(const conf::config& cfg, store& db, const std::vector<platform>& platforms,
@@ -43,7 +46,7 @@ void enqueue_posts(const conf::config& cfg, store& db, const std::vector<platfor
     // A direct message ("@person") goes to that person's user ID on each
     // platform where they have one (the shell shows the person's id).
     const bool dm = p.kind == post_kind::dm;
-    const std::string person = dm ? p.channel.substr(p.channel.starts_with('@') ? 1 : 0) : std::string();
+    const std::string person = dm ? dm_person(p.channel) : std::string();
     for (const platform on : platforms) {
       auto pc = !dm ? platform_channel_id(cfg, on, p.channel)
                 : on == platform::shell ? person
@@ -398,7 +401,7 @@ bool executor::record_delivery_in(const outbox_post& p, bool sent, const std::st
   d["outbox"] = p.id;
   d["kind"] = to_string(p.kind);
   d["channel_name"] = p.channel;
-  if (p.kind == post_kind::dm) d["person"] = p.channel.substr(p.channel.starts_with('@') ? 1 : 0);
+  if (p.kind == post_kind::dm) d["person"] = dm_person(p.channel);
   d[sent ? "message_id" : "error"] = result;
   d["attempts"] = p.attempts + 1;
   if (!db_.finish_post(p.id, sent, result, now)) return false;  // another process finished it
