@@ -13,16 +13,6 @@
 namespace signoff::handlers {
 namespace {
 
-bool contains(const std::vector<std::string>& v, std::string_view x) {
-  return std::find(v.begin(), v.end(), x) != v.end();
-}
-
-bool holds_any(const conf::person& p, const std::vector<std::string>& roles) {
-  for (const auto& r : p.roles)
-    if (contains(roles, r)) return true;
-  return false;
-}
-
 std::string join(const std::vector<std::string>& v) {
   std::string out;
   for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
@@ -76,25 +66,6 @@ std::string failed_post_line(const audit::record& r) {
 
 }  // namespace
 
-std::vector<unmet_stage> unmet_stages(const conf::config& cfg, const conf::approval_class& cls, const draft& d) {
-  std::vector<unmet_stage> out;
-  for (const auto& s : cls.stages) {
-    unmet_stage u{s.name, 0, s.count, {}};
-    for (const auto& a : d.approvals)
-      if (a.rev == d.rev && a.stage == s.name) ++u.have;
-    if (u.have >= u.need) continue;
-    for (const auto& p : cfg.people) {
-      if (!holds_any(p, s.roles) || !cfg.has_permission(p, "approve") || contains(d.authors, p.id)) continue;
-      const bool signed_this_rev = std::any_of(d.approvals.begin(), d.approvals.end(), [&](const approval& a) {
-        return a.rev == d.rev && a.person == p.id;
-      });
-      if (!signed_this_rev) u.signers.push_back(p.id);
-    }
-    out.push_back(std::move(u));
-  }
-  return out;
-}
-
 handover_summary build_handover(const conf::config& cfg, const conf::person& who, const handover_input& in,
                                 time_point now, const handover_options& opt) {
   handover_summary out;
@@ -112,9 +83,13 @@ handover_summary build_handover(const conf::config& cfg, const conf::person& who
                        format_age(now - d->status_at) + ": " + headline(d->text) + " | needs ";
     if (const auto* cls = cfg.find_class(d->cls)) {
       std::string needs;
-      for (const auto& u : unmet_stages(cfg, *cls, *d))
-        needs += (needs.empty() ? "" : "; ") + u.name + " " + std::to_string(u.have) + "/" +
-                 std::to_string(u.need) + " (" + (u.signers.empty() ? "nobody can sign" : join(u.signers)) + ")";
+      for (const auto& u : decide_reminder(*d, *cls, cfg.people).stages) {
+        int need = 0;
+        for (const auto& st : cls->stages)
+          if (st.name == u.stage) need = st.count;
+        needs += (needs.empty() ? "" : "; ") + u.stage + " " + std::to_string(need - u.missing) + "/" +
+                 std::to_string(need) + " (" + (u.people.empty() ? "nobody can sign" : join(u.people)) + ")";
+      }
       line += needs.empty() ? "nothing" : needs;
     } else {
       line += "? (class " + d->cls + " is no longer in the config)";

@@ -33,23 +33,13 @@ struct handover_options {
   std::size_t per_section = 10;   // lines per section, then "… and K more"
 };
 
-// A stage still unmet on a draft's current revision, and who can sign it
-// now: people with `approve` who hold one of its roles, are not an author,
-// and have not signed this revision already (one person, one stage).
-struct unmet_stage {
-  std::string name;
-  int have = 0, need = 0;
-  std::vector<std::string> signers;  // in config order
-};
-std::vector<unmet_stage> unmet_stages(const conf::config& cfg, const conf::approval_class& cls, const draft& d);
-
 struct handover_summary {
   std::string text;             // the reply
   boost::json::object detail;   // counts per section, the window
 };
 
 // Pending drafts `who` may see (as /draft list filters) with their unmet
-// stages and signers, oldest first; approved, not yet cleared drafts `who`
+// stages and who can sign them (decide_reminder's rule), oldest first; approved, not yet cleared drafts `who`
 // may see whose embargo passes by now + window (one already passed is
 // waiting for a freeze to end or for the scheduler), soonest first; open
 // escalations; the active crisis; failed posts. Each section states its

@@ -190,14 +190,13 @@ TEST_CASE("handover: pending drafts are filtered as /draft list filters, with wh
 
 TEST_CASE("handover: signers exclude whoever signed this revision already", "[handover]") {
   auto cfg = load();
+  handover_input in;
   auto d = make_draft(5, "regulated", draft_status::pending, "alice", t0);
   d.approvals.push_back({1, "compliance", "kim", "", t0});
-  auto u = unmet_stages(cfg, *cfg.find_class("regulated"), d);
-  REQUIRE(u.size() == 1);
-  CHECK(u[0].name == "legal");
-  CHECK(u[0].have == 0);
-  CHECK(u[0].need == 1);
-  CHECK(u[0].signers == std::vector<std::string>{"dave"});  // kim signed compliance
+  in.pending.push_back(d);
+  auto s = build_handover(cfg, *cfg.find_person("heidi"), in, t0);
+  // kim signed compliance, so only dave can sign legal.
+  CHECK_THAT(s.text, Catch::Contains("  D-5 r1 regulated, waiting 0s: Our Q4 results | needs legal 0/1 (dave)\n"));
 }
 
 TEST_CASE("handover: embargoes within --hours, soonest first, visibility applies", "[handover]") {
