@@ -47,15 +47,6 @@ std::string needs_text(const std::vector<stage_state>& st) {
   return out.empty() ? "nothing" : out;
 }
 
-std::string join(const std::vector<std::string>& v, std::string_view sep = ", ") {
-  std::string out;
-  for (const auto& s : v) {
-    if (!out.empty()) out += sep;
-    out += s;
-  }
-  return out;
-}
-
 // The in-memory twin of store::set_draft_status.
 void set_status(draft& d, draft_status st, const std::string& by, const std::string& note, time_point at) {
   d.status = st;

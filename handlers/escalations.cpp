@@ -9,12 +9,6 @@
 namespace signoff::handlers {
 namespace {
 
-std::string join(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
-  return out;
-}
-
 std::string mentions(const std::vector<std::string>& people) {
   std::string out;
   for (const auto& p : people) out += (out.empty() ? "@" : " @") + p;

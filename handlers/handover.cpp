@@ -13,12 +13,6 @@
 namespace signoff::handlers {
 namespace {
 
-std::string join(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
-  return out;
-}
-
 // The first line of a draft's text, at most 40 code points, as a reader sees it.
 std::string headline(const std::string& text) {
   std::string first = display_line(text.substr(0, text.find('\n')));

@@ -189,4 +189,13 @@ std::string_view trim(std::string_view s) noexcept {
   return s;
 }
 
+std::string join(const std::vector<std::string>& v, std::string_view sep) {
+  std::string out;
+  for (const auto& s : v) {
+    if (!out.empty()) out += sep;
+    out += s;
+  }
+  return out;
+}
+
 }  // namespace signoff

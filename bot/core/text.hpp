@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace signoff {
 
@@ -45,5 +46,7 @@ bool has_invisible(std::string_view s) noexcept;
 
 // Trims ASCII spaces and tabs from both ends.
 std::string_view trim(std::string_view s) noexcept;
+// "a, b, c" (or joined by `sep`).
+std::string join(const std::vector<std::string>& v, std::string_view sep = ", ");
 
 }  // namespace signoff
