@@ -17,13 +17,6 @@ namespace {
 using namespace signoff::test;
 using namespace std::chrono_literals;
 
-std::string replaced(std::string text, const std::string& from, const std::string& to) {
-  const auto at = text.find(from);
-  REQUIRE(at != std::string::npos);
-  text.replace(at, from.size(), to);
-  return text;
-}
-
 void rewrite(const std::string& path, const std::string& text) {
   std::ofstream f(path, std::ios::trunc);
   f << text;

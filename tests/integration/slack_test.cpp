@@ -742,13 +742,8 @@ TEST_CASE("slack: SIGHUP reloads the config under a live link: a person added ca
     std::ifstream f(env.inst.config_path());
     text.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
   }
-  auto swap = [&](const std::string& from, const std::string& to) {
-    auto at = text.find(from);
-    REQUIRE(at != std::string::npos);
-    text.replace(at, from.size(), to);
-  };
-  swap("api_base = \"" + env.fake.api_base() + "\"", "api_base = \"https://slack.invalid/api/\"");
-  swap("listen = \"127.0.0.1:0\"", "listen = \"127.0.0.1:1\"");
+  text = replaced(text, "api_base = \"" + env.fake.api_base() + "\"", "api_base = \"https://slack.invalid/api/\"");
+  text = replaced(text, "listen = \"127.0.0.1:0\"", "listen = \"127.0.0.1:1\"");
   text += "\n[[people]]\nid = \"zoe\"\nroles = [\"drafter\"]\nslack = \"" + zoe + "\"\n";
   {
     std::ofstream f(env.inst.config_path(), std::ios::trunc);

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "config/diff.hpp"
+#include "support/process.hpp"
 
 using namespace signoff::conf;
 
@@ -111,12 +112,6 @@ app_token_file = "/run/app"
 bot_token_file = "/run/bot"
 )";
 
-void replace(std::string& text, const std::string& from, const std::string& to) {
-  const auto at = text.find(from);
-  REQUIRE(at != std::string::npos);
-  text.replace(at, from.size(), to);
-}
-
 config load(const std::string& text) {
   auto r = load_string(text);
   for (const auto& d : r.diagnostics) UNSCOPED_INFO(format(d));
@@ -162,7 +157,7 @@ TEST_CASE("config diff: people, roles, classes, routes, channels, statements and
 TEST_CASE("config diff: the same file, or roles merely reordered, is no change", "[config][reload]") {
   const auto a = load(before_toml);
   auto reordered = before_toml;
-  replace(reordered, "roles = [\"approver\", \"lead\"]", "roles = [\"lead\", \"approver\"]");
+  reordered = signoff::test::replaced(reordered, "roles = [\"approver\", \"lead\"]", "roles = [\"lead\", \"approver\"]");
   for (const auto& text : {before_toml, reordered}) {
     const auto d = diff(a, load(text));
     CHECK(d.empty());
@@ -175,9 +170,9 @@ TEST_CASE("config diff: the same file, or roles merely reordered, is no change",
 TEST_CASE("config diff: a removed role and a renamed person are changes of that person", "[config][reload]") {
   const auto a = load(before_toml);
   auto text = before_toml;
-  replace(text, "id = \"dave\"\nroles = [\"approver\", \"lead\"]",
+  text = signoff::test::replaced(text, "id = \"dave\"\nroles = [\"approver\", \"lead\"]",
           "id = \"dave\"\nname = \"Dave D\"\nroles = [\"approver\"]\ndiscord = \"42\"");
-  replace(text, "crisis = [\"lead\"]", "crisis = [\"approver\"]");
+  text = signoff::test::replaced(text, "crisis = [\"lead\"]", "crisis = [\"approver\"]");
   const auto d = diff(a, load(text));
   REQUIRE(d.people_changed.size() == 1);
   CHECK(boost::json::serialize(to_json(d)) ==
@@ -188,8 +183,8 @@ TEST_CASE("config diff: a removed role and a renamed person are changes of that 
 TEST_CASE("config diff: keys that take a restart are named and kept as running", "[config][reload]") {
   const auto a = load(before_toml);
   auto text = before_toml;
-  replace(text, "/tmp/a.db", "/tmp/b.db");
-  replace(text, "bot_token_file = \"/run/bot\"", "bot_token_env = \"BOT\"");
+  text = signoff::test::replaced(text, "/tmp/a.db", "/tmp/b.db");
+  text = signoff::test::replaced(text, "bot_token_file = \"/run/bot\"", "bot_token_env = \"BOT\"");
   text += "api_base = \"https://slack.example.com/api/\"\n"
           "[http]\nlisten = \"127.0.0.1:9999\"\n"
           "[discord]\ntoken_env = \"T\"\napplication_id = \"1\"\n"

@@ -63,15 +63,11 @@ levels = [{ notify = ["bob"], after = "1h" }, { notify = ["carol"] }]
 approvals = { slack = "C1" }
 )";
 
-std::string replaced(std::string text, const std::string& from, const std::string& to) {
-  const auto at = text.find(from);
-  REQUIRE(at != std::string::npos);
-  text.replace(at, from.size(), to);
-  return text;
-}
-
 // bob also leads crises.
-std::string bob_leads() { return replaced(team, "id = \"bob\"\nroles = [\"approver\"]", "id = \"bob\"\nroles = [\"approver\", \"lead\"]"); }
+// Route `page`'s levels as `team` writes them.
+const std::string page_levels = "levels = [{ notify = [\"bob\"], after = \"1h\" }, { notify = [\"carol\"] }]";
+
+std::string bob_leads() { return test::replaced(team, "id = \"bob\"\nroles = [\"approver\"]", "id = \"bob\"\nroles = [\"approver\", \"lead\"]"); }
 
 conf::load_result loaded(const std::string& text) { return conf::load_string(text, "signoff.toml"); }
 
@@ -131,7 +127,7 @@ TEST_CASE("reload: a bad file changes nothing and is recorded invalid with its e
   const auto t = at("2026-12-01T10:00:00Z");
   const auto before = w.exec.config();
   // Gives bob the lead role, but names a channel that does not exist.
-  auto bad = loaded(replaced(bob_leads(), "channel = \"approvals\"\nlevels", "channel = \"nowhere\"\nlevels"));
+  auto bad = loaded(test::replaced(bob_leads(), "channel = \"approvals\"\nlevels", "channel = \"nowhere\"\nlevels"));
   REQUIRE_FALSE(bad.ok());
   auto r = w.exec.reload(bad, "signoff.toml", t);
   CHECK_FALSE(r.applied);
@@ -157,7 +153,7 @@ TEST_CASE("reload: a bad file changes nothing and is recorded invalid with its e
 TEST_CASE("reload: keys that take a restart are named in detail.ignored and stay as running", "[runtime][reload]") {
   world w;
   const auto t = at("2026-12-01T10:00:00Z");
-  auto text = replaced(bob_leads(), "path = \"first.db\"", "path = \"second.db\"");
+  auto text = test::replaced(bob_leads(), "path = \"first.db\"", "path = \"second.db\"");
   text += "[http]\nlisten = \"127.0.0.1:9999\"\n";
   auto r = w.exec.reload(loaded(text), "signoff.toml", t);
   REQUIRE(r.applied);
@@ -177,7 +173,7 @@ TEST_CASE("reload: an open escalation keeps its level and due time, and the next
   const auto t = at("2026-12-01T10:00:00Z");
   REQUIRE(w.run("alice", "/escalate page Site down", t).outcome == outcome::ok);
   // Level 1 now waits 5 minutes, and level 2 pages frank instead of carol.
-  auto text = replaced(team, "levels = [{ notify = [\"bob\"], after = \"1h\" }, { notify = [\"carol\"] }]",
+  auto text = test::replaced(team, page_levels,
                        "levels = [{ notify = [\"bob\"], after = \"5m\" }, { notify = [\"frank\"] }]");
   REQUIRE(w.exec.reload(loaded(text), "signoff.toml", t).applied);
   CHECK(w.exec.run_due(t + 10min).fired.empty());  // still due at 11:00, as paged
@@ -198,7 +194,7 @@ TEST_CASE("reload: when the next level is gone, the escalation stays at its leve
   world w;
   const auto t = at("2026-12-01T10:00:00Z");
   REQUIRE(w.run("alice", "/escalate page Site down", t).outcome == outcome::ok);
-  auto text = replaced(team, "levels = [{ notify = [\"bob\"], after = \"1h\" }, { notify = [\"carol\"] }]",
+  auto text = test::replaced(team, page_levels,
                        "levels = [{ notify = [\"bob\"] }]");
   REQUIRE(w.exec.reload(loaded(text), "signoff.toml", t).applied);
   auto fired = w.exec.run_due(t + 1h);
