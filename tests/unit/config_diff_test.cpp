@@ -206,3 +206,11 @@ TEST_CASE("config diff: keys that take a restart are named and kept as running",
   CHECK(in_force.sha256 == b.sha256);
   CHECK(diff(a, in_force).ignored.empty());
 }
+
+TEST_CASE("config diff: a class's remind_after is a change of that class", "[config][reload]") {
+  const auto a = load(before_toml);
+  const auto text = signoff::test::replaced(before_toml, "[approval.legal]\n", "[approval.legal]\nremind_after = \"4h\"\n");
+  const auto d = diff(a, load(text));
+  CHECK(d.approval.changed == std::vector<std::string>{"legal"});
+  CHECK(summary(d) == "approval ~legal");
+}
