@@ -92,14 +92,19 @@ void enqueue_posts(const conf::config& cfg, store& db, const std::vector<platfor
 actor executor::resolved(const actor& a) const {
   if (!a.person.empty() || a.platform_user.empty()) return a;
   actor out = a;
-  const conf::person* p = a.platform == platform::shell ? cfg_.find_person(a.platform_user)
-                                                : cfg_.find_by_platform(a.platform, a.platform_user);
+  const conf::person* p = a.platform == platform::shell ? cfg_->find_person(a.platform_user)
+                                                : cfg_->find_by_platform(a.platform, a.platform_user);
   if (p) out.person = p->id;
   return out;
 }
 
+// Not owned: an aliasing pointer with no control block.
 executor::executor(const conf::config& cfg, store& db, std::vector<platform> delivery_platforms)
-    : cfg_(cfg), db_(db), platforms_(std::move(delivery_platforms)) {}
+    : executor(std::shared_ptr<const conf::config>(std::shared_ptr<const conf::config>(), &cfg), db,
+               std::move(delivery_platforms)) {}
+
+executor::executor(std::shared_ptr<const conf::config> cfg, store& db, std::vector<platform> delivery_platforms)
+    : cfg_(std::move(cfg)), db_(db), platforms_(std::move(delivery_platforms)) {}
 
 // The limit's key: the person, or the platform user ID for someone not in
 // the config (SPEC: every actor is limited, unknown users included).
@@ -109,7 +114,7 @@ static std::string limit_key(const actor& who) {
 }
 
 bool executor::over_limit(const actor& who, time_point now, std::string& why) {
-  const auto& lim = cfg_.limits.commands_per_person;
+  const auto& lim = cfg_->limits.commands_per_person;
   if (!lim) return false;
   auto window = std::chrono::duration_cast<std::chrono::milliseconds>(lim->window);
   // Slots older than every window are dead weight: drop them once a minute.
@@ -179,7 +184,7 @@ execution executor::run_one(const incoming& in, time_point now) {
   // Adapters name the platform user; the executor knows who that is.
   const actor who = resolved(in.who);
   const std::string actor_name = who.audit_name();
-  const conf::person* person = who.person.empty() ? nullptr : cfg_.find_person(who.person);
+  const conf::person* person = who.person.empty() ? nullptr : cfg_->find_person(who.person);
 
   // A delivery seen before (a retry, a replay, an envelope repeated across a
   // restart) gets the reply it got then and changes nothing.
@@ -210,7 +215,7 @@ execution executor::run_one(const incoming& in, time_point now) {
   if (!utf8) {
     early = handlers::invalid("the command is not valid UTF-8");
   } else {
-    auto p = cmd::parse(in.line, now, cmd::limits{cfg_.limits.max_text});
+    auto p = cmd::parse(in.line, now, cmd::limits{cfg_->limits.max_text});
     if (auto* err = std::get_if<cmd::parse_error>(&p)) {
       if (err->v) action = std::string(cmd::action_of(*err->v));
       early = handlers::invalid(err->message, err->subject);
@@ -241,7 +246,7 @@ execution executor::run_one(const incoming& in, time_point now) {
   execution ex;
   ex.action = action;
   auto record = [&](handlers::result res) {
-    enqueue_posts(cfg_, db_, platforms_, res.posts, actor_name, now, res);
+    enqueue_posts(*cfg_, db_, platforms_, res.posts, actor_name, now, res);
     if (parsed && !parsed->options_in_text.empty()) {
       boost::json::array names;
       for (const auto& o : parsed->options_in_text) {
@@ -276,10 +281,10 @@ execution executor::run_one(const incoming& in, time_point now) {
       if (early) return *early;
       if (parsed->v == cmd::verb::help) {
         handlers::result r;
-        r.reply = handlers::help_text(cfg_, person);
+        r.reply = handlers::help_text(*cfg_, person);
         return r;
       }
-      handlers::context ctx{cfg_, db_, now, *person};
+      handlers::context ctx{*cfg_, db_, now, *person};
       switch (parsed->v) {
         case cmd::verb::draft_new: case cmd::verb::draft_edit: case cmd::verb::draft_show:
         case cmd::verb::draft_list: case cmd::verb::draft_withdraw:
@@ -323,14 +328,59 @@ execution executor::run_one(const incoming& in, time_point now) {
 
 void executor::record_config(bool reload, const std::string& source, time_point now) {
   boost::json::object d;
-  d["config_sha256"] = cfg_.sha256;
+  d["config_sha256"] = cfg_->sha256;
   d["source"] = source;
-  d["people"] = static_cast<std::int64_t>(cfg_.people.size());
+  d["people"] = static_cast<std::int64_t>(cfg_->people.size());
   write_transaction tx(db_);
   db_.append_audit({platform::system, "", "", "system", reload ? "config.reload" : "config.load", "",
                     std::nullopt, outcome::ok, boost::json::serialize(d)},
                    now);
   tx.commit();
+}
+
+executor::reload_result executor::reload(const conf::load_result& loaded, const std::string& source,
+                                         time_point now) {
+  reload_result out;
+  out.cfg = cfg_;
+  boost::json::object d;
+  d["source"] = source;
+  outcome oc = outcome::ok;
+  std::shared_ptr<const conf::config> next;
+  if (!loaded.ok()) {
+    for (const auto& diag : loaded.diagnostics)
+      if (!diag.warning) out.error += (out.error.empty() ? "" : "; ") + conf::format(diag);
+    if (out.error.empty()) out.error = "the config could not be loaded";
+    d["error"] = out.error;
+    oc = outcome::invalid;
+  } else {
+    out.changes = conf::diff(*cfg_, *loaded.cfg);
+    next = std::make_shared<const conf::config>(conf::reloadable_part(*cfg_, *loaded.cfg));
+    d["config_sha256"] = next->sha256;
+    d["previous_config_sha256"] = cfg_->sha256;
+    d["people"] = static_cast<std::int64_t>(next->people.size());
+    d["changes"] = conf::to_json(out.changes);
+    if (!out.changes.ignored.empty())
+      d["ignored"] = boost::json::array(out.changes.ignored.begin(), out.changes.ignored.end());
+  }
+  try {
+    write_transaction tx(db_);
+    db_.append_audit({platform::system, "", "", "system", "config.reload", "", std::nullopt, oc,
+                      boost::json::serialize(d)},
+                     now);
+    tx.commit();
+    out.recorded = true;
+  } catch (const std::exception& e) {
+    // Unrecorded, a new config would leave auditors unable to tell who held
+    // which role when: the running one stays.
+    out.error = (out.error.empty() ? "" : out.error + "; ") + "cannot record config.reload: " + e.what();
+    return out;
+  }
+  if (next) {
+    cfg_ = next;
+    out.cfg = std::move(next);
+    out.applied = true;
+  }
+  return out;
 }
 
 executor::tick_result executor::run_due(time_point now) {
@@ -345,7 +395,7 @@ executor::tick_result executor::run_due(time_point now) {
       write_transaction tx(db_);
       auto ta = action_for();
       if (!ta) return;  // not due after all: rolled back
-      enqueue_posts(cfg_, db_, platforms_, ta->res.posts, "system", now, ta->res);
+      enqueue_posts(*cfg_, db_, platforms_, ta->res.posts, "system", now, ta->res);
       audit::entry e{platform::system, "", "", "system", ta->action, ta->res.subject, ta->res.revision,
                      ta->res.outcome, boost::json::serialize(ta->res.detail)};
       db_.append_audit(e, now);
@@ -362,12 +412,12 @@ executor::tick_result executor::run_due(time_point now) {
   };
   try {
     for (auto id : db_.due_escalations(now))
-      fire("escalation", id, [&] { return handlers::fire_escalation(id, cfg_, db_, now); });
+      fire("escalation", id, [&] { return handlers::fire_escalation(id, *cfg_, db_, now); });
     bool frozen = db_.active_crisis().has_value();
     for (auto id : db_.due_embargoes(now, frozen))
-      fire("embargo", id, [&] { return handlers::clear_embargo(id, cfg_, db_, now); });
+      fire("embargo", id, [&] { return handlers::clear_embargo(id, *cfg_, db_, now); });
     for (auto id : db_.due_reminders(now, frozen))
-      fire("reminder", id, [&] { return handlers::remind_draft(id, cfg_, db_, now); });
+      fire("reminder", id, [&] { return handlers::remind_draft(id, *cfg_, db_, now); });
   } catch (const std::exception& e) {
     ++stats_.timer_failures;
     out.error = e.what();

@@ -6,6 +6,7 @@
 // Not thread-safe: call from one thread (the adapters' executor).
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <set>
 #include <optional>
 #include <string>
@@ -15,6 +16,7 @@
 #include "bot/core/command.hpp"
 #include "bot/core/types.hpp"
 #include "config/config.hpp"
+#include "config/diff.hpp"
 #include "storage/store.hpp"
 
 namespace signoff {
@@ -23,7 +25,8 @@ class executor {
  public:
   // `delivery_platforms`: the adapters in this process that deliver posts
   // (shell, slack, ...); a post goes to each that has an ID for its channel.
-  executor(const conf::config& cfg, store& db, std::vector<platform> delivery_platforms);
+  executor(const conf::config& cfg, store& db, std::vector<platform> delivery_platforms);  // `cfg` outlives it
+  executor(std::shared_ptr<const conf::config> cfg, store& db, std::vector<platform> delivery_platforms);
 
   // Runs one command. The reply reports success only after the commit.
   execution execute(const incoming& in, time_point now);
@@ -63,6 +66,27 @@ class executor {
   // Writes the config.load (or config.reload) record. Throws storage_failure.
   void record_config(bool reload, const std::string& source, time_point now);
 
+  // SIGHUP (SPEC "Configuration"): puts `loaded` (the file `source`, loaded
+  // as by check-config) in force for every later command and timer, and
+  // records config.reload (actor system) with its config_sha256, what
+  // changed (detail.changes) and the restart-only keys it did not apply
+  // (detail.ignored: those sections stay as they are). A file with errors
+  // changes nothing and is recorded with outcome `invalid` and the errors in
+  // detail.error; so is nothing changed when the record cannot be written.
+  // Call it between two commands (a database-thread job): no command ever
+  // sees part of each config. Never throws.
+  struct reload_result {
+    bool applied = false;
+    bool recorded = false;
+    std::string error;        // the file's errors, or why it could not be recorded
+    conf::config_diff changes;
+    std::shared_ptr<const conf::config> cfg;  // the config in force afterwards
+  };
+  reload_result reload(const conf::load_result& loaded, const std::string& source, time_point now);
+
+  // The config in force (shared: a reload replaces it, never changes it).
+  std::shared_ptr<const conf::config> config() const { return cfg_; }
+
   // Fires every due timer action (escalation levels, embargo releases,
   // approval reminders), one transaction and one audit record each. Returns
   // the replies of what fired (for the shell's notices). A storage failure
@@ -95,7 +119,7 @@ class executor {
   actor resolved(const actor& a) const;
   execution run_one(const incoming& in, time_point now);
 
-  const conf::config& cfg_;
+  std::shared_ptr<const conf::config> cfg_;  // replaced whole by reload(), between commands
   store& db_;
   std::vector<platform> platforms_;
   time_point last_prune_{};

@@ -65,7 +65,7 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl>, runtime::post_s
   };
 
   asio::any_io_executor ex;
-  const conf::config& cfg;
+  std::shared_ptr<const conf::config> cfg;  // replaced by reconfigure(), on this executor
   runtime::command_pipeline& pipe;
   slack_secrets secrets;
   std::shared_ptr<spdlog::logger> log;
@@ -96,8 +96,9 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl>, runtime::post_s
     return o;
   }
 
-  impl(asio::any_io_executor e, const conf::config& c, runtime::command_pipeline& p, slack_secrets s)
-      : ex(e), cfg(c), pipe(p), secrets(std::move(s)),
+  impl(asio::any_io_executor e, std::shared_ptr<const conf::config> c, runtime::command_pipeline& p,
+       slack_secrets s)
+      : ex(e), cfg(std::move(c)), pipe(p), secrets(std::move(s)),
         log(spdlog::default_logger()->clone("slack")),
         fsm(session_options(), [this] { return std::uniform_real_distribution<double>(0, 1)(rng); }),
         links(e, *this, log, runtime::link_options{"Socket Mode", {}}),
@@ -106,7 +107,7 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl>, runtime::post_s
 
   // ---- set-up -------------------------------------------------------------
   void start() {
-    const auto& sc = *cfg.slack;
+    const auto& sc = *cfg->slack;
     auto u = net::parse_url(sc.api_base);
     if (!u || (u->scheme != "https" && u->scheme != "http"))
       throw std::runtime_error("slack.api_base: not an http(s) URL: " + sc.api_base);
@@ -368,7 +369,7 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl>, runtime::post_s
 
   awaitable<void> open_modal(slack::open_reject_modal m, std::string response_url) {
     auto self = shared_from_this();
-    auto args = slack::reject_modal(m.trigger_id, m.draft, m.rev, m.from.channel_id, cfg.limits.max_text);
+    auto args = slack::reject_modal(m.trigger_id, m.draft, m.rev, m.from.channel_id, cfg->limits.max_text);
     auto out = co_await call(*api_interactive, "views.open", args);
     if (out.k != api_outcome::kind::ok && !response_url.empty())
       co_await reply_via_url(response_url,
@@ -469,7 +470,7 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl>, runtime::post_s
 
   // A direct message from the app: chat.postMessage to the user ID opens it.
   void report_failure(const outbox_post& p, const std::string& notice) override {
-    const auto* person = cfg.find_person(p.requested_by);
+    const auto* person = cfg->find_person(p.requested_by);
     if (!person || person->slack.empty()) return;
     auto self = shared_from_this();
     boost::json::object args = slack::plain_message(notice);
@@ -480,9 +481,9 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl>, runtime::post_s
   }
 };
 
-slack_adapter::slack_adapter(asio::any_io_executor ex, const conf::config& cfg, runtime::command_pipeline& pipe,
-                             slack_secrets secrets)
-    : impl_(std::make_shared<impl>(ex, cfg, pipe, std::move(secrets))) {}
+slack_adapter::slack_adapter(asio::any_io_executor ex, std::shared_ptr<const conf::config> cfg,
+                             runtime::command_pipeline& pipe, slack_secrets secrets)
+    : impl_(std::make_shared<impl>(ex, std::move(cfg), pipe, std::move(secrets))) {}
 
 slack_adapter::~slack_adapter() = default;
 
@@ -497,6 +498,7 @@ void slack_adapter::stop(std::function<void()> done) {
 }
 
 void slack_adapter::posts_enqueued() { impl_->outbox.wake(); }
+void slack_adapter::reconfigure(std::shared_ptr<const conf::config> cfg) { impl_->cfg = std::move(cfg); }
 runtime::adapter_status slack_adapter::status() const {
   runtime::adapter_status s;
   s.state = std::string(link::to_string(impl_->links.state()));

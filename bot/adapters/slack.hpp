@@ -34,10 +34,10 @@ struct slack_counters {
 
 class slack_adapter final : public runtime::adapter {
  public:
-  // `cfg` and `pipe` outlive the adapter. Every database operation goes
-  // through `pipe`: the adapter sees neither the executor nor the store.
-  slack_adapter(boost::asio::any_io_executor ex, const conf::config& cfg, signoff::runtime::command_pipeline& pipe,
-                slack_secrets secrets);
+  // `pipe` outlives the adapter. Every database operation goes through
+  // `pipe`: the adapter sees neither the executor nor the store.
+  slack_adapter(boost::asio::any_io_executor ex, std::shared_ptr<const conf::config> cfg,
+                signoff::runtime::command_pipeline& pipe, slack_secrets secrets);
   ~slack_adapter() override;
   slack_adapter(const slack_adapter&) = delete;
   slack_adapter& operator=(const slack_adapter&) = delete;
@@ -56,6 +56,8 @@ class slack_adapter final : public runtime::adapter {
   runtime::adapter_status status() const override;
   // signoff_slack_*.
   void metrics(runtime::metrics_text& out) const override;
+  // Reloaded people and limits (the [slack] section stays as started).
+  void reconfigure(std::shared_ptr<const conf::config> cfg) override;
 
  private:
   struct impl;

@@ -22,7 +22,9 @@ std::optional<adapters::slack_secrets> slack_secrets(const conf::slack_section& 
 
 }  // namespace
 
-std::optional<std::vector<platform_plan>> plan_platforms(const conf::config& cfg, spdlog::logger& log) {
+std::optional<std::vector<platform_plan>> plan_platforms(std::shared_ptr<const conf::config> shared,
+                                                         spdlog::logger& log) {
+  const conf::config& cfg = *shared;
   if (!cfg.slack) {
     log.error("no network platform is configured (add a [slack] section); use `signoff shell` for the terminal");
     return std::nullopt;
@@ -34,10 +36,10 @@ std::optional<std::vector<platform_plan>> plan_platforms(const conf::config& cfg
   std::vector<platform_plan> plans;
   auto secrets = slack_secrets(*cfg.slack, log);
   if (!secrets) return std::nullopt;
-  plans.push_back({platform::slack, [&cfg, s = std::move(*secrets)](boost::asio::any_io_executor io,
+  plans.push_back({platform::slack, [shared, s = std::move(*secrets)](boost::asio::any_io_executor io,
                                                              runtime::command_pipeline& pipe) {
                      return std::unique_ptr<runtime::adapter>(
-                         std::make_unique<adapters::slack_adapter>(io, cfg, pipe, s));
+                         std::make_unique<adapters::slack_adapter>(io, shared, pipe, s));
                    }});
   return plans;
 }

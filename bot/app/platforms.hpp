@@ -35,6 +35,8 @@ struct platform_plan {
 // configured ones it does not), with secrets read and checked. nullopt, after
 // logging why, when a secret is missing or malformed or no platform is
 // configured: `run` refuses to start (exit status 2).
-std::optional<std::vector<platform_plan>> plan_platforms(const conf::config& cfg, spdlog::logger& log);
+// The adapters start on `cfg` (runtime::adapter::reconfigure replaces it).
+std::optional<std::vector<platform_plan>> plan_platforms(std::shared_ptr<const conf::config> cfg,
+                                                         spdlog::logger& log);
 
 }  // namespace signoff::app

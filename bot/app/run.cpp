@@ -21,6 +21,7 @@
 #include "bot/net/net.hpp"
 #include "bot/runtime/health.hpp"
 #include "bot/runtime/pipeline.hpp"
+#include "bot/runtime/reload.hpp"
 #include "bot/runtime/scheduler.hpp"
 #include "handlers/executor.hpp"
 #include "storage/sqlite_store.hpp"
@@ -94,8 +95,11 @@ int run_service(const std::string& config_path) {
     log->error("refusing to start on an invalid config: {}", config_path);
     return 2;
   }
-  const conf::config& cfg = *loaded.cfg;
-  auto plans = app::plan_platforms(cfg, *log);
+  // Shared: a SIGHUP reload replaces it whole (runtime::config_reloader);
+  // what is read below ([storage], [http], [slack]) takes a restart.
+  auto shared = std::make_shared<const conf::config>(std::move(*loaded.cfg));
+  const conf::config& cfg = *shared;
+  auto plans = app::plan_platforms(shared, *log);
   if (!plans) return 2;
   std::vector<platform> delivering;
   for (const auto& p : *plans) delivering.push_back(p.on);
@@ -109,7 +113,7 @@ int run_service(const std::string& config_path) {
     return 1;
   }
   if (auto w = db->permission_warning(); !w.empty()) log->warn("{}", w);
-  executor exec(cfg, *db, delivering);
+  executor exec(shared, *db, delivering);
   try {
     exec.record_config(false, config_path, clock_now());
   } catch (const std::exception& e) {
@@ -145,12 +149,19 @@ int run_service(const std::string& config_path) {
   runtime::scheduler timers(ioc.get_executor(), pipe, exec, log, [&] { svc.posts_enqueued(); });
   timers.start();
 
+  runtime::config_reloader reloader(ioc.get_executor(), pipe, exec, config_path, log,
+                                    [&](std::shared_ptr<const conf::config> next) {
+                                      for (auto& a : svc.adapters) a->reconfigure(next);
+                                    });
+  reloader.start();
+
   asio::signal_set signals(ioc, SIGTERM, SIGINT);
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
     log->info("signal {}: finishing commands in flight, then exiting", sig);
     sd_notify("STOPPING=1");
     timers.stop();
+    reloader.stop();
     http->stop();
     svc.stop_all([&] { pipe.drain([&] { ioc.stop(); }); });
   });

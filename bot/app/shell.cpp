@@ -12,6 +12,7 @@
 #include "bot/adapters/shell.hpp"
 #include "bot/core/time.hpp"
 #include "bot/runtime/pipeline.hpp"
+#include "bot/runtime/reload.hpp"
 #include "bot/runtime/scheduler.hpp"
 #include "config/config.hpp"
 #include "handlers/executor.hpp"
@@ -40,10 +41,10 @@ class fd_sink final : public spdlog::sinks::base_sink<std::mutex> {
   int fd_;
 };
 
-std::shared_ptr<spdlog::logger> shell_logger(int fd) {
+std::shared_ptr<spdlog::logger> shell_logger(int fd, spdlog::level::level_enum level = spdlog::level::warn) {
   auto log = std::make_shared<spdlog::logger>("shell", std::make_shared<fd_sink>(fd));
   log->set_pattern("signoff shell: %v");
-  log->set_level(spdlog::level::warn);  // what fired is printed as posts, not logged
+  log->set_level(level);  // the scheduler's: what fired is printed as posts, not logged
   return log;
 }
 
@@ -57,7 +58,9 @@ int run_shell(const shell_options& o) {
     write_all(o.err_fd, "signoff shell: refusing to start on an invalid config (" + o.config_path + ")\n");
     return 2;
   }
-  const auto& cfg = *loaded.cfg;
+  // Shared: a SIGHUP reload replaces it whole (runtime::config_reloader).
+  auto shared = std::make_shared<const conf::config>(std::move(*loaded.cfg));
+  const auto& cfg = *shared;
   std::string as = o.as.empty() ? (cfg.people.empty() ? "" : cfg.people.front().id) : o.as;
   if (!cfg.find_person(as)) {
     write_all(o.err_fd, "signoff shell: --as '" + as + "' is not a person in " + o.config_path + "\n");
@@ -68,7 +71,7 @@ int run_shell(const shell_options& o) {
     sqlite_store db(path, sqlite_store::options{static_cast<int>(cfg.storage.busy_timeout.count()), nullptr});
     if (auto w = db.permission_warning(); !w.empty())
       write_all(o.err_fd, "signoff shell: warning: " + w + "\n");
-    executor exec(cfg, db, {platform::shell});
+    executor exec(shared, db, {platform::shell});
     try {
       exec.record_config(false, o.config_path, clock_now());
     } catch (const std::exception& e) {
@@ -82,12 +85,23 @@ int run_shell(const shell_options& o) {
     std::unique_ptr<adapters::shell_adapter> shell;
     runtime::scheduler timers(ioc.get_executor(), pipe, exec, shell_logger(o.err_fd),
                               [&] { shell->posts_enqueued(); });
+    // Reloads are reported on standard error, as the shell's own messages.
+    auto reload_log = shell_logger(o.err_fd, spdlog::level::info);
+    runtime::config_reloader reloader(ioc.get_executor(), pipe, exec, o.config_path, reload_log,
+                                      [&](std::shared_ptr<const conf::config> next) {
+                                        if (!next->find_person(as))
+                                          reload_log->warn("--as '{}' is no longer a person in {}: lines "
+                                                           "without @name now act as an unknown user",
+                                                           as, o.config_path);
+                                      });
     shell = std::make_unique<adapters::shell_adapter>(
         ioc.get_executor(), pipe, timers, as, adapters::shell_fds{o.in_fd, o.out_fd, o.err_fd}, [&] {
           // End of input: stop the timers, commit what is queued, exit 0.
           timers.stop();
+          reloader.stop();
           shell->stop([&] { pipe.drain([&] { ioc.stop(); }); });
         });
+    reloader.start();
     shell->start();
     timers.start();
     ioc.run();

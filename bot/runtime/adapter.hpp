@@ -7,8 +7,13 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
+
+namespace signoff::conf {
+struct config;
+}
 
 namespace signoff::runtime {
 
@@ -49,6 +54,10 @@ class adapter {
   virtual adapter_status status() const = 0;
   // The platform's own metrics (signoff_<platform>_*).
   virtual void metrics(metrics_text& out) const = 0;
+  // A config reload is in force (runtime::config_reloader): the adapter's
+  // own snapshot, for what it reads on the io thread. Its connection
+  // section is unchanged (those keys take a restart).
+  virtual void reconfigure(std::shared_ptr<const conf::config>) {}
 };
 
 }  // namespace signoff::runtime

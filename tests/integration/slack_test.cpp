@@ -14,6 +14,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <fstream>
+#include <iterator>
 #include <regex>
 #include <thread>
 
@@ -724,4 +726,54 @@ TEST_CASE("slack: run tells systemd READY once up and STOPPING on SIGTERM", "[sl
   CHECK(env.stop() == 0);
   CHECK(receive() == "STOPPING=1");
   ::close(fd);
+}
+
+TEST_CASE("slack: SIGHUP reloads the config under a live link: a person added can act at once",
+          "[slack][reload]") {
+  slack_env env;
+  env.start();
+  const std::string zoe = slack_id("zoe");
+  CHECK_THAT(env.cmd("zoe", "/draft", "new Hello from zoe"), !Catch::Contains("created"));
+
+  // zoe joins; the Slack API base and the health listener change too, which
+  // takes a restart: named, not applied, and the link stays up.
+  std::string text;
+  {
+    std::ifstream f(env.inst.config_path());
+    text.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+  }
+  text = replaced(text, "api_base = \"" + env.fake.api_base() + "\"", "api_base = \"https://slack.invalid/api/\"");
+  text = replaced(text, "listen = \"127.0.0.1:0\"", "listen = \"127.0.0.1:1\"");
+  text += "\n[[people]]\nid = \"zoe\"\nroles = [\"drafter\"]\nslack = \"" + zoe + "\"\n";
+  {
+    std::ofstream f(env.inst.config_path(), std::ios::trunc);
+    f << text;
+  }
+  REQUIRE(::kill(env.bot->pid(), SIGHUP) == 0);
+  REQUIRE(env.log_has("config reloaded"));
+  CHECK(env.log_has("config reload: not applied until a restart: http.listen, slack.api_base"));
+
+  CHECK_THAT(env.cmd("zoe", "/draft", "new Hello from zoe"), Catch::Contains("D-1 created"));
+  REQUIRE(env.wait([&] { return env.card("D-1").has_value(); }));  // the old api_base still posts
+  CHECK(env.fake.connections_opened() == 1);
+  CHECK(env.fake.connections() == 1);
+
+  auto db = env.inst.db();
+  auto reloads = audit_rows(db, "action = 'config.reload'");
+  REQUIRE(reloads.size() == 1);
+  CHECK(reloads[0].actor == "system");
+  CHECK(reloads[0].outcome == "ok");
+  CHECK(detail_of(db, reloads[0].seq, "config_sha256") == sha256_hex(text));
+  CHECK(detail_of(db, reloads[0].seq, "changes") == R"({"people":{"added":["zoe"]}})");
+  CHECK(detail_of(db, reloads[0].seq, "ignored") == R"(["http.listen","slack.api_base"])");
+  auto drafts = audit_rows(db, "action = 'draft.new'");
+  REQUIRE(drafts.size() == 2);
+  CHECK(drafts[0].actor == "unknown:" + zoe);
+  CHECK(drafts[0].outcome == "denied");
+  CHECK(drafts[1].actor == "zoe");
+  CHECK(drafts[1].outcome == "ok");
+  CHECK(drafts[0].seq < reloads[0].seq);
+  CHECK(reloads[0].seq < drafts[1].seq);
+  env.chain_holds();
+  CHECK(env.stop() == 0);
 }

@@ -277,4 +277,11 @@ std::string transcript(const run_result& r) {
 
 std::string transcript(const child& c) { return "--- stdout\n" + c.out() + "--- stderr\n" + c.err(); }
 
+std::string replaced(std::string text, std::string_view from, std::string_view to) {
+  const auto at = text.find(from);
+  if (at == std::string::npos) throw std::invalid_argument("replaced: not in the text: " + std::string(from));
+  text.replace(at, from.size(), to);
+  return text;
+}
+
 }  // namespace signoff::test

@@ -107,6 +107,10 @@ inline bool contains(std::string_view hay, std::string_view needle) {
   return hay.find(needle) != std::string_view::npos;
 }
 
+// `text` with the first `from` replaced by `to`; throws std::invalid_argument
+// when `from` is not in it (a test editing a config must not edit nothing).
+std::string replaced(std::string text, std::string_view from, std::string_view to);
+
 // Exit status and both outputs, for failure messages.
 std::string transcript(const run_result& r);
 std::string transcript(const child& c);
