@@ -364,12 +364,29 @@ executor::reload_result executor::reload(const conf::load_result& loaded, const 
   }
   try {
     write_transaction tx(db_);
+    if (next) {
+      // A class that gained remind_after: its drafts already pending are
+      // reminded remind_after from now (from the reload, not from when they
+      // were written: no burst of reminders the moment it is switched on).
+      boost::json::array started;
+      std::vector<std::int64_t> unreadable;
+      for (const auto& dr : db_.list_drafts(draft_status::pending, &unreadable)) {
+        if (dr.remind_at) continue;
+        const auto* cls = next->find_class(dr.cls);
+        if (!cls || !cls->remind_after) continue;
+        db_.set_remind_at(dr.id, handlers::next_remind_at(*cls, now));
+        started.push_back(boost::json::value("D-" + std::to_string(dr.id)));
+      }
+      if (!started.empty()) d["reminders_started"] = std::move(started);
+    }
     db_.append_audit({platform::system, "", "", "system", "config.reload", "", std::nullopt, oc,
                       boost::json::serialize(d)},
                      now);
     tx.commit();
     out.recorded = true;
+    out.due_changed = db_.take_due_changed();
   } catch (const std::exception& e) {
+    db_.take_due_changed();  // rolled back
     // Unrecorded, a new config would leave auditors unable to tell who held
     // which role when: the running one stays.
     out.error = (out.error.empty() ? "" : out.error + "; ") + "cannot record config.reload: " + e.what();

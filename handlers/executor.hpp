@@ -81,6 +81,7 @@ class executor {
     std::string error;        // the file's errors, or why it could not be recorded
     conf::config_diff changes;
     std::shared_ptr<const conf::config> cfg;  // the config in force afterwards
+    bool due_changed = false;  // reminders started for classes that gained remind_after
   };
   reload_result reload(const conf::load_result& loaded, const std::string& source, time_point now);
 

@@ -137,6 +137,11 @@ class command_pipeline {
   // approved a draft, ended a crisis): the scheduler looks again then, and
   // not after every commit.
   void on_due_changed(std::function<void()> hook) { due_hooks_.push_back(std::move(hook)); }
+  // A job run through call() brought a due time forward (a reload started
+  // reminders): the same hooks run.
+  void due_changed() {
+    for (auto& hook : due_hooks_) hook();
+  }
 
   // Shutdown, once the adapters stopped reading: commits what is queued
   // (also what arrives meanwhile) and the pending confirmations, then calls

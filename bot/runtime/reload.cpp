@@ -56,6 +56,7 @@ asio::awaitable<bool> config_reloader::reload() {
     for (const auto& k : r.changes.ignored) keys += (keys.empty() ? "" : ", ") + k;
     log_->warn("config reload: not applied until a restart: {}", keys);
   }
+  if (r.due_changed) pipe_.due_changed();  // reminders started: the scheduler looks again
   if (applied_) applied_(r.cfg);
   co_return true;
 }

@@ -777,3 +777,24 @@ TEST_CASE("slack: SIGHUP reloads the config under a live link: a person added ca
   env.chain_holds();
   CHECK(env.stop() == 0);
 }
+
+TEST_CASE("slack: a pending draft is reminded in its class's channel, mentioning who can still sign",
+          "[slack][reminders]") {
+  config_options o;
+  o.extra = "[approval.quick]\nremind_after = \"1s\"\nstages = [{ name = \"comms\", roles = [\"approver\"] }]\n\n";
+  slack_env env(o);
+  env.start();
+  env.cmd("alice", "/draft", "new --class quick Launch post");
+  auto reminder = [&] {
+    for (const auto& m : env.messages("C0APPROVALS"))
+      if (m.text.find("Reminder: D-1") != std::string::npos) return m.text;
+    return std::string();
+  };
+  REQUIRE(env.wait([&] { return !reminder().empty(); }, 10s));
+  // Slack mentions, resolved to user IDs when the post was queued; never the author.
+  CHECK_THAT(reminder(), Catch::Contains("<@" + slack_id("bob") + ">") &&
+                             Catch::Contains("<@" + slack_id("carol") + ">") &&
+                             !Catch::Contains(slack_id("alice")));
+  REQUIRE(env.wait([&] { return env.count("action = 'draft.remind' AND actor = 'system'") >= 1; }));
+  REQUIRE(env.wait([&] { return env.count("action = 'post.sent' AND json_extract(detail, '$.kind') = 'notice'") >= 1; }));
+}

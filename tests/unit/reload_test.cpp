@@ -274,3 +274,26 @@ TEST_CASE("reload: config_reloader swaps on the database thread between commands
   CHECK(raw.rows("SELECT outcome FROM audit_log WHERE action = 'config.reload' ORDER BY seq") ==
         std::vector<test::sqlite_db::row>{{"ok"}, {"invalid"}});
 }
+
+TEST_CASE("reload: a class that gains remind_after starts reminding the drafts already pending, from the reload",
+          "[runtime][reload][reminders]") {
+  world w;
+  const auto t = at("2026-12-01T10:00:00Z");
+  REQUIRE(w.run("alice", "/draft new waiting since before the reload", t).outcome == outcome::ok);
+  CHECK_FALSE(w.exec.next_due());  // no reminder without remind_after
+  const auto reload_at = t + 1h;
+  auto r = w.exec.reload(loaded(test::replaced(team, "[approval.standard]\n", "[approval.standard]\nremind_after = \"4h\"\n")),
+                         "signoff.toml", reload_at);
+  REQUIRE(r.applied);
+  CHECK(r.due_changed);  // the scheduler is told to look again
+  CHECK(w.exec.next_due() == std::optional<time_point>(reload_at + 4h));
+  auto [oc, d] = w.last_reload();
+  CHECK(oc == "ok");
+  CHECK(boost::json::serialize(d.at("reminders_started")) == R"(["D-1"])");
+  // Due: the draft is reminded, naming who can still sign.
+  auto tick = w.exec.run_due(reload_at + 4h);
+  REQUIRE(tick.fired.size() == 1);
+  test::sqlite_db raw(w.db_path);
+  CHECK(raw.rows("SELECT subject FROM audit_log WHERE action = 'draft.remind'") ==
+        std::vector<test::sqlite_db::row>{{"D-1"}});
+}
