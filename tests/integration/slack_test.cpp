@@ -2,6 +2,7 @@
 // user's journey with buttons and modals, every injected fault (recovers,
 // nothing lost, nothing doubled, the chain verifies), restarts, and TLS
 // refusals. Each test starts its own fake and bot on loopback.
+#include <map>
 #include <catch2/catch.hpp>
 
 #include <signal.h>
@@ -16,6 +17,7 @@
 
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <regex>
 #include <thread>
 
@@ -258,6 +260,36 @@ TEST_CASE("slack: a page arrives in the paged person's DM with an Ack button tha
     CHECK(*detail_of(db, rows[0].seq, "platform_user") == slack_id("bob"));
     CHECK(db.rows("SELECT status, acked_by FROM escalations") == std::vector<sqlite_db::row>{{"acked", "bob"}});
   }
+  CHECK(env.fake.protocol_errors().empty());
+  env.chain_holds();
+  CHECK(env.stop() == 0);
+}
+
+TEST_CASE("slack: a click whose button value was tampered with is answered and recorded invalid",
+          "[slack][journey][hardening]") {
+  slack_env env;
+  env.start();
+  // Before: such clicks were acked and ignored, leaving no audit record.
+  auto approve = env.fake.block_action(slack_id("bob"), "C0APPROVALS", "signoff_approve", "D-1@x", "1.000");
+  auto ack = env.fake.block_action(slack_id("bob"), "C0APPROVALS", "signoff_ack", "E-1; /crisis end", "1.000");
+  REQUIRE(env.fake.wait_ack(approve, 5s));
+  REQUIRE(env.fake.wait_ack(ack, 5s));
+  REQUIRE(env.wait([&] { return env.fake.calls("response_url").size() == 2; }));
+  {
+    auto db = env.inst.db();
+    auto rows = audit_rows(db, "outcome = 'invalid'");
+    REQUIRE(rows.size() == 2);
+    std::map<std::string, std::string> raw;
+    for (const auto& r : rows) {
+      CHECK(r.actor == "bob");
+      CHECK(r.platform == "slack");
+      raw[r.action] = *detail_of(db, r.seq, "raw");
+    }
+    CHECK(raw["draft.approve"] == "/approve D-1@x");
+    CHECK(raw["escalation.ack"] == "/ack E-1; /crisis end");
+  }
+  for (const auto& c : env.fake.calls("response_url"))
+    CHECK_THAT(std::string(c.args.at("text").as_string()), Catch::Contains("D-1@x") || Catch::Contains("E-1;"));
   CHECK(env.fake.protocol_errors().empty());
   env.chain_holds();
   CHECK(env.stop() == 0);

@@ -311,11 +311,20 @@ TEST_CASE("a Reject click opens the modal for that draft and revision", "[slack]
   CHECK(m.from == origin{"T0TEAM", "C0APPROVALS", "U02BOB"});
 }
 
-TEST_CASE("clicks with foreign action ids or malformed values are ignored", "[slack][codec]") {
+TEST_CASE("clicks with malformed values run as the typed command, so they are recorded invalid", "[slack][codec]") {
+  // Before: these were acked and ignored, leaving no audit record of the click.
   for (auto v : {"", "D-12", "D-12@", "D-@3", "E-1@2", "D-1@2 ", "D-0@1", "D-1@0", "D-1@2@3", "D--1@2",
-                 "D-1234567890123456789@1", "d-1@2"})
-    CHECK_THAT(as<ignore_envelope>(interpret(envelope_of(block_actions_envelope(approve_action, v)))).why,
-               Catch::Contains("is not D-n@R"));
+                 "D-1234567890123456789@1", "d-1@2"}) {
+    auto r = as<run_command>(interpret(envelope_of(block_actions_envelope(approve_action, v))));
+    CHECK(r.line == "/approve " + std::string(v));
+    CHECK(r.from == origin{"T0TEAM", "C0APPROVALS", "U02BOB"});
+    CHECK_FALSE(r.ephemeral_ack);
+    CHECK(as<run_command>(interpret(envelope_of(block_actions_envelope(reject_action, v)))).line ==
+          "/reject " + std::string(v));
+  }
+}
+
+TEST_CASE("clicks with foreign action ids or no action are ignored", "[slack][codec]") {
   CHECK_THAT(as<ignore_envelope>(interpret(envelope_of(block_actions_envelope("other_app_button", "D-1@2")))).why,
              Catch::Contains("is not ours"));
 
@@ -338,14 +347,15 @@ TEST_CASE("an Ack click on a page's direct message is /ack E-n by the clicker", 
   CHECK_FALSE(r.from_modal);
 }
 
-TEST_CASE("Ack clicks with malformed values are refused, never run", "[slack][codec][dm]") {
+TEST_CASE("Ack clicks with malformed values run as the typed /ack, so they are recorded invalid", "[slack][codec][dm]") {
   for (auto v : {"", "E-", "E-0", "E--1", "E-1 ", " E-1", "e-1", "D-1", "D-1@2", "E-1@2", "E-1x",
-                 "E-1234567890123456789", "E-1; /crisis start sev1 x"})
-    CHECK_THAT(as<ignore_envelope>(interpret(envelope_of(block_actions_envelope(ack_action, v)))).why,
-               Catch::Contains("is not E-n"));
+                 "E-1234567890123456789", "E-1; /crisis start sev1 x"}) {
+    auto r = as<run_command>(interpret(envelope_of(block_actions_envelope(ack_action, v))));
+    CHECK(r.line == "/ack " + std::string(v));
+    CHECK(r.response_url == "https://hooks.slack.com/actions/T0TEAM/1234/abcd");
+  }
   // The Ack value is never taken by the Approve button and vice versa.
-  CHECK_THAT(as<ignore_envelope>(interpret(envelope_of(block_actions_envelope(approve_action, "E-1")))).why,
-             Catch::Contains("is not D-n@R"));
+  CHECK(as<run_command>(interpret(envelope_of(block_actions_envelope(approve_action, "E-1")))).line == "/approve E-1");
 }
 
 TEST_CASE("a page's direct message carries an Ack button rendered from its escalation ID", "[slack][codec][dm]") {

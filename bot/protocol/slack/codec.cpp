@@ -136,6 +136,17 @@ intent slash_command(const json::object& p) {
   return r;
 }
 
+// A button click run as a command line by the clicker, answered through
+// the response_url (clicks get no response payload in their ack).
+run_command click_command(const json::object& p, std::string line) {
+  run_command r;
+  r.from = interactive_origin(p);
+  r.line = std::move(line);
+  r.response_url = string_at(&p, "response_url");
+  r.ephemeral_ack = false;
+  return r;
+}
+
 intent block_actions(const json::object& p) {
   const auto* actions = member(p, "actions");
   if (!actions || !actions->is_array() || actions->get_array().empty() ||
@@ -147,27 +158,18 @@ intent block_actions(const json::object& p) {
   if (action_id == ack_action) {
     // The Ack button of a page's direct message: /ack E-n by the clicker,
     // who the executor then checks was paged, like a typed /ack.
+    // A value that is not E-n (a tampered or mangled click) still goes to
+    // the grammar as typed, so it is recorded `invalid` like a mistyped /ack.
     auto esc = detail::parse_escalation_id(value);
-    if (!esc) return ignore_envelope{"ack button value '" + excerpt(value) + "' is not E-n"};
-    run_command r;
-    r.from = interactive_origin(p);
-    r.line = "/ack " + detail::escalation_value(*esc);
-    r.response_url = string_at(&p, "response_url");
-    r.ephemeral_ack = false;
-    return r;
+    return click_command(p, "/ack " + (esc ? detail::escalation_value(*esc) : value));
   }
   if (action_id != approve_action && action_id != reject_action)
     return ignore_envelope{"block_actions action_id '" + excerpt(action_id) + "' is not ours"};
   auto dr = detail::parse_draft_rev(value);
-  if (!dr) return ignore_envelope{"button value '" + excerpt(value) + "' is not D-n@R"};
-  if (action_id == approve_action) {
-    run_command r;
-    r.from = interactive_origin(p);
-    r.line = "/approve " + dr->value();
-    r.response_url = string_at(&p, "response_url");
-    r.ephemeral_ack = false;  // clicks are answered through response_url / chat.update
-    return r;
-  }
+  // Not D-n@R: run as the typed command with that value, which the grammar
+  // records `invalid` (a click never ends without an audit record).
+  if (!dr) return click_command(p, (action_id == approve_action ? "/approve " : "/reject ") + value);
+  if (action_id == approve_action) return click_command(p, "/approve " + dr->value());
   auto trigger = string_at(&p, "trigger_id");
   if (trigger.empty()) return ignore_envelope{"reject click without a trigger_id"};
   return open_reject_modal{interactive_origin(p), std::move(trigger), dr->id(), dr->rev};

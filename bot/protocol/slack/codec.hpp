@@ -90,7 +90,10 @@ using intent = std::variant<run_command, open_reject_modal, modal_error, ignore_
 // -> run_command "/ack E-n" by the clicker (answered through response_url);
 // view_submission of our modal -> run_command "/reject D-n@R REASON" for the
 // channel in its private_metadata, or modal_error when the reason is blank;
-// anything else (events_api, foreign buttons, malformed values) -> ignore.
+// a click on our buttons whose value is not D-n@R / E-n -> run_command with
+// that value as typed ("/approve VALUE", "/reject VALUE", "/ack VALUE"), so
+// the grammar records it `invalid`: no click ends without an audit record;
+// anything else (events_api, foreign buttons) -> ignore.
 intent interpret(const envelope& e);
 
 // Replies to one person, escaped once (plain_message): the slash command
