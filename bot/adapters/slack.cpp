@@ -179,7 +179,8 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl>, runtime::post_s
                                            time_point t) override {
     return fsm.on_open_failed(id, why, fatal, t);
   }
-  std::vector<link::action> on_closed(link::link_id id, const std::string& why, time_point t) override {
+  std::vector<link::action> on_closed(link::link_id id, const std::string& why, std::uint16_t,
+                                      time_point t) override {
     commit_wake.notify();  // a stopping adapter waits for its links to end
     return fsm.on_closed(id, why, t);
   }

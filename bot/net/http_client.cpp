@@ -10,6 +10,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include <cctype>
 #include <limits>
 
 #include "bot/net/detail.hpp"
@@ -182,13 +183,14 @@ asio::awaitable<std::pair<error_code, http_response>> run(std::shared_ptr<client
   const auto verb = http::string_to_verb(r.method);
   const std::string target = r.target.empty() ? std::string("/") : std::move(r.target);
   if (verb == http::verb::unknown || !target_safe(target) || !header_safe(r.bearer) ||
-      !header_safe(r.content_type))
+      !header_safe(r.authorization) || !header_safe(r.user_agent) || !header_safe(r.content_type))
     co_return result{asio::error::invalid_argument, {}};
 
   request_message req{verb, target, 11};
   req.set(http::field::host, s->origin.authority());
-  req.set(http::field::user_agent, user_agent);
-  if (!r.bearer.empty()) req.set(http::field::authorization, "Bearer " + r.bearer);
+  req.set(http::field::user_agent, r.user_agent.empty() ? std::string(user_agent) : r.user_agent);
+  if (!r.authorization.empty()) req.set(http::field::authorization, r.authorization);
+  else if (!r.bearer.empty()) req.set(http::field::authorization, "Bearer " + r.bearer);
   if (!r.content_type.empty()) req.set(http::field::content_type, r.content_type);
   req.body() = std::move(r.body);
   req.keep_alive(true);
@@ -227,6 +229,11 @@ asio::awaitable<std::pair<error_code, http_response>> run(std::shared_ptr<client
   http_response out;
   out.status = x.res.result_int();
   out.body = std::move(x.res.body());
+  for (const auto& f : x.res) {
+    std::string name(f.name_string());
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out.headers.emplace_back(std::move(name), std::string(f.value()));
+  }
   if (auto it = x.res.find(http::field::retry_after); it != x.res.end())
     out.retry_after = parse_retry_after(std::string_view(it->value().data(), it->value().size()));
   co_return result{error_code{}, std::move(out)};

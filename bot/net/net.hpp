@@ -76,12 +76,25 @@ struct http_request {
   std::string content_type;    // e.g. "application/json; charset=utf-8"
   std::string body;
   std::string bearer;          // Authorization: Bearer <bearer> when not empty; never logged
+  // The whole Authorization value when the scheme is not Bearer (Discord:
+  // "Bot <token>"); wins over `bearer`. Never logged.
+  std::string authorization;
+  std::string user_agent;      // '' = "signoff/<version>" (Discord wants "DiscordBot (url, version)")
 };
 
 struct http_response {
   unsigned status = 0;
   std::string body;
   std::optional<std::chrono::seconds> retry_after;  // from a Retry-After header (seconds form)
+  // Every response header, names in lower case, in the order received
+  // (Discord's X-RateLimit-* family is read from here).
+  std::vector<std::pair<std::string, std::string>> headers;
+  // The first header named `lower_name` (lower case), nullptr when absent.
+  const std::string* header(std::string_view lower_name) const {
+    for (const auto& [k, v] : headers)
+      if (k == lower_name) return &v;
+    return nullptr;
+  }
 };
 
 // A keep-alive HTTP/1.1 client for one origin (scheme, host, port). Requests

@@ -153,10 +153,12 @@ awaitable<void> link_driver::run_link(std::shared_ptr<conn> c) {
   asio::co_spawn(ex_, [this, owner, c]() { return writer(c); }, asio::detached);
 
   std::string frame, why;
+  std::uint16_t close_code = 0;
   for (;;) {
     if (auto ec = co_await c->ws->read(frame)) {
       why = ec.message();
-      if (c->ws->close_code()) why += " (close code " + std::to_string(c->ws->close_code()) + ")";
+      close_code = c->ws->close_code();
+      if (close_code) why += " (close code " + std::to_string(close_code) + ")";
       break;
     }
     if (stopped_) continue;  // read until the socket goes; the machine hears no more
@@ -167,7 +169,7 @@ awaitable<void> link_driver::run_link(std::shared_ptr<conn> c) {
   links_.erase(c->id);
   if (c->closing) log_->info("link {} closed", c->id);
   else log_->warn("link {} ended: {}", c->id, why);
-  if (!stopped_) apply(proto_.on_closed(c->id, why, clock_now()));
+  if (!stopped_) apply(proto_.on_closed(c->id, why, close_code, clock_now()));
   link_ended_.notify();
 }
 

@@ -60,7 +60,10 @@ class link_protocol {
                                                    time_point now) = 0;
   // One text message read on link `id`. The platform may also call send().
   virtual std::vector<link::action> on_frame(link::link_id id, const std::string& text, time_point now) = 0;
-  virtual std::vector<link::action> on_closed(link::link_id id, const std::string& why, time_point now) = 0;
+  // `close_code`: the code of the peer's close frame, 0 when none came (a
+  // drop, a timeout, our own abort). Discord decides by it.
+  virtual std::vector<link::action> on_closed(link::link_id id, const std::string& why, std::uint16_t close_code,
+                                              time_point now) = 0;
   virtual std::vector<link::action> on_timer(time_point now) = 0;
   // SIGTERM: the machine's actions for a clean stop (close every link).
   virtual std::vector<link::action> on_stop() = 0;

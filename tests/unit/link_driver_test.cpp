@@ -121,11 +121,15 @@ struct fake_protocol final : runtime::link_protocol {
   std::vector<link::action> on_frame(link::link_id id, const std::string& text, time_point now) override {
     return answer({"frame", id, text, false, now});
   }
-  std::vector<link::action> on_closed(link::link_id id, const std::string& why, time_point now) override {
+  std::vector<link::action> on_closed(link::link_id id, const std::string& why, std::uint16_t code,
+                                      time_point now) override {
+    last_close_code = code;
     return answer({"closed", id, why, false, now});
   }
   std::vector<link::action> on_timer(time_point now) override { return answer({"timer", 0, "", false, now}); }
   std::vector<link::action> on_stop() override { return answer({"stop", 0, "", false, clock_now()}); }
+
+  std::uint16_t last_close_code = 0xFFFF;  // the last on_closed close code
 
   std::size_t count(const std::string& kind) const {
     std::size_t n = 0;
@@ -295,6 +299,7 @@ TEST_CASE("link driver: close_link 0 aborts the link without a close frame, on_c
     CHECK(h.peer.seen(0).received.empty());
     co_await pause(100ms);
     CHECK(h.proto.count("closed") == 1);
+    CHECK(h.proto.last_close_code == 0);  // no close frame from the peer
     CHECK(h.driver.open_links() == 0);
     CHECK(h.driver.counters().frames_out == 0);
   });
@@ -309,6 +314,7 @@ TEST_CASE("link driver: the peer's close 4000 reaches on_closed once, naming the
     const auto ev = h.proto.of("closed")[0];
     CHECK(ev.id == 1);
     CHECK_THAT(ev.text, Catch::Contains("4000"));
+    CHECK(h.proto.last_close_code == 4000);
     co_await pause(100ms);
     CHECK(h.proto.count("closed") == 1);
     CHECK(h.driver.open_links() == 0);

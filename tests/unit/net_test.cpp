@@ -154,6 +154,7 @@ class https_server {
   std::vector<seen_request> requests;
   unsigned status = 200;
   std::string retry_after;     // sent when not empty
+  std::vector<std::pair<std::string, std::string>> extra_headers;  // sent on every answer
   int close_after = 0;         // close a connection after this many answers (0: never)
   bool never_answer = false;   // read the request, then stay silent
   std::size_t partial_at = 0;  // request number (1-based) answered with half a response, then closed
@@ -183,6 +184,7 @@ class https_server {
       http::response<http::string_body> res{static_cast<http::status>(status), 11};
       res.set(http::field::content_type, "application/json");
       if (!retry_after.empty()) res.set(http::field::retry_after, retry_after);
+      for (const auto& [k, v] : extra_headers) res.set(k, v);
       res.body() = "{\"ok\":true,\"target\":\"" + std::string(req.target()) + "\"}";
       res.keep_alive(true);
       res.prepare_payload();
@@ -329,6 +331,37 @@ TEST_CASE("net: https: Retry-After of a 429 comes back in seconds", "[net]") {
     REQUIRE_FALSE(ec);
     CHECK_FALSE(r.retry_after);
     CHECK(srv.listener.accepts == 1);
+  });
+}
+
+TEST_CASE("net: https: a non-Bearer Authorization and User-Agent are sent as given; headers come back", "[net]") {
+  asio::io_context ioc;
+  https_server srv(ioc);
+  srv.extra_headers = {{"X-RateLimit-Bucket", "abcd1234"}, {"X-RateLimit-Remaining", "4"}};
+  const auto& tls = trusting_test_ca();
+  run(ioc, [&]() -> asio::awaitable<void> {
+    net::http_client client(ioc.get_executor(), tls, srv.listener.url("https", "127.0.0.1"), short_timeouts());
+    auto req = post("/api/v10/channels/1/messages");
+    req.bearer.clear();
+    req.authorization = "Bot discord-test-secret";
+    req.user_agent = "DiscordBot (https://example.com/signoff, 1.0)";
+    auto [ec, r] = co_await client.request(std::move(req));
+    REQUIRE_FALSE(ec);
+    REQUIRE(srv.requests.size() == 1);
+    CHECK(srv.requests[0].authorization == "Bot discord-test-secret");
+    CHECK(srv.requests[0].user_agent == "DiscordBot (https://example.com/signoff, 1.0)");
+    // Names in lower case, whatever case the server used.
+    REQUIRE(r.header("x-ratelimit-bucket"));
+    CHECK(*r.header("x-ratelimit-bucket") == "abcd1234");
+    CHECK(*r.header("x-ratelimit-remaining") == "4");
+    CHECK(r.header("content-type"));
+    CHECK_FALSE(r.header("x-ratelimit-global"));
+    // A header value that would split the request is refused before sending.
+    auto bad = post("/api/x");
+    bad.authorization = "Bot a\r\nX-Evil: 1";
+    auto [ec2, r2] = co_await client.request(std::move(bad));
+    CHECK(ec2 == asio::error::invalid_argument);
+    CHECK(srv.requests.size() == 1);
   });
 }
 
