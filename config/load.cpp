@@ -54,6 +54,22 @@ void check_name(diags& d, const std::string& key, const std::string& value) {
     error(d, key, quote(value) + " must not contain spaces or control characters");
 }
 
+// Discord IDs are snowflakes: decimal numbers up to 2^64 (what Developer
+// Mode's "Copy ID" gives). Anything else could never match an interaction.
+void check_snowflake(diags& d, const std::string& key, const std::string& value) {
+  check_name(d, key, value);
+  if (value.empty() || detail::has_space_or_control(value)) return;
+  bool digits = value.size() <= 20 && value.find_first_not_of("0123456789") == std::string::npos;
+  if (digits && value.size() == 20) digits = value <= "18446744073709551615";
+  if (!digits) error(d, key, quote(value) + " is not a Discord ID (a number, as \"Copy ID\" gives it)");
+}
+
+// A platform user or channel ID: Discord's are snowflakes.
+void check_platform_id(diags& d, const std::string& key, const std::string& value, std::string_view platform) {
+  if (platform == "discord") check_snowflake(d, key, value);
+  else check_name(d, key, value);
+}
+
 // A reference to a name defined elsewhere: only emptiness is judged here, an
 // unknown name is reported by cross_check (once).
 void check_not_empty(diags& d, const std::string& key, const std::string& value) {
@@ -296,7 +312,7 @@ void load_people(diags& d, const toml::table& root, std::vector<person>& people)
     read_string_array(d, *t, path, "roles", p.roles, false, check_name);
     for (auto [key, out] : {std::pair{"slack", &p.slack}, std::pair{"discord", &p.discord},
                             std::pair{"mattermost", &p.mattermost}})
-      if (read_string(d, *t, path, key, *out)) check_name(d, join(path, key), *out);
+      if (read_string(d, *t, path, key, *out)) check_platform_id(d, join(path, key), *out, key);
   }
 }
 
@@ -413,7 +429,7 @@ void load_channels(diags& d, const toml::table& root, std::vector<channel>& chan
     check_keys(d, *ct, path, {"slack", "discord", "mattermost"});
     for (auto [key, out] : {std::pair{"slack", &c.slack}, std::pair{"discord", &c.discord},
                             std::pair{"mattermost", &c.mattermost}})
-      if (read_string(d, *ct, path, key, *out)) check_name(d, join(path, key), *out);
+      if (read_string(d, *ct, path, key, *out)) check_platform_id(d, join(path, key), *out, key);
   }
 }
 
@@ -522,8 +538,8 @@ void load_discord(diags& d, const toml::table& root, std::optional<discord_secti
               "app_token", "bot_token"});
   read_secret(d, *t, "discord", "token", s.token, {"token", "app_token", "bot_token"});
   if (read_string(d, *t, "discord", "application_id", s.application_id, true))
-    check_name(d, "discord.application_id", s.application_id);
-  if (read_string(d, *t, "discord", "guild_id", s.guild_id)) check_name(d, "discord.guild_id", s.guild_id);
+    check_snowflake(d, "discord.application_id", s.application_id);
+  if (read_string(d, *t, "discord", "guild_id", s.guild_id)) check_snowflake(d, "discord.guild_id", s.guild_id);
   read_url(d, *t, "discord", "api_base", s.api_base, false);
   read_string(d, *t, "discord", "ca_file", s.ca_file);
 }

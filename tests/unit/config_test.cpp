@@ -633,6 +633,21 @@ TEST_CASE("platform secrets come from *_file or *_env only", "[config]") {
     require_error(load_string(base + "[discord]\ntoken_env = \"MY TOKEN\"\napplication_id = \"1\"\n"),
                   "discord.token_env", "environment variable");
   }
+  SECTION("Discord IDs are snowflakes: numbers") {
+    require_error(load_string(base + "[discord]\ntoken_env = \"T\"\napplication_id = \"my-app\"\n"),
+                  "discord.application_id", "is not a Discord ID");
+    require_error(load_string(base + "[discord]\ntoken_env = \"T\"\napplication_id = \"1\"\nguild_id = \"12a\"\n"),
+                  "discord.guild_id", "is not a Discord ID");
+    require_error(load_string(base + "[discord]\ntoken_env = \"T\"\napplication_id = \"18446744073709551616\"\n"),
+                  "discord.application_id", "is not a Discord ID");
+    require_error(load_string(base + "[[people]]\nid = \"zed\"\nroles = [\"approver\"]\ndiscord = \"@zed\"\n"),
+                  "people[2].discord", "is not a Discord ID");
+    auto r = load_string(base + "[discord]\ntoken_env = \"T\"\napplication_id = \"18446744073709551615\"\n"
+                                "guild_id = \"1200000000000000001\"\n");
+    REQUIRE(r.ok());
+    CHECK(r.cfg->discord->guild_id == "1200000000000000001");
+    CHECK(r.cfg->discord->api_base == "https://discord.com/api/v10/");
+  }
   SECTION("URLs are https, or http on loopback only") {
     require_error(load_string(base + "[mattermost]\nurl = \"http://chat.example.com\"\ntoken_env = \"T\"\n"),
                   "mattermost.url", "loopback");
