@@ -17,7 +17,12 @@ std::string test_config(const std::string& db_path, const config_options& o) {
   const char* people[][2] = {{"alice", "drafter"},  {"bob", "approver"},   {"carol", "approver"},
                              {"dave", "legal"},     {"erin", "compliance"}, {"frank", "crisis-lead"},
                              {"heidi", "auditor"},  {"ivan", "admin"}};
-  auto ids = [&](const std::string& id) { return o.slack_ids ? "slack = \"" + slack_id(id) + "\"\n" : ""; };
+  auto ids = [&](const std::string& id) {
+    std::string out;
+    if (o.slack_ids) out += "slack = \"" + slack_id(id) + "\"\n";
+    if (o.discord_ids) out += "discord = \"" + discord_id(id) + "\"\n";
+    return out;
+  };
   for (const auto& p : people)
     t += std::string("[[people]]\nid = \"") + p[0] + "\"\nroles = [\"" + p[1] + "\"]\n" + ids(p[0]) + "\n";
   t += "[[people]]\nid = \"lena\"\nroles = [\"legal\", \"compliance\"]\n" + ids("lena") + "\n";
@@ -51,10 +56,15 @@ levels = [{ notify = ["bob"], after = "1h" },
           { notify = ["carol"] }]
 
 [channels]
-approvals = { slack = "C0APPROVALS" }
-escalations = { slack = "C0ESCALATIONS" }
-statements = { slack = "C0COMMS" }
-
+)toml";
+  auto channel = [&](const char* name, const char* slack, const char* discord) {
+    t += std::string(name) + " = { slack = \"" + slack + "\"" +
+         (o.discord_ids ? std::string(", discord = \"") + discord + "\"" : std::string()) + " }\n";
+  };
+  channel("approvals", "C0APPROVALS", discord_approvals);
+  channel("escalations", "C0ESCALATIONS", discord_escalations);
+  channel("statements", "C0COMMS", discord_statements);
+  t += R"toml(
 [[holding_statement]]
 key = "data-breach"
 title = "Data security incident"
@@ -75,6 +85,12 @@ text = "We are aware of an incident affecting {system}. Next update by {next_upd
 std::string slack_id(const std::string& person) {
   std::string out = "U0";
   for (char c : person) out += static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
+  return out;
+}
+
+std::string discord_id(const std::string& person) {
+  std::string out = "9";
+  for (char c : person) out += std::to_string(c >= 'a' && c <= 'z' ? c - 'a' + 10 : 99);
   return out;
 }
 

@@ -23,7 +23,15 @@ struct config_options {
   std::string fast_level2_after = "1h";  // `fast` route: level 1 after 1s, level 2 after this
   std::string extra;                     // appended verbatim (new top-level tables)
   bool slack_ids = false;                // give each person slack = "U0<ID in capitals>"
+  bool discord_ids = false;              // give each person discord = discord_id(id), each channel one
 };
+
+// The Discord user ID test_config gives `person` when discord_ids is set (a
+// snowflake made of the name's letters), and the channels' Discord IDs.
+std::string discord_id(const std::string& person);
+inline constexpr const char* discord_approvals = "1300000000000000001";
+inline constexpr const char* discord_escalations = "1300000000000000002";
+inline constexpr const char* discord_statements = "1300000000000000003";
 
 // The Slack user ID test_config gives `person` when slack_ids is set.
 std::string slack_id(const std::string& person);
