@@ -334,7 +334,7 @@ TEST_CASE("net: https: Retry-After of a 429 comes back in seconds", "[net]") {
   });
 }
 
-TEST_CASE("net: https: a non-Bearer Authorization and User-Agent are sent as given; headers come back", "[net]") {
+TEST_CASE("net: https: a non-Bearer Authorization and User-Agent are sent as given, headers come back", "[net]") {
   asio::io_context ioc;
   https_server srv(ioc);
   srv.extra_headers = {{"X-RateLimit-Bucket", "abcd1234"}, {"X-RateLimit-Remaining", "4"}};
