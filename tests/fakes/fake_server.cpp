@@ -343,6 +343,7 @@ struct fake_server::state {
             code = static_cast<std::uint16_t>((static_cast<std::uint8_t>(payload[0]) << 8) |
                                               static_cast<std::uint8_t>(payload[1]));
           x.close_received = true;
+          h.on_client_close(l, payload.size() >= 2 ? code : std::uint16_t{1005});
           close(l, code);
           maybe_finish(l);
           co_return;
@@ -567,6 +568,27 @@ void fake_server::send(const link_ptr& l, std::shared_ptr<outgoing> o, std::stri
 }
 
 void fake_server::close(const link_ptr& l, std::uint16_t code) { s_->close(l, code); }
+
+void fake_server::drop_all() {
+  run_sync([this] {
+    auto all = s_->links;  // kill() edits the list
+    for (auto& l : all) s_->kill(l);
+  });
+}
+
+void fake_server::close_all(std::uint16_t code) {
+  run_sync([this, code] {
+    auto all = s_->links;
+    for (auto& l : all) s_->close(l, code);
+  });
+}
+
+void fake_server::send_all(const std::string& text) {
+  run_sync([this, &text] {
+    for (auto& l : s_->links)
+      if (l->usable()) send_text(l, text);
+  });
+}
 void fake_server::kill(const link_ptr& l) { s_->kill(l); }
 
 std::string file_or_pem(const std::string& s) {

@@ -73,6 +73,8 @@ class fake_server {
     virtual void on_open(const link_ptr& l, const request& req) = 0;
     // One whole text message from the client.
     virtual void on_text(const link_ptr& l, std::string_view text, steady::time_point read_at) = 0;
+    // The client sent a close frame with `code` (1005 when it carried none).
+    virtual void on_client_close(const link_ptr&, std::uint16_t /*code*/) {}
     // The link stopped being usable (close queued, or gone).
     virtual void on_link_change(const link_ptr&) {}
     // A protocol violation by the client (the link is closed for it), or an
@@ -126,6 +128,11 @@ class fake_server {
   void run_sync(const std::function<void()>& f);
   // Starts a coroutine on the io thread; an exception is reported through on_error.
   void spawn(boost::asio::awaitable<void> a);
+
+  // ---- every link (thread-safe; ordered with what the io thread does) ------
+  void drop_all();                       // kill() each
+  void close_all(std::uint16_t code);    // close() each
+  void send_all(const std::string& text);  // send_text() to each usable one
 
   // ---- links (io-only) -------------------------------------------------
   // Links not yet gone, oldest first.

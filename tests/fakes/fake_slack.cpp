@@ -1081,21 +1081,8 @@ std::vector<std::string> fake_slack::protocol_errors() const {
   return impl_->protocol_errors;
 }
 
-void fake_slack::drop_links() {
-  impl& m = *impl_;
-  m.run_sync([&] {
-    auto all = m.server.links();
-    for (auto& l : all) m.server.kill(l);
-  });
-}
-
-void fake_slack::close_links(std::uint16_t code) {
-  impl& m = *impl_;
-  m.run_sync([&] {
-    auto all = m.server.links();
-    for (auto& l : all) m.server.close(l, code);
-  });
-}
+void fake_slack::drop_links() { impl_->server.drop_all(); }
+void fake_slack::close_links(std::uint16_t code) { impl_->server.close_all(code); }
 
 void fake_slack::send_disconnect(const std::string& reason, std::optional<std::chrono::milliseconds> close_after) {
   impl& m = *impl_;
@@ -1116,13 +1103,7 @@ void fake_slack::send_disconnect(const std::string& reason, std::optional<std::c
   });
 }
 
-void fake_slack::send_raw(const std::string& frame) {
-  impl& m = *impl_;
-  m.run_sync([&] {
-    for (auto& l : m.server.links())
-      if (l->usable()) m.server.send_text(l, frame);
-  });
-}
+void fake_slack::send_raw(const std::string& frame) { impl_->server.send_all(frame); }
 
 void fake_slack::fail_next(const std::string& method, const std::string& error) {
   std::lock_guard lk(impl_->mu);
