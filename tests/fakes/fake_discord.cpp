@@ -845,7 +845,7 @@ struct fake_discord::impl final : fake_server::handler {
     call.path = req.path.substr(prefix.size());
     static const std::regex ua("^DiscordBot \\(\\S+, \\S+\\).*");
     if (!std::regex_match(call.user_agent, ua))
-      protocol_error("REST " + call.method + " " + call.path + ": User-Agent \"" + cut80(call.user_agent) +
+      protocol_error(where(call) + ": User-Agent \"" + cut80(call.user_agent) +
                      "\" is not \"DiscordBot ($url, $versionNumber)\"");
     if (!req.body.empty()) {
       boost::system::error_code ec;
@@ -856,6 +856,18 @@ struct fake_discord::impl final : fake_server::handler {
     call.status = a.status;
     record(std::move(call));
     return a;
+  }
+
+  // "REST METHOD path" for an error message, an interaction token in the
+  // path replaced by "{token}" (tokens never reach error strings).
+  static std::string where(const api_call& call) {
+    auto p = split_path(call.path);
+    std::string shown;
+    for (std::size_t i = 0; i < p.size(); ++i) {
+      bool secret = i == 2 && (p[0] == "webhooks" || p[0] == "interactions");
+      shown += "/" + (secret ? std::string("{token}") : cut80(p[i]));
+    }
+    return "REST " + call.method + " " + shown;
   }
 
   void record(api_call call) {
@@ -917,8 +929,8 @@ struct fake_discord::impl final : fake_server::handler {
     if (r->auth) {
       std::string_view auth = req.header("Authorization");
       if (!auth.empty() && !starts_with_ci(auth, "Bot ") && !starts_with_ci(auth, "Bearer "))
-        protocol_error("REST " + call.method + " " + call.path + ": Authorization is not \"Bot <token>\"");
-      if (auth.empty()) protocol_error("REST " + call.method + " " + call.path + ": no Authorization header");
+        protocol_error(where(call) + ": Authorization is not \"Bot <token>\"");
+      if (auth.empty()) protocol_error(where(call) + ": no Authorization header");
       if (auth != "Bot " + opt.token) return error_answer(401, 0, "401: Unauthorized");
     }
     auto now = steady::now();
@@ -933,7 +945,7 @@ struct fake_discord::impl final : fake_server::handler {
     }
     if (now < global_blocked_until || now < b.blocked_until) {
       double left = std::chrono::duration<double>(std::max(global_blocked_until, b.blocked_until) - now).count();
-      protocol_error("REST " + call.method + " " + call.path + ": sent " + seconds_text(left) +
+      protocol_error(where(call) + ": sent " + seconds_text(left) +
                      " s before the 429's retry_after had passed");
       answer a = too_many(left, now < global_blocked_until, now < global_blocked_until ? "global" : "user");
       bucket_headers(a, bucket_id, limit, b, now);
@@ -972,7 +984,7 @@ struct fake_discord::impl final : fake_server::handler {
     }
     if (b.remaining <= 0) {
       double left = std::chrono::duration<double>(b.reset_at - now).count();
-      protocol_error("REST " + call.method + " " + call.path + ": bucket " + bucket_id + " exhausted (" +
+      protocol_error(where(call) + ": bucket " + bucket_id + " exhausted (" +
                      std::to_string(limit) + " per " + std::to_string(window.count()) + " ms): 429");
       b.blocked_until = b.reset_at;
       answer a = too_many(left, false, "user");
@@ -988,7 +1000,7 @@ struct fake_discord::impl final : fake_server::handler {
   // The JSON object body of a POST/PATCH/PUT, or the error answer.
   std::optional<answer> body_problem(const request& req, const api_call& call, bool want_array = false) {
     if (!req.body.empty() && !starts_with_ci(req.header("Content-Type"), "application/json")) {
-      protocol_error("REST " + call.method + " " + call.path + ": body is not application/json");
+      protocol_error(where(call) + ": body is not application/json");
       return error_answer(400, 50035, "Invalid Form Body");
     }
     if (!req.body.empty() && call.body.is_null()) return error_answer(400, 50109, "The request body contains invalid JSON.");

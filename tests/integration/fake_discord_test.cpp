@@ -444,6 +444,15 @@ TEST_CASE("interactions have Discord's shape, and callbacks come once, within th
   CHECK(dr->content == "recorded");
   CHECK(dr->ephemeral);
   CHECK(f.wait_response(dm, 1s)->followups.size() == 1);
+  auto next = f.next_response(100ms);  // benchmarks pop final answers in order
+  REQUIRE(next);
+  CHECK(next->interaction_id == id);
+  CHECK(f.next_response(100ms)->interaction_id == dm);
+  CHECK_FALSE(f.next_response(50ms));
+  auto forged = post(f, "/webhooks/" + fake_discord::options{}.application_id + "/not-a-token", json::object{{"content", "x"}});
+  CHECK(forged.status == 401);
+  CHECK(forged.object().at("code") == 50027);
+  for (const auto& e : f.protocol_errors()) CHECK(e.find(std::string(dev.at("token").as_string())) == std::string::npos);
 
   // A button on a posted card opens a modal; the modal is submitted.
   auto card = post(f, "/channels/3000000000000000001/messages",
@@ -553,6 +562,10 @@ TEST_CASE("REST wants Bot auth and a DiscordBot User-Agent, validates messages, 
   CHECK(f.protocol_errors().empty());
   rest(f, http::verb::get, "/users/@me", nullptr, std::nullopt, "curl/8.0");
   CHECK(has_error(f, "User-Agent"));
+  rest(f, http::verb::post, "/webhooks/" + fake_discord::options{}.application_id + "/secret-token-value",
+       json::object{{"content", "x"}}, std::nullopt, "curl/8.0");
+  CHECK_FALSE(has_error(f, "secret-token-value"));  // tokens in paths are redacted
+  CHECK(has_error(f, "{token}"));
   auto calls = f.calls("/channels/");
   CHECK(calls.size() == 10);
   CHECK(calls[0].status == 401);
