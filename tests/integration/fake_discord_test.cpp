@@ -1,8 +1,7 @@
 // The fake Discord follows Discord's protocol: proven with the project's own
-// websocket client (net::ws_client, verifying the fake's certificate against
-// the throw-away test CA) for the gateway and a plain Beast HTTPS client for
-// REST (net::http_client sends only Bearer tokens and keeps no headers), so
-// what the bot sees from the fake is what these tests see
+// clients (net::ws_client for the gateway, net::http_client for REST, both
+// verifying the fake's certificate against the throw-away test CA), so what
+// the bot sees from the fake is what these tests see
 // (tests/fakes/fake_discord.hpp).
 #include "fakes/fake_discord.hpp"
 #include "support/run_io.hpp"
@@ -10,16 +9,7 @@
 
 #include "bot/net/net.hpp"
 
-#include <sys/socket.h>
-#include <sys/time.h>
-
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl/context.hpp>
-#include <boost/asio/ssl/host_name_verification.hpp>
-#include <boost/asio/ssl/stream.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -34,7 +24,6 @@
 namespace {
 
 namespace asio = boost::asio;
-namespace http = boost::beast::http;
 namespace json = boost::json;
 namespace net = signoff::net;
 using signoff::test::fake_discord;
@@ -152,46 +141,40 @@ struct rest_answer {
   }
 };
 
-rest_answer rest(const fake_discord& f, http::verb method, const std::string& path, const json::value& body = nullptr,
-                 std::optional<std::string> authorization = std::nullopt, const std::string& ua = user_agent) {
+rest_answer rest(const fake_discord& f, const std::string& method, const std::string& path,
+                 const json::value& body = nullptr, std::optional<std::string> authorization = std::nullopt,
+                 const std::string& ua = user_agent) {
   asio::io_context ioc;
-  asio::ssl::context ctx(asio::ssl::context::tls_client);
-  ctx.load_verify_file(signoff::test::test_pki().ca_pem);
-  ctx.set_verify_mode(asio::ssl::verify_peer);
-  asio::ssl::stream<asio::ip::tcp::socket> s(ioc, ctx);
-  SSL_set_tlsext_host_name(s.native_handle(), "localhost");
-  s.set_verify_callback(asio::ssl::host_name_verification("localhost"));
-  s.next_layer().connect({asio::ip::make_address("127.0.0.1"), f.port()});
-  timeval tv{5, 0};  // a hung fake fails the test instead of hanging it
-  setsockopt(s.next_layer().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  s.handshake(asio::ssl::stream_base::client);
-  http::request<http::string_body> req{method, "/api/v10" + path, 11};
-  req.set(http::field::host, "localhost:" + std::to_string(f.port()));
-  std::string auth = authorization.value_or("Bot " + bot_token);
-  if (!auth.empty()) req.set(http::field::authorization, auth);
-  if (!ua.empty()) req.set(http::field::user_agent, ua);
+  net::tls_context tls{signoff::test::test_pki().ca_pem};
+  auto origin = net::parse_url(f.api_base());
+  REQUIRE(origin);
+  net::http_client client(ioc.get_executor(), tls, *origin);
+  net::http_request req;
+  req.method = method;
+  req.target = "/api/v10" + path;
+  req.authorization = authorization.value_or("Bot " + bot_token);
+  req.user_agent = ua;
   if (!body.is_null()) {
-    req.set(http::field::content_type, "application/json");
-    req.body() = json::serialize(body);
+    req.content_type = "application/json";
+    req.body = json::serialize(body);
   }
-  req.prepare_payload();
-  http::write(s, req);
-  boost::beast::flat_buffer buf;
-  http::response<http::string_body> res;
-  http::read(s, buf, res);
+  boost::system::error_code ec;
+  net::http_response res;
+  signoff::test::run_io(ioc, [&]() -> asio::awaitable<void> {
+    auto [e, r] = co_await client.request(req);
+    ec = e;
+    res = std::move(r);
+  });
+  REQUIRE_FALSE(ec);
   rest_answer out;
-  out.status = res.result_int();
-  for (const auto& h : res) {
-    std::string k(h.name_string());
-    for (auto& c : k) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    out.headers[k] = std::string(h.value());
-  }
-  if (!res.body().empty()) out.body = json::parse(res.body());
+  out.status = res.status;
+  for (const auto& [k, v] : res.headers) out.headers[k] = v;
+  if (!res.body.empty()) out.body = json::parse(res.body);
   return out;
 }
 
 rest_answer post(const fake_discord& f, const std::string& path, const json::value& body) {
-  return rest(f, http::verb::post, path, body);
+  return rest(f, "POST", path, body);
 }
 
 std::string interaction_path(const json::object& d) {
@@ -220,7 +203,7 @@ json::object button_row(int n, std::size_t id_len = 8, std::size_t label_len = 7
 
 TEST_CASE("gateway/bot, Hello, Identify, READY and heartbeats follow the Gateway docs", "[discord][fake_discord]") {
   fake_discord f;
-  auto gb = rest(f, http::verb::get, "/gateway/bot");
+  auto gb = rest(f, "GET", "/gateway/bot");
   REQUIRE(gb.status == 200);
   CHECK(s_of(gb.object().at("url")) == "wss://localhost:" + std::to_string(f.port()));
   CHECK(gb.object().at("shards") == 1);
@@ -432,7 +415,7 @@ TEST_CASE("interactions have Discord's shape, and callbacks come once, within th
   json::object deferred{{"type", 5}, {"data", {{"flags", 64}}}};
   CHECK(post(f, interaction_path(dev), deferred).status == 204);
   CHECK_FALSE(f.wait_response(dm, 100ms));  // not final until the edit
-  auto edit = rest(f, http::verb::patch, webhook_path(dev) + "/messages/@original",
+  auto edit = rest(f, "PATCH", webhook_path(dev) + "/messages/@original",
                    json::object{{"content", "recorded"}}, std::string{});  // no Authorization needed
   CHECK(edit.status == 200);
   auto follow = post(f, webhook_path(dev), json::object{{"content", "and one more"}});
@@ -515,7 +498,7 @@ TEST_CASE("REST wants Bot auth and a DiscordBot User-Agent, validates messages, 
   fake_discord::options o;
   o.bucket_limit = 50;  // refused bodies count against the bucket too
   fake_discord f(o);
-  auto anon = rest(f, http::verb::post, "/channels/3000000000000000001/messages", json::object{{"content", "hi"}},
+  auto anon = rest(f, "POST", "/channels/3000000000000000001/messages", json::object{{"content", "hi"}},
                    "Bot wrong");
   CHECK(anon.status == 401);
   CHECK(anon.object().at("message") == "401: Unauthorized");
@@ -527,14 +510,14 @@ TEST_CASE("REST wants Bot auth and a DiscordBot User-Agent, validates messages, 
   std::string mid(made.object().at("id").as_string());
   CHECK(made.object().at("channel_id") == "3000000000000000001");
   CHECK(made.object().at("author").at("bot") == true);
-  auto edited = rest(f, http::verb::patch, "/channels/3000000000000000001/messages/" + mid,
+  auto edited = rest(f, "PATCH", "/channels/3000000000000000001/messages/" + mid,
                      json::object{{"content", "card v2"}});
   CHECK(edited.status == 200);
   auto msgs = f.messages("3000000000000000001");
   REQUIRE(msgs.size() == 1);
   CHECK(msgs[0].content == "card v2");
   CHECK(msgs[0].edits == 1);
-  auto gone = rest(f, http::verb::patch, "/channels/3000000000000000001/messages/1", json::object{{"content", "x"}});
+  auto gone = rest(f, "PATCH", "/channels/3000000000000000001/messages/1", json::object{{"content", "x"}});
   CHECK(gone.status == 404);
   CHECK(gone.object().at("code") == 10008);
 
@@ -560,9 +543,9 @@ TEST_CASE("REST wants Bot auth and a DiscordBot User-Agent, validates messages, 
   CHECK(dm.object().at("type") == 1);
 
   CHECK(f.protocol_errors().empty());
-  rest(f, http::verb::get, "/users/@me", nullptr, std::nullopt, "curl/8.0");
+  rest(f, "GET", "/users/@me", nullptr, std::nullopt, "curl/8.0");
   CHECK(has_error(f, "User-Agent"));
-  rest(f, http::verb::post, "/webhooks/" + fake_discord::options{}.application_id + "/secret-token-value",
+  rest(f, "POST", "/webhooks/" + fake_discord::options{}.application_id + "/secret-token-value",
        json::object{{"content", "x"}}, std::nullopt, "curl/8.0");
   CHECK_FALSE(has_error(f, "secret-token-value"));  // tokens in paths are redacted
   CHECK(has_error(f, "{token}"));
@@ -642,7 +625,7 @@ TEST_CASE("bulk overwrite validates commands and keeps their IDs", "[discord][fa
                    json::object{{"name", "draft"}, {"description", "Drafts"},
                                 {"options", json::array{json::object{{"name", "new"}, {"description", "New"}, {"type", 1},
                                                                      {"options", json::array{opt("text", true)}}}}}}};
-  auto put = rest(f, http::verb::put, path, cmds);
+  auto put = rest(f, "PUT", path, cmds);
   REQUIRE(put.status == 200);
   REQUIRE(put.body.is_array());
   CHECK(put.body.as_array().size() == 2);
@@ -651,10 +634,10 @@ TEST_CASE("bulk overwrite validates commands and keeps their IDs", "[discord][fa
   CHECK(s_of(put.body.at(0).at("guild_id")) == guild);
   CHECK(f.registered_commands(guild).as_array().size() == 2);
   CHECK(f.registered_commands("").is_null());
-  CHECK(s_of(rest(f, http::verb::put, path, cmds).body.at(0).at("id")) == id);  // same name, same ID
+  CHECK(s_of(rest(f, "PUT", path, cmds).body.at(0).at("id")) == id);  // same name, same ID
 
   auto refused = [&](json::array bad) {
-    auto a = rest(f, http::verb::put, path, bad);
+    auto a = rest(f, "PUT", path, bad);
     CHECK(a.status == 400);
     CHECK(a.object().at("code") == 50035);
   };
@@ -666,11 +649,11 @@ TEST_CASE("bulk overwrite validates commands and keeps their IDs", "[discord][fa
   for (int i = 0; i < 26; ++i) many.push_back(opt(("o" + std::to_string(i)).c_str(), false));
   refused({json::object{{"name", "approve"}, {"description", "x"}, {"options", many}}});
   CHECK(f.registered_commands(guild).as_array().size() == 2);  // a refused overwrite changes nothing
-  CHECK(rest(f, http::verb::put, "/applications/" + app + "/guilds/1/commands", cmds).status == 403);
-  CHECK(rest(f, http::verb::put, "/applications/" + app + "/commands", cmds).status == 200);
+  CHECK(rest(f, "PUT", "/applications/" + app + "/guilds/1/commands", cmds).status == 403);
+  CHECK(rest(f, "PUT", "/applications/" + app + "/commands", cmds).status == 200);
   CHECK(f.registered_commands("").as_array().size() == 2);
 
   f.set_gateway_bot(0ms, 503);
-  CHECK(rest(f, http::verb::get, "/gateway/bot").status == 503);
+  CHECK(rest(f, "GET", "/gateway/bot").status == 503);
   CHECK(f.protocol_errors().empty());
 }
