@@ -8,56 +8,33 @@
 // (and posts a drain only when none is queued), the io thread appends the ack
 // under `mu`. Trigger IDs and response URLs carry a keyed hash of what they
 // stand for, so the fake keeps no per-envelope registry of them.
-//
-// The link speaks RFC 6455 itself on the TLS stream rather than through
-// beast::websocket::stream: Beast writes one message per operation, so every
-// envelope cost its own TLS record and sendmsg (~20 us of this thread per
-// envelope, measured); batching what is queued cut that to ~8 us, which keeps
-// the fake well ahead of the bot in the 50k/s benchmark. The handshake, masking,
-// fragmentation, ping/pong and the close handshake are checked by
-// tests/integration/fake_slack_test.cpp against Beast's client.
+// The TLS, HTTP and websocket plumbing is tests/fakes/fake_server.
 #include "fakes/fake_slack.hpp"
 
-#include "bot/core/text.hpp"
-#include "support/test_pki.hpp"
+#include "fakes/fake_server.hpp"
 
-#include <openssl/evp.h>
-#include <pthread.h>
+#include "bot/core/text.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
-#include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
-#include <cctype>
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
-#include <fstream>
-#include <future>
 #include <map>
 #include <mutex>
 #include <random>
-#include <sstream>
 #include <stdexcept>
 #include <string_view>
-#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -65,19 +42,13 @@ namespace signoff::test {
 namespace {
 
 namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace websocket = beast::websocket;
-namespace ssl = asio::ssl;
 namespace json = boost::json;
-using tcp = asio::ip::tcp;
 using steady = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
 constexpr auto tok = asio::as_tuple(asio::use_awaitable);
-using tls_stream = beast::ssl_stream<beast::tcp_stream>;
-using request = http::request<http::string_body>;
-using response = http::response<http::string_body>;
+using request = fake_server::request;
+using link_ptr = fake_server::link_ptr;
 
 constexpr std::string_view app_id = "A0TEST";
 constexpr std::string_view bot_user = "U0BOT";
@@ -180,22 +151,6 @@ std::optional<std::uint64_t> to_u64(std::string_view s, int base = 10) {
   return v;
 }
 
-std::string pct_decode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out += ' ';
-    } else if (s[i] == '%' && i + 2 < s.size() && hex_digit(s[i + 1]) >= 0 && hex_digit(s[i + 2]) >= 0) {
-      out += static_cast<char>(hex_digit(s[i + 1]) * 16 + hex_digit(s[i + 2]));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
 // application/x-www-form-urlencoded (and query strings): every value a string.
 void parse_form(std::string_view body, json::object& into) {
   while (!body.empty()) {
@@ -208,14 +163,6 @@ void parse_form(std::string_view body, json::object& into) {
     std::string value = eq == std::string_view::npos ? std::string{} : pct_decode(pair.substr(eq + 1));
     into[key] = value;
   }
-}
-
-bool starts_with_ci(std::string_view s, std::string_view prefix) {
-  if (s.size() < prefix.size()) return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(s[i])) != std::tolower(static_cast<unsigned char>(prefix[i])))
-      return false;
-  return true;
 }
 
 std::string arg_str(const json::object& a, std::string_view k) {
@@ -253,10 +200,6 @@ std::string ts_text(std::int64_t us) {
   std::snprintf(buf, sizeof buf, "%lld.%06lld", static_cast<long long>(us / 1'000'000),
                 static_cast<long long>(us % 1'000'000));
   return buf;
-}
-
-std::string cut80(std::string_view s) {
-  return std::string(s.substr(0, 80)) + (s.size() > 80 ? "…" : "");
 }
 
 json::object user_object(std::string_view user_id, std::string_view team_id) {
@@ -299,90 +242,33 @@ std::string input_action_id(const json::object& view_spec, std::string_view bloc
   return std::string(block_id);
 }
 
-std::string file_or_pem(const std::string& s) {
-  if (s.find("-----BEGIN") != std::string::npos) return s;
-  std::ifstream in(s, std::ios::binary);
-  if (!in) throw std::runtime_error("fake_slack: cannot read " + s);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-struct envelope_rec {
+struct envelope_rec final : fake_server::outgoing {
   std::uint64_t seq = 0;
   std::string id;
   std::string frame;           // the first delivery, ready to write
   bool accepts_payload = false;
   // io-only from here on
   steady::time_point sent_at{};
-  bool written = false, acked = false;
+  bool written_ = false, acked = false;
+  std::string_view text() const override { return frame; }
+  void written(steady::time_point at) override {
+    written_ = true;
+    sent_at = at;
+  }
 };
 using envelope_ptr = std::shared_ptr<envelope_rec>;
 
-// One websocket frame the server sends (RFC 6455: server frames are never
-// masked). The writer batches whatever is queued into one TLS write: under
-// load many envelopes share a record and a syscall, as they would from Slack.
-struct wframe {
-  enum class kind : std::uint8_t { text, envelope, pong, close };
-  kind k = kind::text;
-  std::uint16_t code = 0;
-  std::string text;            // for envelopes: a redelivery's frame, else env->frame
+// An envelope on its way to a link: `text` is a redelivery's frame, else env->frame.
+struct delivery {
   envelope_ptr env;
+  std::string text;
 };
 
-enum opcode : std::uint8_t { op_continuation = 0, op_text = 1, op_binary = 2, op_close = 8, op_ping = 9, op_pong = 10 };
-
-void append_frame(std::string& out, std::uint8_t op, std::string_view payload) {
-  out += static_cast<char>(0x80 | op);  // FIN: the fake never fragments
-  std::size_t n = payload.size();
-  if (n < 126) {
-    out += static_cast<char>(n);
-  } else if (n <= 0xffff) {
-    out += static_cast<char>(126);
-    out += static_cast<char>(n >> 8);
-    out += static_cast<char>(n & 0xff);
-  } else {
-    out += static_cast<char>(127);
-    for (int i = 7; i >= 0; --i) out += static_cast<char>((n >> (8 * i)) & 0xff);
-  }
-  out.append(payload);
-}
-
-std::string close_payload(std::uint16_t code) {
-  std::string p;
-  p += static_cast<char>(code >> 8);
-  p += static_cast<char>(code & 0xff);
-  return p;
-}
-
-// Sec-WebSocket-Accept for a client's Sec-WebSocket-Key (RFC 6455 section 4.2.2).
-std::string websocket_accept(std::string_view key) {
-  std::string s(key);
-  s += "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(s.data(), s.size(), md, &len, EVP_sha1(), nullptr);
-  unsigned char out[64];
-  int n = EVP_EncodeBlock(out, md, static_cast<int>(len));
-  return std::string(reinterpret_cast<const char*>(out), static_cast<std::size_t>(n));
-}
-
-struct ws_link {
-  explicit ws_link(tls_stream&& s) : stream(std::move(s)), signal(stream.get_executor()) {}
-  tls_stream stream;
-  asio::steady_timer signal;   // wakes the writer; cancelled when a frame is queued
-  std::deque<wframe> q;
-  std::string out;             // the writer's batch
-  std::vector<envelope_ptr> stamped;  // envelopes in `out`, stamped just before the write
-  bool live = false;           // hello queued (it goes out before anything else)
+// What fake_slack keeps per link (fake_server::link::state).
+struct slack_link {
   bool draining = false;       // told warning / refresh_requested: prefer other links
-  bool closing = false;        // close frame queued: nothing more is sent
-  bool close_written = false, close_received = false, finishing = false;
-  bool dead = false;
-  bool writer_waiting = false;
-  bool usable() const { return live && !closing && !dead; }
 };
-using link_ptr = std::shared_ptr<ws_link>;
+bool draining(const fake_server::link& l) { return static_cast<const slack_link*>(l.state.get())->draining; }
 
 struct api_answer {
   unsigned status = 200;
@@ -400,21 +286,15 @@ api_answer fail(std::string error) {
 
 }  // namespace
 
-struct fake_slack::impl {
+struct fake_slack::impl final : fake_server::handler {
   options opt;
   std::uint64_t key;                          // keys the hashes in IDs
-  ssl::context ssl_ctx{ssl::context::tls_server};
-  asio::io_context ioc{1};
-  asio::executor_work_guard<asio::io_context::executor_type> work{ioc.get_executor()};
-  tcp::acceptor acceptor{ioc};
-  std::uint16_t port = 0;
   std::string port_text;
   std::atomic<std::uint64_t> seq{0};
 
   // ---- io-only ----
-  std::vector<link_ptr> links;
   std::size_t rr = 0;
-  std::deque<wframe> waiting;                 // envelopes while no link is live
+  std::deque<delivery> waiting;               // envelopes while no link is live
   std::unordered_map<std::uint64_t, envelope_ptr> pending;  // by sequence number
   std::deque<std::uint64_t> acked_order;
   std::unordered_set<std::string> tickets;
@@ -444,74 +324,32 @@ struct fake_slack::impl {
   std::int64_t last_ts_us = 0;
   std::uint64_t view_seq = 0;
 
-  std::thread thread;  // last: started when everything above exists
+  // Last: destroyed first, so no callback outlives the members above.
+  fake_server server;
 
-  explicit impl(options o) : opt(std::move(o)), key(std::random_device{}() * 0x9e3779b97f4a7c15ull ^ std::random_device{}()) {
-    if (opt.cert_pem.empty()) opt.cert_pem = test_pki().cert_pem;
-    if (opt.key_pem.empty()) opt.key_pem = test_pki().key_pem;
+  static fake_server::options server_options(const options& o) {
+    fake_server::options so;
+    so.cert_pem = o.cert_pem;
+    so.key_pem = o.key_pem;
+    so.name = "fake_slack";
+    so.max_message = max_message;
+    return so;
+  }
+
+  explicit impl(options o)
+      : opt(std::move(o)),
+        key(std::random_device{}() * 0x9e3779b97f4a7c15ull ^ std::random_device{}()),
+        server(server_options(opt), *this) {
+    port_text = server.port_text();
     open_delay = opt.connections_open_delay;
-    ssl_ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                        ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
-    std::string cert = file_or_pem(opt.cert_pem), pkey = file_or_pem(opt.key_pem);
-    ssl_ctx.use_certificate_chain(asio::buffer(cert));
-    ssl_ctx.use_private_key(asio::buffer(pkey), ssl::context::pem);
-    tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), 0);
-    acceptor.open(ep.protocol());
-    acceptor.set_option(tcp::acceptor::reuse_address(true));
-    acceptor.bind(ep);
-    acceptor.listen();
-    port = acceptor.local_endpoint().port();
-    port_text = std::to_string(port);
-    spawn(accept_loop());
-    thread = std::thread([this] {
-      pthread_setname_np(pthread_self(), "fake_slack");  // visible in perf / top -H
-      ioc.run();
-    });
+    server.start();
   }
 
-  ~impl() {
-    // Pending coroutine frames (and the sockets they own) are destroyed with
-    // the io_context, after the thread has stopped: no handler runs again.
-    ioc.stop();
-    if (thread.joinable()) thread.join();
-  }
+  void on_error(std::string what) override { protocol_error(std::move(what)); }
 
-  template <class Awaitable>
-  void spawn(Awaitable a) {
-    asio::co_spawn(ioc, std::move(a), [this](std::exception_ptr e) {
-      if (!e) return;
-      std::string what = "unknown exception";
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& x) {
-        what = x.what();
-      } catch (...) {
-      }
-      std::lock_guard lk(mu);
-      protocol_errors.push_back("fake_slack internal error: " + what);
-      cv.notify_all();
-    });
-  }
-
-  // Runs `f` on the io thread and waits for it (fault injection: ordered
-  // with envelopes queued before and after the call).
   template <class F>
   void run_sync(F&& f) {
-    if (ioc.get_executor().running_in_this_thread()) {
-      f();
-      return;
-    }
-    std::promise<void> done;
-    auto fut = done.get_future();
-    asio::post(ioc, [&] {
-      try {
-        f();
-        done.set_value();
-      } catch (...) {
-        done.set_exception(std::current_exception());
-      }
-    });
-    fut.get();
+    server.run_sync(std::function<void()>(std::forward<F>(f)));
   }
 
   void protocol_error(std::string what) {
@@ -604,7 +442,7 @@ struct fake_slack::impl {
       outbox.push_back(std::move(e));
       if (!drain_posted) post = drain_posted = true;
     }
-    if (post) asio::post(ioc, [this] { drain(); });
+    if (post) asio::post(server.io(), [this] { drain(); });
   }
 
   // ---- io thread: dispatch and links --------------------------------------
@@ -616,75 +454,42 @@ struct fake_slack::impl {
     }
     for (auto& e : drained) {
       pending.emplace(e->seq, e);
-      wframe f;
-      f.k = wframe::kind::envelope;
-      f.env = std::move(e);
-      dispatch(std::move(f));
+      dispatch(delivery{std::move(e), {}});
     }
     drained.clear();
   }
 
-  ws_link* pick_link() {
+  const link_ptr* pick_link() {
     // Round robin over usable links, preferring those not told to go away.
+    const auto& links = server.links();
     for (int pass = 0; pass < 2; ++pass)
       for (std::size_t i = 0; i < links.size(); ++i) {
         auto& l = links[(rr + i) % links.size()];
-        if (l->usable() && (pass == 1 || !l->draining)) {
+        if (l->usable() && (pass == 1 || !draining(*l))) {
           rr = (rr + i + 1) % links.size();
-          return l.get();
+          return &l;
         }
       }
     return nullptr;
   }
 
-  void dispatch(wframe f) {
-    if (ws_link* l = pick_link())
-      enqueue(*l, std::move(f));
-    else
-      waiting.push_back(std::move(f));  // like Slack, hold it until a link is up
-  }
+  void send(const link_ptr& l, delivery d) { server.send(l, std::move(d.env), std::move(d.text)); }
 
-  void enqueue(ws_link& l, wframe f) {
-    if (l.dead) return;
-    l.q.push_back(std::move(f));
-    if (l.writer_waiting) {
-      l.writer_waiting = false;
-      l.signal.cancel();
-    }
+  void dispatch(delivery d) {
+    if (const link_ptr* l = pick_link())
+      send(*l, std::move(d));
+    else
+      waiting.push_back(std::move(d));  // like Slack, hold it until a link is up
   }
 
   void publish_counts() {
     int n = 0;
-    for (auto& l : links) n += l->usable() ? 1 : 0;
+    for (auto& l : server.links()) n += l->usable() ? 1 : 0;
     std::lock_guard lk(mu);
     live_links = n;
     cv.notify_all();
   }
-
-  void kill(const link_ptr& l) {
-    if (l->dead) return;
-    l->dead = true;
-    l->stream.next_layer().close();  // abrupt: no close frame, no TLS close_notify
-    l->signal.cancel();
-    l->q.clear();
-    links.erase(std::remove(links.begin(), links.end(), l), links.end());
-    publish_counts();
-  }
-
-  void queue_close(const link_ptr& l, std::uint16_t code) {
-    if (l->dead || l->closing) return;
-    l->closing = true;
-    wframe f;
-    f.k = wframe::kind::close;
-    f.code = code;
-    enqueue(*l, std::move(f));
-  }
-
-  void queue_text(ws_link& l, std::string text) {
-    wframe f;
-    f.text = std::move(text);
-    enqueue(l, std::move(f));
-  }
+  void on_link_change(const link_ptr&) override { publish_counts(); }
 
   std::string hello_frame(int num_connections) const {
     return R"({"type":"hello","num_connections":)" + std::to_string(num_connections) +
@@ -698,194 +503,46 @@ struct fake_slack::impl {
     return f;
   }
 
-  // One writer per link: everything queued goes out in one TLS write.
-  asio::awaitable<void> writer(link_ptr l) {
-    for (;;) {
-      if (l->dead) co_return;
-      if (l->q.empty()) {
-        l->writer_waiting = true;
-        l->signal.expires_at(asio::steady_timer::time_point::max());
-        co_await l->signal.async_wait(tok);
-        continue;
-      }
-      l->out.clear();
-      l->stamped.clear();
-      bool wrote_close = false;
-      while (!l->q.empty() && !wrote_close && l->out.size() < (256u << 10)) {
-        wframe f = std::move(l->q.front());
-        l->q.pop_front();
-        switch (f.k) {
-          case wframe::kind::envelope:
-            append_frame(l->out, op_text, f.text.empty() ? std::string_view(f.env->frame) : f.text);
-            l->stamped.push_back(std::move(f.env));
-            break;
-          case wframe::kind::text: append_frame(l->out, op_text, f.text); break;
-          case wframe::kind::pong: append_frame(l->out, op_pong, f.text); break;
-          case wframe::kind::close:
-            append_frame(l->out, op_close, close_payload(f.code));
-            wrote_close = true;
-            break;
-        }
-      }
-      auto now = steady::now();  // just before the write starts
-      for (auto& e : l->stamped) {
-        e->written = true;
-        e->sent_at = now;
-      }
-      l->stamped.clear();
-      auto [ec, n] = co_await asio::async_write(l->stream, asio::buffer(l->out), tok);
-      if (ec) {
-        kill(l);
-        co_return;
-      }
-      if (wrote_close) {
-        l->close_written = true;
-        maybe_finish(l);
-        if (!l->close_received) spawn(close_timeout(l));
-        co_return;  // nothing may follow a close frame
-      }
-    }
-  }
-
-  // After both close frames: TLS close_notify, then the TCP close (the
-  // server closes first, RFC 6455 section 7.1.1).
-  void maybe_finish(const link_ptr& l) {
-    if (l->dead || l->finishing || !l->close_written || !l->close_received) return;
-    l->finishing = true;
-    spawn(finish(l));
-  }
-  asio::awaitable<void> finish(link_ptr l) {
-    l->stream.next_layer().expires_after(2s);
-    co_await l->stream.async_shutdown(tok);
-    kill(l);
-  }
-  asio::awaitable<void> close_timeout(link_ptr l) {
-    asio::steady_timer t(ioc, 5s);  // the client never answered our close frame
-    co_await t.async_wait(tok);
-    if (!l->finishing) kill(l);
-  }
-
-  // A protocol violation by the client: record it, close with `code`.
-  void fail_link(const link_ptr& l, std::uint16_t code, const std::string& what) {
-    protocol_error("websocket: " + what);
-    l->close_received = true;  // stop reading; finish once our close frame is out
-    queue_close(l, code);
-    publish_counts();
-  }
-
-  // The read side: RFC 6455 frames from the client (masked, possibly
-  // fragmented, pings answered), text messages handed to on_client_frame.
-  asio::awaitable<void> run_link(link_ptr l, std::string in) {
-    spawn(writer(l));
-    std::string message;
-    bool in_message = false;
-    std::uint8_t message_op = 0;
-    std::vector<char> chunk(16 << 10);
-    auto read_at = steady::now();
-    for (;;) {
-      std::size_t pos = 0;
-      for (;;) {  // every whole frame in `in`
-        std::size_t avail = in.size() - pos;
-        if (avail < 2) break;
-        auto b0 = static_cast<std::uint8_t>(in[pos]), b1 = static_cast<std::uint8_t>(in[pos + 1]);
-        std::size_t header = 2;
-        std::uint64_t len = b1 & 0x7fu;
-        if (len == 126) {
-          if (avail < 4) break;
-          len = (std::uint64_t{static_cast<std::uint8_t>(in[pos + 2])} << 8) | static_cast<std::uint8_t>(in[pos + 3]);
-          header = 4;
-        } else if (len == 127) {
-          if (avail < 10) break;
-          len = 0;
-          for (std::size_t i = 0; i < 8; ++i) len = (len << 8) | static_cast<std::uint8_t>(in[pos + 2 + i]);
-          header = 10;
-        }
-        auto op = static_cast<std::uint8_t>(b0 & 0x0fu);
-        bool fin = (b0 & 0x80u) != 0, masked = (b1 & 0x80u) != 0;
-        if (b0 & 0x70u) { fail_link(l, 1002, "RSV bits set without an extension"); co_return; }
-        if (!masked) { fail_link(l, 1002, "unmasked client frame"); co_return; }
-        if (op >= 8 && (!fin || len > 125)) { fail_link(l, 1002, "bad control frame"); co_return; }
-        if (op != op_continuation && op != op_text && op != op_binary && op != op_close && op != op_ping &&
-            op != op_pong) {
-          fail_link(l, 1002, "unknown opcode " + std::to_string(op));
-          co_return;
-        }
-        if (len > max_message || (op < 8 && message.size() + len > max_message)) {
-          fail_link(l, 1009, "message over " + std::to_string(max_message) + " bytes");
-          co_return;
-        }
-        header += 4;
-        if (avail < header + len) break;
-        const char* mask = in.data() + pos + header - 4;
-        char* data = in.data() + pos + header;
-        for (std::size_t i = 0; i < len; ++i) data[i] = static_cast<char>(data[i] ^ mask[i & 3]);
-        std::string_view payload(data, static_cast<std::size_t>(len));
-        pos += header + static_cast<std::size_t>(len);
-
-        if (op == op_ping) {
-          if (!l->closing) {
-            wframe pong;
-            pong.k = wframe::kind::pong;
-            pong.text = std::string(payload);
-            enqueue(*l, std::move(pong));
-          }
-          continue;
-        }
-        if (op == op_pong) continue;
-        if (op == op_close) {
-          // Echo the client's code (RFC 6455 section 5.5.1) unless we closed first.
-          std::uint16_t code = 1000;
-          if (payload.size() >= 2)
-            code = static_cast<std::uint16_t>((static_cast<std::uint8_t>(payload[0]) << 8) |
-                                              static_cast<std::uint8_t>(payload[1]));
-          l->close_received = true;
-          queue_close(l, code);
-          maybe_finish(l);
-          publish_counts();
-          co_return;
-        }
-        if (op == op_continuation ? !in_message : in_message) {
-          fail_link(l, 1002, "bad fragmentation");
-          co_return;
-        }
-        if (op != op_continuation) {
-          message_op = op;
-          message.clear();
-          in_message = true;
-        }
-        if (fin && message.empty()) {  // the usual case: one frame, no copy
-          if (message_op == op_text)
-            on_client_frame(payload, read_at);
-          else
-            protocol_error("binary message from the client");
-          in_message = false;
-          continue;
-        }
-        message.append(payload);
-        if (fin) {
-          if (message_op == op_text)
-            on_client_frame(message, read_at);
-          else
-            protocol_error("binary message from the client");
-          in_message = false;
-          message.clear();
-        }
-      }
-      in.erase(0, pos);
-      if (l->dead) co_return;
-      auto [ec, n] = co_await l->stream.async_read_some(asio::buffer(chunk), tok);
-      if (ec) break;
-      read_at = steady::now();
-      in.append(chunk.data(), n);
-    }
-    kill(l);
-  }
-
   asio::awaitable<void> close_later(link_ptr l, std::chrono::milliseconds after) {
-    asio::steady_timer t(ioc, after);
+    asio::steady_timer t(server.io(), after);
     co_await t.async_wait(tok);
-    queue_close(l, 1000);
+    server.close(l, 1000);
+  }
+
+  // Slack refuses a used or unknown ticket at the HTTP upgrade.
+  std::optional<fake_server::answer> on_upgrade(const request& req) override {
+    json::object query;
+    parse_form(req.query, query);
+    if (req.path.starts_with("/link") && tickets.erase(arg_str(query, "ticket")) == 1) return std::nullopt;
+    return json_answer(401, {{"ok", false}, {"error", "invalid_ticket"}}, true);
+  }
+
+  void on_open(const link_ptr& l, const request&) override {
+    l->state = std::make_shared<slack_link>();
+    std::size_t open_count = 0;
+    for (auto& other : server.links()) open_count += (other != l && other->usable()) ? 1 : 0;
+    {
+      std::lock_guard lk(mu);
+      ++opened_links;
+    }
+    if (open_count >= opt.max_connections) {
+      server.send_text(l, disconnect_frame("too_many_websockets"));
+      server.close(l, 1000);
+      return;
+    }
+    // Live from the moment hello is queued: the queue keeps hello ahead of
+    // anything sent later, and the client may read it before our write
+    // completes.
+    server.send_text(l, hello_frame(static_cast<int>(open_count) + 1));
+    while (!waiting.empty()) {
+      send(l, std::move(waiting.front()));
+      waiting.pop_front();
+    }
     publish_counts();
+  }
+
+  void on_text(const link_ptr&, std::string_view text, steady::time_point read_at) override {
+    on_client_frame(text, read_at);
   }
 
   void on_client_frame(std::string_view text, steady::time_point read_at) {
@@ -908,7 +565,7 @@ struct fake_slack::impl {
       return;
     }
     envelope_rec& e = *it->second;
-    if (!e.written || e.acked) {
+    if (!e.written_ || e.acked) {
       protocol_error((e.acked ? "second ack for envelope " : "ack before the envelope was sent: ") + std::string(id));
       return;
     }
@@ -936,138 +593,25 @@ struct fake_slack::impl {
   }
 
   // ---- HTTP ------------------------------------------------------------------
-  asio::awaitable<void> accept_loop() {
-    for (;;) {
-      auto [ec, sock] = co_await acceptor.async_accept(tok);
-      if (ec) {
-        if (!acceptor.is_open()) co_return;
-        asio::steady_timer pause(ioc, 10ms);  // e.g. out of descriptors: do not spin
-        co_await pause.async_wait(tok);
-        continue;
-      }
-      boost::system::error_code ignored;
-      sock.set_option(tcp::no_delay(true), ignored);  // small frames: latency matters
-      spawn(serve(std::move(sock)));
-    }
+  static fake_server::answer json_answer(unsigned status, const json::object& body, bool close = false) {
+    fake_server::answer a;
+    a.status = status;
+    a.body = json::serialize(body);
+    a.close = close;
+    return a;
   }
 
-  static response json_response(unsigned status, unsigned version, const json::object& body) {
-    response res{static_cast<http::status>(status), version};
-    res.set(http::field::server, "fake-slack");
-    res.set(http::field::content_type, "application/json; charset=utf-8");
-    res.body() = json::serialize(body);
-    return res;
+  asio::awaitable<fake_server::answer> on_http(request req) override {
+    if (req.path.starts_with("/api/")) {
+      std::string method = req.path.substr(5);
+      co_return co_await handle_api(req, method);
+    }
+    if (req.path.starts_with("/response/")) co_return handle_response_url(req);
+    co_return json_answer(404, {{"ok", false}, {"error", "not_found"}});
   }
 
-  asio::awaitable<void> serve(tcp::socket sock) {
-    tls_stream stream(std::move(sock), ssl_ctx);
-    stream.next_layer().expires_after(10s);
-    auto [hec] = co_await stream.async_handshake(ssl::stream_base::server, tok);
-    if (hec) co_return;
-    beast::flat_buffer buf;
-    for (;;) {
-      http::request_parser<http::string_body> parser;
-      parser.body_limit(4 << 20);
-      stream.next_layer().expires_after(120s);
-      auto [rec, rn] = co_await http::async_read(stream, buf, parser, tok);
-      if (rec) co_return;
-      request req = parser.release();
-      if (websocket::is_upgrade(req)) {
-        auto rest = buf.cdata();  // bytes after the request (none from a conforming client)
-        co_await upgrade(std::move(stream), std::move(req),
-                         std::string(static_cast<const char*>(rest.data()), rest.size()));
-        co_return;
-      }
-      response res = co_await handle(req);
-      res.keep_alive(req.keep_alive());
-      res.prepare_payload();
-      stream.next_layer().expires_after(30s);
-      auto [wec, wn] = co_await http::async_write(stream, res, tok);
-      if (wec) co_return;
-      if (!res.keep_alive()) break;
-    }
-    stream.next_layer().expires_after(2s);
-    co_await stream.async_shutdown(tok);
-  }
-
-  // Answers `res` and closes the connection.
-  asio::awaitable<void> answer_and_close(tls_stream& stream, response res) {
-    res.keep_alive(false);
-    res.prepare_payload();
-    stream.next_layer().expires_after(5s);
-    co_await http::async_write(stream, res, tok);
-    co_await stream.async_shutdown(tok);
-  }
-
-  // The websocket handshake (RFC 6455 section 4.2), then the link.
-  asio::awaitable<void> upgrade(tls_stream stream, request req, std::string rest) {
-    std::string_view target(req.target().data(), req.target().size());
-    auto q = target.find('?');
-    json::object query;
-    if (q != std::string_view::npos) parse_form(target.substr(q + 1), query);
-    std::string ticket = arg_str(query, "ticket");
-    if (!target.substr(0, q).starts_with("/link") || tickets.erase(ticket) != 1) {
-      // Slack refuses a used or unknown ticket at the HTTP upgrade.
-      // (built outside the co_await: g++ 12 miscompiles initializer lists there)
-      response res = json_response(401, req.version(), {{"ok", false}, {"error", "invalid_ticket"}});
-      co_await answer_and_close(stream, std::move(res));
-      co_return;
-    }
-    std::string_view ws_key(req[http::field::sec_websocket_key].data(), req[http::field::sec_websocket_key].size());
-    if (req[http::field::sec_websocket_version] != "13" || ws_key.empty()) {
-      response res = json_response(ws_key.empty() ? 400 : 426, req.version(), {{"ok", false}, {"error", "bad_handshake"}});
-      res.set(http::field::sec_websocket_version, "13");
-      co_await answer_and_close(stream, std::move(res));
-      co_return;
-    }
-    http::response<http::empty_body> res{http::status::switching_protocols, req.version()};
-    res.set(http::field::server, "fake-slack");
-    res.set(http::field::upgrade, "websocket");
-    res.set(http::field::connection, "Upgrade");
-    res.set(http::field::sec_websocket_accept, websocket_accept(ws_key));
-    stream.next_layer().expires_after(10s);
-    auto [ec, n] = co_await http::async_write(stream, res, tok);
-    if (ec) co_return;
-    stream.next_layer().expires_never();  // a link lives until closed
-    auto l = std::make_shared<ws_link>(std::move(stream));
-    std::size_t open_count = 0;
-    for (auto& other : links) open_count += (!other->dead && !other->closing) ? 1 : 0;
-    links.push_back(l);
-    {
-      std::lock_guard lk(mu);
-      ++opened_links;
-    }
-    if (open_count >= opt.max_connections) {
-      queue_text(*l, disconnect_frame("too_many_websockets"));
-      queue_close(l, 1000);
-    } else {
-      // Live from the moment hello is queued: the queue keeps hello ahead of
-      // anything sent later, and the client may read it before our write
-      // completes.
-      int live = 1;
-      for (auto& other : links) live += other->usable() ? 1 : 0;
-      queue_text(*l, hello_frame(live));
-      l->live = true;
-      while (!waiting.empty()) {
-        enqueue(*l, std::move(waiting.front()));
-        waiting.pop_front();
-      }
-      publish_counts();
-    }
-    co_await run_link(l, std::move(rest));
-  }
-
-  asio::awaitable<response> handle(const request& req) {
-    std::string_view target(req.target().data(), req.target().size());
-    auto q = target.find('?');
-    std::string_view path = target.substr(0, q);
-    std::string_view query = q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
-    if (path.starts_with("/api/")) co_return co_await handle_api(req, path.substr(5), query);
-    if (path.starts_with("/response/")) co_return handle_response_url(req, path);
-    co_return json_response(404, req.version(), {{"ok", false}, {"error", "not_found"}});
-  }
-
-  response handle_response_url(const request& req, std::string_view path) {
+  fake_server::answer handle_response_url(const request& req) {
+    std::string_view path = req.path;
     api_call call;
     call.method = "response_url";
     call.at = steady::now();
@@ -1081,9 +625,9 @@ struct fake_slack::impl {
     std::optional<std::uint64_t> n;
     if (s2 != std::string_view::npos) n = to_u64(rest.substr(s1 + 1, s2 - s1 - 1));
     boost::system::error_code ec;
-    json::value v = json::parse(req.body(), ec);
+    json::value v = json::parse(req.body, ec);
     if (!ec && v.is_object()) call.args = v.get_object();
-    if (req.method() != http::verb::post || !n || response_path(*n) != path) {
+    if (req.method != "POST" || !n || response_path(*n) != path) {
       status = 404;
       call.error = "invalid_url";
     } else if (ec || !v.is_object()) {
@@ -1096,7 +640,7 @@ struct fake_slack::impl {
     if (!call.error.empty()) body = {{"ok", false}, {"error", call.error}};
     call.status = status;
     record(std::move(call));
-    return json_response(status, req.version(), body);
+    return json_answer(status, body);
   }
 
   void record(api_call call) {
@@ -1105,33 +649,33 @@ struct fake_slack::impl {
     cv.notify_all();
   }
 
-  asio::awaitable<response> handle_api(const request& req, std::string_view method, std::string_view query) {
+  asio::awaitable<fake_server::answer> handle_api(const request& req, std::string method) {
     api_call call;
     call.method = std::string(method);
     call.at = steady::now();
-    call.target = "https://localhost:" + port_text + std::string(req.target().data(), req.target().size());
+    call.target = "https://localhost:" + port_text + req.target;
     json::object args;
     std::string body_error;
     bool json_body = false;
-    parse_form(query, args);
-    std::string_view ctype(req[http::field::content_type].data(), req[http::field::content_type].size());
-    if (!req.body().empty()) {
+    parse_form(req.query, args);
+    std::string_view ctype = req.header("Content-Type");
+    if (!req.body.empty()) {
       if (starts_with_ci(ctype, "application/json")) {
         json_body = true;
         boost::system::error_code ec;
-        json::value v = json::parse(req.body(), ec);
+        json::value v = json::parse(req.body, ec);
         if (ec || !v.is_object())
           body_error = "invalid_json";
         else
           for (auto& kv : v.get_object()) args[kv.key()] = kv.value();
       } else if (starts_with_ci(ctype, "application/x-www-form-urlencoded")) {
-        parse_form(req.body(), args);
+        parse_form(req.body, args);
       } else {
         body_error = ctype.empty() ? "missing_post_type" : "invalid_post_type";
       }
     }
     std::string token;
-    std::string_view auth(req[http::field::authorization].data(), req[http::field::authorization].size());
+    std::string_view auth = req.header("Authorization");
     if (starts_with_ci(auth, "Bearer ")) token = std::string(auth.substr(7));
     if (auto* t = args.if_contains("token")) {
       // Slack takes a token argument from forms and query strings, never from a JSON body.
@@ -1148,7 +692,7 @@ struct fake_slack::impl {
         delay = open_delay;
       }
       if (delay.count() > 0) {
-        asio::steady_timer t(ioc, delay);
+        asio::steady_timer t(server.io(), delay);
         co_await t.async_wait(tok);
       }
     }
@@ -1156,8 +700,8 @@ struct fake_slack::impl {
     call.status = a.status;
     call.error = a.error;
     record(std::move(call));
-    response res = json_response(a.status, req.version(), a.body);
-    if (a.retry_after > 0) res.set(http::field::retry_after, std::to_string(a.retry_after));
+    fake_server::answer res = json_answer(a.status, a.body);
+    if (a.retry_after > 0) res.headers.emplace_back("Retry-After", std::to_string(a.retry_after));
     co_return res;
   }
 
@@ -1350,7 +894,7 @@ fake_slack::fake_slack() : fake_slack(options{}) {}
 fake_slack::fake_slack(options o) : impl_(std::make_unique<impl>(std::move(o))) {}
 fake_slack::~fake_slack() = default;
 
-std::uint16_t fake_slack::port() const { return impl_->port; }
+std::uint16_t fake_slack::port() const { return impl_->server.port(); }
 std::string fake_slack::api_base() const { return "https://localhost:" + impl_->port_text + "/api/"; }
 
 int fake_slack::connections() const {
@@ -1490,15 +1034,14 @@ void fake_slack::redeliver(const std::string& envelope_id, int retry_attempt, co
     if (it == m.pending.end())
       throw std::invalid_argument("fake_slack::redeliver: unknown (or long acked) envelope " + envelope_id);
     envelope_ptr e = it->second;
-    wframe f;
-    f.k = wframe::kind::envelope;
-    f.text = e->frame.substr(0, e->frame.size() - 1);
-    f.text += R"(,"retry_attempt":)" + std::to_string(retry_attempt) + R"(,"retry_reason":)";
-    append_json(f.text, reason);
-    f.text += '}';
+    delivery d;
+    d.text = e->frame.substr(0, e->frame.size() - 1);
+    d.text += R"(,"retry_attempt":)" + std::to_string(retry_attempt) + R"(,"retry_reason":)";
+    append_json(d.text, reason);
+    d.text += '}';
     e->acked = false;  // a new delivery expects a new ack
-    f.env = std::move(e);
-    m.dispatch(std::move(f));
+    d.env = std::move(e);
+    m.dispatch(std::move(d));
   });
 }
 
@@ -1538,48 +1081,29 @@ std::vector<std::string> fake_slack::protocol_errors() const {
   return impl_->protocol_errors;
 }
 
-void fake_slack::drop_links() {
-  impl& m = *impl_;
-  m.run_sync([&] {
-    auto all = m.links;
-    for (auto& l : all) m.kill(l);
-  });
-}
-
-void fake_slack::close_links(std::uint16_t code) {
-  impl& m = *impl_;
-  m.run_sync([&] {
-    for (auto& l : m.links) m.queue_close(l, code);
-    m.publish_counts();
-  });
-}
+void fake_slack::drop_links() { impl_->server.drop_all(); }
+void fake_slack::close_links(std::uint16_t code) { impl_->server.close_all(code); }
 
 void fake_slack::send_disconnect(const std::string& reason, std::optional<std::chrono::milliseconds> close_after) {
   impl& m = *impl_;
   m.run_sync([&] {
     bool graceful = reason == "warning" || reason == "refresh_requested";
-    for (auto& l : std::vector<link_ptr>(m.links)) {
+    auto all = m.server.links();
+    for (auto& l : all) {
       if (!l->usable()) continue;
-      m.queue_text(*l, impl::disconnect_frame(reason));
+      m.server.send_text(l, impl::disconnect_frame(reason));
       if (graceful) {
         // Slack keeps the old link about 10 s: time for the client to open a new one.
-        l->draining = true;
-        m.spawn(m.close_later(l, close_after.value_or(std::chrono::milliseconds(10'000))));
+        static_cast<slack_link*>(l->state.get())->draining = true;
+        m.server.spawn(m.close_later(l, close_after.value_or(std::chrono::milliseconds(10'000))));
       } else {
-        m.queue_close(l, 1000);
+        m.server.close(l, 1000);
       }
     }
-    m.publish_counts();
   });
 }
 
-void fake_slack::send_raw(const std::string& frame) {
-  impl& m = *impl_;
-  m.run_sync([&] {
-    for (auto& l : m.links)
-      if (l->usable()) m.queue_text(*l, frame);
-  });
-}
+void fake_slack::send_raw(const std::string& frame) { impl_->server.send_all(frame); }
 
 void fake_slack::fail_next(const std::string& method, const std::string& error) {
   std::lock_guard lk(impl_->mu);
