@@ -45,8 +45,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     json::object payload;
     if (auto* c = std::get_if<slack::run_command>(&in)) {
       if (c->line.empty()) __builtin_trap();
-      // Clicks and modals only ever produce our own two commands.
-      if (env->type == "interactive" && !c->line.starts_with("/approve D-") && !c->line.starts_with("/reject D-"))
+      // Clicks and modals only ever produce our own three verbs (a value that
+      // does not parse still goes to the grammar, to be recorded invalid).
+      if (env->type == "interactive" && !c->line.starts_with("/approve ") && !c->line.starts_with("/reject ") &&
+          !c->line.starts_with("/ack "))
         __builtin_trap();
       payload = slack::ephemeral_reply(c->line);
     } else if (auto* m = std::get_if<slack::modal_error>(&in)) {
