@@ -300,10 +300,14 @@ std::optional<std::string> gateway::on_gateway_bot(link_id id, const gateway_bot
     return std::nullopt;
   }
   max_concurrency_ = std::max(g.max_concurrency, 1);
-  remaining_ = g.remaining;
+  // Within the budget window we know, our own count of identifies is kept
+  // when it is lower: an answer that does not count them yet (a cached
+  // answer, a proxy) must not buy identifies Discord will refuse.
+  const bool same_window = remaining_ && budget_reset_at_ && now < *budget_reset_at_;
+  remaining_ = same_window ? std::min(*remaining_, g.remaining) : g.remaining;
   budget_reset_at_ = now + std::max(g.reset_after, ms::zero());
   if (!has_session() && budget_spent(now)) {
-    why = "identify budget spent (" + std::to_string(g.remaining) + " of " + std::to_string(g.total) +
+    why = "identify budget spent (" + std::to_string(*remaining_) + " of " + std::to_string(g.total) +
           " left); it resets in " + std::to_string(g.reset_after.count() / 1000) + " s";
     return std::nullopt;
   }
