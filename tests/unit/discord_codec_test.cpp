@@ -251,6 +251,8 @@ TEST_CASE("the Reject modal's submission is /reject D-n@R REASON", "[discord][co
   CHECK(std::holds_alternative<cmd::parse_error>(cmd::parse(l, now, {})));
   CHECK(line_of(submit("signoff:reject:nope", "x")) == "/reject nope x");
   CHECK(line_of(submit("other-modal", "x")) == "other-modal");
+  // Only our Reject modal rejects: another custom ID of ours is no reason to.
+  CHECK(line_of(submit("signoff:approve:D-7@3", "x")) == "signoff:approve:D-7@3");
   // The newer label component (type 18) holding the text input.
   auto labelled = guild_interaction(5, R"({"custom_id":"signoff:reject:D-1@1","components":[{"type":18,"id":1,
       "component":{"type":4,"id":2,"custom_id":"reason","value":"typo"}}]})");
