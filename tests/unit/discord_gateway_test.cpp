@@ -91,6 +91,13 @@ gateway_bot bot(int remaining = 1000, int max_concurrency = 1, std::int64_t rese
                      max_concurrency};
 }
 
+// gateway/bot answered (a fresh link) and the websocket up for link `id`.
+void connect(rig& r, link_id id, time_point when, const gateway_bot& b = bot()) {
+  std::string why;
+  REQUIRE(r.g.on_gateway_bot(id, b, when, why));
+  r.g.on_connected(id, when);
+}
+
 // Start, gateway/bot, connect, Hello (first beat at 0.5 x 40 s) and READY
 // on link 1 at t0.
 void bring_up(rig& r) {
@@ -146,8 +153,7 @@ TEST_CASE("before any dispatch the heartbeat carries null", "[discord][gateway]"
   rig r;
   r.g.start(t0);
   std::string why;
-  r.g.on_gateway_bot(1, bot(), t0, why);
-  r.g.on_connected(1, t0);
+  connect(r, 1, t0, bot());
   r.rolls = {0.0};
   CHECK(show(r.g.on_payload(1, hello(), t0)) == strings{"identify 1", "wake +0"});
   CHECK(show(r.g.on_timer(t0)) == strings{"beat 1 null", "wake +30000"});  // next: the ready timeout
@@ -234,8 +240,7 @@ TEST_CASE("close codes Discord says never to retry disable the platform", "[disc
   rig r;
   r.g.start(t0);
   std::string why;
-  r.g.on_gateway_bot(1, bot(), t0, why);
-  r.g.on_connected(1, t0);
+  connect(r, 1, t0, bot());
   r.g.on_payload(1, hello(), t0);
   CHECK(show(r.g.on_closed(1, 4004, "", at(10))) == strings{"health disabled: close code 4004: authentication failed"});
 }
@@ -285,8 +290,7 @@ TEST_CASE("Gateway failures back off with full jitter, doubling to the cap", "[d
   }
   // READY resets the count.
   std::string why;
-  r.g.on_gateway_bot(id, bot(), at(now), why);
-  r.g.on_connected(id, at(now));
+  connect(r, id, at(now), bot());
   r.g.on_payload(id, hello(), at(now));
   r.g.on_payload(id, ready_event(), at(now));
   CHECK(r.g.consecutive_failures() == 0);
@@ -305,12 +309,10 @@ TEST_CASE("hello and ready timeouts abort the link and retry", "[discord][gatewa
   rig r;
   r.g.start(t0);
   std::string why;
-  r.g.on_gateway_bot(1, bot(), t0, why);
-  r.g.on_connected(1, t0);
+  connect(r, 1, t0, bot());
   r.rolls = {0.0};
   CHECK(show(r.g.on_timer(at(20000))) == strings{"close 1 0", "open 2", "health degraded: no Hello within 20000 ms"});
-  r.g.on_gateway_bot(2, bot(), at(20000), why);
-  r.g.on_connected(2, at(20000));
+  connect(r, 2, at(20000), bot());
   r.rolls = {0.9};  // first heartbeat late, so the ready timeout comes first
   CHECK(show(r.g.on_payload(2, hello(), at(26000))) == strings{"identify 2", "wake +56000"});
   r.rolls = {0.5};  // second failure: half of 2 s
@@ -375,8 +377,7 @@ TEST_CASE("at most max_concurrency identifies per identify window", "[discord][g
   r.g.on_payload(1, make(op::invalid_session, "false"), at(100));
   CHECK(show(r.g.on_timer(at(1100))) == strings{"open 2"});
   std::string why;
-  r.g.on_gateway_bot(2, bot(), at(1100), why);
-  r.g.on_connected(2, at(1100));
+  connect(r, 2, at(1100), bot());
   r.rolls = {0.5};
   // The window (5 s from t0) is full: Identify waits for +5000.
   CHECK(show(r.g.on_payload(2, hello(), at(1200))) == strings{"wake +5000"});
@@ -386,13 +387,11 @@ TEST_CASE("at most max_concurrency identifies per identify window", "[discord][g
   SECTION("two per window with max_concurrency 2") {
     rig r2;
     r2.g.start(t0);
-    r2.g.on_gateway_bot(1, bot(1000, 2), t0, why);
-    r2.g.on_connected(1, t0);
+    connect(r2, 1, t0, bot(1000, 2));
     CHECK(show(r2.g.on_payload(1, hello(), t0))[0] == "identify 1");
     r2.g.on_payload(1, make(op::invalid_session, "false"), at(1));
     r2.g.on_timer(at(3001));
-    r2.g.on_gateway_bot(2, bot(1000, 2), at(3001), why);
-    r2.g.on_connected(2, at(3001));
+    connect(r2, 2, at(3001), bot(1000, 2));
     CHECK(show(r2.g.on_payload(2, hello(), at(3001)))[0] == "identify 2");
   }
 }
