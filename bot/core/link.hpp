@@ -32,6 +32,14 @@ struct wake_at { time_point at; };                       // call on_timer at (or
 struct report_health { state st; std::string detail; };
 using action = std::variant<open_link, close_link, send_frame, wake_at, report_health>;
 
+// Full-jitter exponential backoff, shared by every session machine: the
+// k-th consecutive failure (k = `failures` >= 1) waits
+// uniform(0, min(cap, base * 2^(k-1))) with u = `uniform01` in [0, 1); k <= 0
+// waits nothing. A u outside [0, 1] (NaN, a broken source) is clamped, and
+// the doubling saturates at the cap, so no input overflows.
+std::chrono::milliseconds full_jitter(int failures, std::chrono::milliseconds base,
+                                      std::chrono::milliseconds cap, double uniform01);
+
 // At most `count` frames in any `window` (a sliding window): the writer
 // holds a frame back until the budget has room. count <= 0: no budget.
 // Steady time: a wall clock set back must not hold the writer up.

@@ -40,6 +40,34 @@ std::size_t code_points(std::string_view s) noexcept {
   return n;
 }
 
+std::size_t prefix_bytes(std::string_view s, std::size_t n) noexcept {
+  std::size_t count = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if ((static_cast<unsigned char>(s[i]) & 0xC0u) == 0x80u) continue;  // continuation byte
+    if (count == n) return i;
+    ++count;
+  }
+  return s.size();
+}
+
+std::string cut_with_pointer(std::string_view text, std::size_t max_chars, std::string_view draft_id,
+                             bool keep_markup) {
+  if (code_points(text) <= max_chars) return std::string(text);
+  const std::string ptr = draft_id.empty()
+                              ? std::string("\xE2\x80\xA6 (cut)")
+                              : "\xE2\x80\xA6 (cut: /draft show " + std::string(draft_id) + " for the full text)";
+  const auto ptr_chars = code_points(ptr);
+  if (ptr_chars >= max_chars) return ptr.substr(0, prefix_bytes(ptr, max_chars));
+  auto keep = text.substr(0, prefix_bytes(text, max_chars - ptr_chars));
+  if (keep_markup) {
+    auto amp = keep.rfind('&');
+    if (amp != std::string_view::npos && keep.find(';', amp) == std::string_view::npos) keep = keep.substr(0, amp);
+    auto lt = keep.rfind('<');
+    if (lt != std::string_view::npos && keep.find('>', lt) == std::string_view::npos) keep = keep.substr(0, lt);
+  }
+  return std::string(keep) + ptr;
+}
+
 std::string to_hex(std::string_view s) {
   static constexpr char digits[] = "0123456789abcdef";
   std::string out;

@@ -13,6 +13,21 @@ bool valid_utf8(std::string_view s) noexcept;
 // Number of Unicode code points in well-formed UTF-8 `s`.
 std::size_t code_points(std::string_view s) noexcept;
 
+// Bytes taken by the first `n` code points of `s` (all of it when it has
+// fewer): cutting there never splits a UTF-8 sequence.
+std::size_t prefix_bytes(std::string_view s, std::size_t n) noexcept;
+
+// SPEC "Cards and posts longer than a platform allows are cut with a pointer
+// to /draft show": `text` when it has at most `max_chars` code points, else
+// its head (never split inside a UTF-8 sequence) followed by
+// "… (cut: /draft show D-n for the full text)" ("… (cut)" without a draft
+// ID), in at most `max_chars` code points all told. With `keep_markup`, the
+// cut also backs off an entity ("&amp;") or a tag ("<@U1>", "<#C2>") it
+// would split, so text with markup stays well formed. Every platform codec
+// cuts through this one function.
+std::string cut_with_pointer(std::string_view text, std::size_t max_chars, std::string_view draft_id,
+                             bool keep_markup = false);
+
 // Lowercase hex of the bytes of `s`.
 std::string to_hex(std::string_view s);
 

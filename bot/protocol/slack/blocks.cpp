@@ -15,40 +15,6 @@ namespace {
 constexpr std::size_t modal_title_max = 24;
 constexpr std::size_t input_max_length = 3000;
 
-// Bytes taken by the first `n` code points of `s`: cutting there never
-// splits a UTF-8 sequence (continuation bytes are never counted as starts).
-std::size_t prefix_bytes(std::string_view s, std::size_t n) {
-  std::size_t count = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if ((static_cast<unsigned char>(s[i]) & 0xC0u) == 0x80u) continue;
-    if (count == n) return i;
-    ++count;
-  }
-  return s.size();
-}
-
-std::string pointer(std::string_view draft_id) {
-  if (draft_id.empty()) return "… (cut)";
-  return "… (cut: /draft show " + std::string(draft_id) + " for the full text)";
-}
-
-// cut_text's rule; with `markup`, the cut also backs off an entity (&amp;)
-// or a mention (<@U1>) it would split, so escaped text stays well formed.
-std::string cut(std::string_view text, std::size_t max_chars, std::string_view draft_id, bool markup) {
-  if (code_points(text) <= max_chars) return std::string(text);
-  auto ptr = pointer(draft_id);
-  auto ptr_chars = code_points(ptr);
-  if (ptr_chars >= max_chars) return ptr.substr(0, prefix_bytes(ptr, max_chars));
-  auto keep = text.substr(0, prefix_bytes(text, max_chars - ptr_chars));
-  if (markup) {
-    auto amp = keep.rfind('&');
-    if (amp != std::string_view::npos && keep.find(';', amp) == std::string_view::npos) keep = keep.substr(0, amp);
-    auto lt = keep.rfind('<');
-    if (lt != std::string_view::npos && keep.find('>', lt) == std::string_view::npos) keep = keep.substr(0, lt);
-  }
-  return std::string(keep) + ptr;
-}
-
 json::object plain_text(std::string_view text) { return {{"type", "plain_text"}, {"text", text}}; }
 
 // verbatim: Slack leaves URLs and names as written (no auto-linking), which
@@ -82,7 +48,7 @@ std::string escape_mrkdwn(std::string_view text) {
 }
 
 std::string cut_text(std::string_view text, std::size_t max_chars, std::string_view draft_id) {
-  return cut(text, max_chars, draft_id, false);
+  return cut_with_pointer(text, max_chars, draft_id, false);
 }
 
 json::object card_message(const approval_card& card) {
@@ -95,19 +61,19 @@ json::object card_message(const approval_card& card) {
   };
   if (!card.targets.empty()) head += "\nTargets: " + join(card.targets);
   head += "\nAuthors: " + join(card.authors);
-  const auto escaped_head = cut(escape_mrkdwn(head), section_text_max, draft_id, true);
+  const auto escaped_head = cut_with_pointer(escape_mrkdwn(head), section_text_max, draft_id, true);
   json::array blocks;
   blocks.push_back(mrkdwn_section(escaped_head));
   if (!card.body.empty()) {
     blocks.push_back(json::object{{"type", "divider"}});
-    blocks.push_back(mrkdwn_section(cut(escape_mrkdwn(card.body), section_text_max, draft_id, true)));
+    blocks.push_back(mrkdwn_section(cut_with_pointer(escape_mrkdwn(card.body), section_text_max, draft_id, true)));
   }
   if (card.approve_rev) {
     const auto value = card.draft + "@" + std::to_string(*card.approve_rev);
     const auto hint = "/approve " + value + " [NOTE]  |  /reject " + value + " REASON";
     blocks.push_back(json::object{
         {"type", "context"},
-        {"elements", json::array{{{"type", "mrkdwn"}, {"text", cut(escape_mrkdwn(hint), section_text_max, draft_id, true)}}}}});
+        {"elements", json::array{{{"type", "mrkdwn"}, {"text", cut_with_pointer(escape_mrkdwn(hint), section_text_max, draft_id, true)}}}}});
     blocks.push_back(json::object{
         {"type", "actions"},
         {"block_id", "signoff_decide"},
@@ -119,7 +85,7 @@ json::object card_message(const approval_card& card) {
 }
 
 json::object page_dm_message(std::string_view text, std::string_view escalation) {
-  const auto escaped = cut(escape_mrkdwn(text), section_text_max, {}, true);
+  const auto escaped = cut_with_pointer(escape_mrkdwn(text), section_text_max, {}, true);
   json::array blocks;
   blocks.push_back(mrkdwn_section(escaped));
   // The button is built from the post's subject (a value), and only for a
@@ -135,7 +101,7 @@ json::object page_dm_message(std::string_view text, std::string_view escalation)
 json::object plain_message(std::string_view text) { return mrkdwn_message(escape_mrkdwn(text)); }
 
 json::object mrkdwn_message(std::string_view mrkdwn) {
-  return {{"text", cut(mrkdwn, message_text_max, {}, true)}};
+  return {{"text", cut_with_pointer(mrkdwn, message_text_max, {}, true)}};
 }
 
 json::object reject_modal(std::string_view trigger_id, std::string_view draft_id, std::int64_t rev,

@@ -125,7 +125,7 @@ std::string escape_mrkdwn(std::string_view text);
 // pass (so "&amp;lt;" is "&lt;"); every other entity ("&quot;", "&#60;") and
 // any other '&' stay as they are. The inverse of escape_mrkdwn.
 std::string unescape_mrkdwn(std::string_view text);
-// `text` cut to at most `max_chars` code points (never inside a UTF-8
+// signoff::cut_with_pointer (bot/core/text.hpp) without markup: `text` cut to at most `max_chars` code points (never inside a UTF-8
 // sequence), with "… (cut: /draft show D-n for the full text)" when cut.
 std::string cut_text(std::string_view text, std::size_t max_chars, std::string_view draft_id);
 

@@ -54,15 +54,7 @@ int session::live_links() const {
 bool session::healthy() const { return !stopped_ && !disabled_ && live_links() > 0; }
 
 std::chrono::milliseconds session::next_delay() {
-  // The k-th consecutive failure: ceiling base * 2^(k-1), capped.
-  const std::int64_t cap = std::max<std::int64_t>(opt_.backoff_cap.count(), 0);
-  std::int64_t ceiling = std::clamp<std::int64_t>(opt_.backoff_base.count(), 0, cap);
-  for (int i = 1; i < failures_ && ceiling > 0 && ceiling < cap; ++i)
-    ceiling = ceiling > cap / 2 ? cap : ceiling * 2;
-  double u = rnd_ ? rnd_() : 0.0;
-  if (!(u >= 0.0)) u = 0.0;  // NaN or negative from a broken source
-  if (u > 1.0) u = 1.0;
-  return ms(std::min(ceiling, static_cast<std::int64_t>(u * static_cast<double>(ceiling))));
+  return signoff::link::full_jitter(failures_, opt_.backoff_base, opt_.backoff_cap, rnd_ ? rnd_() : 0.0);
 }
 
 std::vector<action> session::open_new(time_point now) {
