@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "bot/adapters/discord.hpp"
 #include "bot/adapters/slack.hpp"
 
 namespace signoff::app {
@@ -20,27 +21,52 @@ std::optional<adapters::slack_secrets> slack_secrets(const conf::slack_section& 
   return adapters::slack_secrets{*app, *bot};
 }
 
+std::optional<adapters::discord_secrets> discord_secrets(const conf::discord_section& dc, spdlog::logger& log) {
+  std::string problem;
+  auto token = conf::read_secret_value(dc.token, "discord.token", problem);
+  if (!token) return log.error("{}", problem), std::nullopt;
+  // The Developer Portal shows the bare token; "Bot " belongs to the HTTP
+  // header, which the adapter adds.
+  if (token->rfind("Bot ", 0) == 0 || token->rfind("Bearer ", 0) == 0)
+    return log.error("discord.token: give the bare bot token, without the \"Bot \" prefix"), std::nullopt;
+  if (token->find_first_of(" \t\r\n") != std::string::npos)
+    return log.error("discord.token: a bot token holds no spaces or line breaks"), std::nullopt;
+  return adapters::discord_secrets{*token};
+}
+
+template <class Adapter, class Secrets>
+platform_plan plan_for(platform on, std::shared_ptr<const conf::config> shared, Secrets s) {
+  return {on, [shared, s = std::move(s)](boost::asio::any_io_executor io, runtime::command_pipeline& pipe) {
+            return std::unique_ptr<runtime::adapter>(std::make_unique<Adapter>(io, shared, pipe, s));
+          }};
+}
+
 }  // namespace
 
 std::optional<std::vector<platform_plan>> plan_platforms(std::shared_ptr<const conf::config> shared,
                                                          spdlog::logger& log) {
   const conf::config& cfg = *shared;
-  if (!cfg.slack) {
-    log.error("no network platform is configured (add a [slack] section); use `signoff shell` for the terminal");
+  if (!cfg.slack && !cfg.discord) {
+    log.error("no network platform is configured (add a [slack] or [discord] section); use `signoff shell` "
+              "for the terminal");
     return std::nullopt;
   }
-  if (cfg.discord) log.warn("[discord] is configured but this build has no Discord adapter yet; ignoring it");
   if (cfg.mattermost)
     log.warn("[mattermost] is configured but this build has no Mattermost adapter yet; ignoring it");
 
+  // Every secret is read before any adapter starts: one bad token refuses
+  // the start, naming its key, rather than leaving a platform half up.
   std::vector<platform_plan> plans;
-  auto secrets = slack_secrets(*cfg.slack, log);
-  if (!secrets) return std::nullopt;
-  plans.push_back({platform::slack, [shared, s = std::move(*secrets)](boost::asio::any_io_executor io,
-                                                             runtime::command_pipeline& pipe) {
-                     return std::unique_ptr<runtime::adapter>(
-                         std::make_unique<adapters::slack_adapter>(io, shared, pipe, s));
-                   }});
+  if (cfg.slack) {
+    auto secrets = slack_secrets(*cfg.slack, log);
+    if (!secrets) return std::nullopt;
+    plans.push_back(plan_for<adapters::slack_adapter>(platform::slack, shared, std::move(*secrets)));
+  }
+  if (cfg.discord) {
+    auto secrets = discord_secrets(*cfg.discord, log);
+    if (!secrets) return std::nullopt;
+    plans.push_back(plan_for<adapters::discord_adapter>(platform::discord, shared, std::move(*secrets)));
+  }
   return plans;
 }
 
