@@ -13,6 +13,7 @@
 #include <random>
 #include <set>
 
+#include "bot/core/text.hpp"
 #include "bot/net/net.hpp"
 #include "bot/protocol/discord/codec.hpp"
 #include "bot/protocol/discord/gateway.hpp"
@@ -536,7 +537,16 @@ struct discord_adapter::impl : std::enable_shared_from_this<impl>, runtime::post
       }
       // The card is gone (deleted by someone): post the current state anew.
     }
-    rest_call post{api_posts.get(), "POST", "channels/" + channel + "/messages", body, true,
+    // Create Message's idempotency key: the same outbox entry sent again
+    // (a retry, or a redelivery after a crash mid-send) within Discord's few
+    // minutes comes back as the message already made, not a second post.
+    // Derived from the entry, so it is the same in the next process; the
+    // hash keeps two databases posting with one bot apart (25 chars at most).
+    msg["nonce"] = sha256_hex(std::to_string(p.id) + "/" + std::to_string(p.created_at.time_since_epoch().count()) +
+                              "/" + p.platform_channel)
+                       .substr(0, 20);
+    msg["enforce_nonce"] = true;
+    rest_call post{api_posts.get(), "POST", "channels/" + channel + "/messages", boost::json::serialize(msg), true,
                    "posting " + std::string(to_string(p.kind)) + " " + p.subject};
     auto r = co_await rest(post);
     co_return outcome_of(r);

@@ -572,7 +572,21 @@ TEST_CASE("discord: 429s on posts (bucket and global) are honoured and no post i
   REQUIRE(env.wait([&] { return env.card("D-2").has_value(); }));
   REQUIRE(env.wait([&] { return env.count("action = 'post.sent'") == 2; }));
   CHECK(env.count("action = 'post.failed'") == 0);
+  CHECK(env.fake.messages(discord_approvals).size() == 2);
   CHECK(env.fake.protocol_errors().empty());  // nothing sent inside a retry_after
+  // Each retry of a post carries the same idempotency key (Create
+  // Message's nonce, enforced), and two posts carry two keys.
+  std::map<std::string, int> nonces;
+  for (const auto& c : env.fake.calls("/channels/" + std::string(discord_approvals) + "/messages")) {
+    if (c.method != "POST") continue;
+    const auto& b = c.body.as_object();
+    CHECK(b.at("enforce_nonce") == true);
+    const std::string nonce(b.at("nonce").as_string());
+    CHECK(nonce.size() <= 25);
+    ++nonces[nonce];
+  }
+  REQUIRE(nonces.size() == 2);
+  for (const auto& [nonce, n] : nonces) CHECK(n == 2);  // 429, then the retry
   CHECK(env.stop() == 0);
 }
 
