@@ -79,8 +79,7 @@ struct discord_adapter::impl : std::enable_shared_from_this<impl>, runtime::post
   std::string application_id, guild_id;
 
   std::unique_ptr<net::tls_context> tls;
-  net::url api_origin;
-  std::string api_prefix;  // "/api/v10/"
+  net::api_base api;
   std::unique_ptr<net::http_client> api_gateway, api_posts;
   std::vector<std::unique_ptr<net::http_client>> api_callbacks;
   std::size_t next_callback = 0;
@@ -123,19 +122,12 @@ struct discord_adapter::impl : std::enable_shared_from_this<impl>, runtime::post
   // ---- set-up -------------------------------------------------------------
   void start() {
     const auto& dc = *cfg->discord;
-    auto u = net::parse_url(dc.api_base);
-    if (!u || (u->scheme != "https" && u->scheme != "http"))
-      throw std::runtime_error("discord.api_base: not an http(s) URL: " + dc.api_base);
-    if (!u->tls() && !net::is_loopback_host(u->host))
-      throw std::runtime_error("discord.api_base: plain http is only allowed on a loopback address");
-    api_origin = *u;
-    api_prefix = u->target;
-    if (api_prefix.empty() || api_prefix.back() != '/') api_prefix += '/';
+    api = net::parse_api_base("discord.api_base", dc.api_base);
     tls = std::make_unique<net::tls_context>(dc.ca_file);
-    api_gateway = std::make_unique<net::http_client>(ex, *tls, api_origin);
-    api_posts = std::make_unique<net::http_client>(ex, *tls, api_origin);
+    api_gateway = std::make_unique<net::http_client>(ex, *tls, api.origin);
+    api_posts = std::make_unique<net::http_client>(ex, *tls, api.origin);
     for (std::size_t i = 0; i < callback_clients; ++i)
-      api_callbacks.push_back(std::make_unique<net::http_client>(ex, *tls, api_origin));
+      api_callbacks.push_back(std::make_unique<net::http_client>(ex, *tls, api.origin));
     auto self = shared_from_this();
     asio::co_spawn(ex, [self]() { return self->register_commands(); }, asio::detached);
     asio::co_spawn(ex, [self]() -> awaitable<void> {
@@ -193,7 +185,7 @@ struct discord_adapter::impl : std::enable_shared_from_this<impl>, runtime::post
     ++counters.api_calls;
     net::http_request req;
     req.method = method;
-    req.target = api_prefix + c.path;
+    req.target = api.prefix + c.path;
     if (!c.body.empty()) req.content_type = "application/json";
     req.body = std::move(c.body);
     if (c.bot_auth) req.authorization = "Bot " + secrets.token;
@@ -266,7 +258,7 @@ struct discord_adapter::impl : std::enable_shared_from_this<impl>, runtime::post
       out.why = "gateway: no usable URL";
       co_return out;
     }
-    if (!u->tls() && !(!api_origin.tls() && net::is_loopback_host(u->host))) {
+    if (!api.may_use(*u)) {
       out.why = "gateway: refusing a plain ws:// link";
       co_return out;
     }
@@ -369,7 +361,7 @@ struct discord_adapter::impl : std::enable_shared_from_this<impl>, runtime::post
     who.platform_user = ix.from.user_id;
     who.envelope = ix.id;
     // The follow-up webhook, for a late confirmation after a crash.
-    std::string followup_url = api_origin.origin() + api_prefix + discord::followup_path(application_id, ix.token);
+    std::string followup_url = api.origin.origin() + api.prefix + discord::followup_path(application_id, ix.token);
     auto px = std::make_shared<pending_ix>(ex);
     px->id = ix.id;
     px->token = ix.token;
@@ -442,7 +434,7 @@ struct discord_adapter::impl : std::enable_shared_from_this<impl>, runtime::post
   // confirmation). `url` is the one stored with the execution.
   awaitable<bool> followup(std::string url, std::string text) {
     auto self = shared_from_this();
-    const std::string prefix = api_origin.origin() + api_prefix;
+    const std::string prefix = api.origin.origin() + api.prefix;
     if (url.rfind(prefix, 0) != 0) {
       log->warn("ignoring a late-reply URL that is not on discord.api_base");
       co_return false;

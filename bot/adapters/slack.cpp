@@ -71,8 +71,7 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl>, runtime::post_s
   std::shared_ptr<spdlog::logger> log;
 
   std::unique_ptr<net::tls_context> tls;
-  net::url api_origin;
-  std::string api_prefix;  // target prefix of Web API methods, e.g. "/api/"
+  net::api_base api;
   std::unique_ptr<net::http_client> api_connect, api_posts, api_interactive;
   std::map<std::string, std::unique_ptr<net::http_client>> response_clients;
 
@@ -108,18 +107,11 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl>, runtime::post_s
   // ---- set-up -------------------------------------------------------------
   void start() {
     const auto& sc = *cfg->slack;
-    auto u = net::parse_url(sc.api_base);
-    if (!u || (u->scheme != "https" && u->scheme != "http"))
-      throw std::runtime_error("slack.api_base: not an http(s) URL: " + sc.api_base);
-    if (!u->tls() && !net::is_loopback_host(u->host))
-      throw std::runtime_error("slack.api_base: plain http is only allowed on a loopback address");
-    api_origin = *u;
-    api_prefix = u->target;
-    if (api_prefix.empty() || api_prefix.back() != '/') api_prefix += '/';
+    api = net::parse_api_base("slack.api_base", sc.api_base);
     tls = std::make_unique<net::tls_context>(sc.ca_file);
-    api_connect = std::make_unique<net::http_client>(ex, *tls, api_origin);
-    api_posts = std::make_unique<net::http_client>(ex, *tls, api_origin);
-    api_interactive = std::make_unique<net::http_client>(ex, *tls, api_origin);
+    api_connect = std::make_unique<net::http_client>(ex, *tls, api.origin);
+    api_posts = std::make_unique<net::http_client>(ex, *tls, api.origin);
+    api_interactive = std::make_unique<net::http_client>(ex, *tls, api.origin);
     auto self = shared_from_this();
     asio::co_spawn(ex, [self]() -> awaitable<void> {
       // Named, not temporaries in the co_await: GCC 12 destroys those twice.
@@ -151,7 +143,7 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl>, runtime::post_s
   // out.why (and out.fatal for an auth error) set.
   awaitable<std::optional<net::url>> connection_url(runtime::link_opened& out) {
     net::http_request req;
-    req.target = api_prefix + "apps.connections.open";
+    req.target = api.prefix + "apps.connections.open";
     req.content_type = "application/x-www-form-urlencoded";
     req.bearer = secrets.app_token;
     auto [ec, resp] = co_await api_connect->request(req);
@@ -167,7 +159,7 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl>, runtime::post_s
         out.fatal = slack::fatal_auth_error(r.error);
       } else if (auto cu = slack::connection_url(r); !cu || !(wss = net::parse_url(*cu))) {
         out.why = "apps.connections.open: no usable url in the response";
-      } else if (!wss->tls() && !(!api_origin.tls() && net::is_loopback_host(wss->host))) {
+      } else if (!api.may_use(*wss)) {
         out.why = "apps.connections.open: refusing a plain ws:// link";
         wss.reset();
       }
@@ -332,7 +324,7 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl>, runtime::post_s
                               const boost::json::object& args) {
     ++counters.api_calls;
     net::http_request req;
-    req.target = api_prefix + method;
+    req.target = api.prefix + method;
     req.content_type = "application/json; charset=utf-8";
     req.body = boost::json::serialize(args);
     req.bearer = secrets.bot_token;
@@ -401,7 +393,7 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl>, runtime::post_s
   awaitable<bool> reply_via_url(std::string url_text, std::string text, std::string envelope_id) {
     auto self = shared_from_this();
     auto u = net::parse_url(url_text);
-    if (!u || !(u->tls() || (!api_origin.tls() && net::is_loopback_host(u->host)))) {
+    if (!u || !api.may_use(*u)) {
       log->warn("ignoring a response_url that is not https");
       co_return false;
     }

@@ -41,6 +41,19 @@ std::optional<url> parse_url(std::string_view text);
 // True for 127.0.0.1, ::1 and localhost: the only hosts plain http/ws may use.
 bool is_loopback_host(std::string_view host);
 
+// A platform's configured API base (`key` names it in errors, e.g.
+// "discord.api_base"): an https URL, or http on a loopback host for local
+// testing. `prefix` is its path, ending in '/'. Throws std::runtime_error
+// naming the key otherwise.
+struct api_base {
+  url origin;
+  std::string prefix;  // "/api/v10/"
+  // A URL the platform handed us (a websocket URL, a response URL) may be
+  // plain ws/http only when the API base itself is plain http on loopback.
+  bool may_use(const url& u) const { return u.tls() || (!origin.tls() && is_loopback_host(u.host)); }
+};
+api_base parse_api_base(std::string_view key, const std::string& text);
+
 struct timeouts {
   std::chrono::milliseconds connect{10'000};    // DNS + TCP connect
   std::chrono::milliseconds handshake{10'000};  // TLS and websocket handshakes

@@ -1,6 +1,7 @@
 // URL parsing for the transports: no Beast here, so this TU stays cheap.
 #include <algorithm>
 #include <cctype>
+#include <stdexcept>
 
 #include "bot/net/net.hpp"
 
@@ -103,6 +104,17 @@ std::optional<url> parse_url(std::string_view text) {
 bool is_loopback_host(std::string_view host) {
   const std::string h = lower(host);
   return h == "127.0.0.1" || h == "::1" || h == "[::1]" || h == "localhost";
+}
+
+api_base parse_api_base(std::string_view key, const std::string& text) {
+  auto u = parse_url(text);
+  if (!u || (u->scheme != "https" && u->scheme != "http"))
+    throw std::runtime_error(std::string(key) + ": not an http(s) URL: " + text);
+  if (!u->tls() && !is_loopback_host(u->host))
+    throw std::runtime_error(std::string(key) + ": plain http is only allowed on a loopback address");
+  api_base b{*u, u->target};
+  if (b.prefix.empty() || b.prefix.back() != '/') b.prefix += '/';
+  return b;
 }
 
 }  // namespace signoff::net

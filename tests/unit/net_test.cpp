@@ -249,6 +249,22 @@ TEST_CASE("net: parse_url splits http(s)/ws(s) URLs and refuses others", "[net]"
   CHECK_FALSE(net::is_loopback_host("localhost.example.com"));
 }
 
+TEST_CASE("net: parse_api_base: https or loopback http, a prefix ending in a slash, errors naming the key", "[net]") {
+  auto b = net::parse_api_base("discord.api_base", "https://discord.com/api/v10");
+  CHECK(b.origin.host == "discord.com");
+  CHECK(b.prefix == "/api/v10/");
+  CHECK(net::parse_api_base("slack.api_base", "http://127.0.0.1:8080/api/").prefix == "/api/");
+  CHECK_THROWS_WITH(net::parse_api_base("discord.api_base", "http://discord.com/api/"),
+                    Catch::Contains("discord.api_base") && Catch::Contains("loopback"));
+  CHECK_THROWS_WITH(net::parse_api_base("slack.api_base", "wss://x/"), Catch::Contains("slack.api_base: not an http(s) URL"));
+  // URLs the platform hands back: plain only when the API base is plain on loopback.
+  CHECK(b.may_use(url_of("wss://gateway.discord.gg/")));
+  CHECK_FALSE(b.may_use(url_of("ws://127.0.0.1:1/")));
+  auto local = net::parse_api_base("discord.api_base", "http://localhost:9/api/v10/");
+  CHECK(local.may_use(url_of("ws://127.0.0.1:1/")));
+  CHECK_FALSE(local.may_use(url_of("ws://evil.example/")));
+}
+
 TEST_CASE("net: https: requests carry token and body, share one connection and survive an idle close", "[net]") {
   asio::io_context ioc;
   https_server srv(ioc);
