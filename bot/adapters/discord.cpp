@@ -58,6 +58,9 @@ constexpr std::size_t callback_clients = 4;  // callbacks in parallel (each clie
 // a callback repeated after a lost answer, or a replay after a resume.
 constexpr int already_acknowledged = 40060;
 constexpr int unknown_message = 10008;
+// In a stored late-reply route, what follows this is the user to DM.
+constexpr const char* late_dm_marker = "#dm=";
+constexpr std::size_t late_dm_marker_size = 4;
 
 }  // namespace
 
@@ -360,8 +363,11 @@ struct discord_adapter::impl : std::enable_shared_from_this<impl>, runtime::post
     who.channel = ix.from.channel_id;
     who.platform_user = ix.from.user_id;
     who.envelope = ix.id;
-    // The follow-up webhook, for a late confirmation after a crash.
-    std::string followup_url = api.origin.origin() + api.prefix + discord::followup_path(application_id, ix.token);
+    // Where a late confirmation after a crash goes: the follow-up webhook,
+    // and (after '#', never sent) the user to DM when the webhook is
+    // refused, which it is when the crash came before the first callback.
+    std::string followup_url = api.origin.origin() + api.prefix + discord::followup_path(application_id, ix.token) +
+                               late_dm_marker + ix.from.user_id;
     auto px = std::make_shared<pending_ix>(ex);
     px->id = ix.id;
     px->token = ix.token;
@@ -430,19 +436,35 @@ struct discord_adapter::impl : std::enable_shared_from_this<impl>, runtime::post
     }
   }
 
-  // A follow-up message through the interaction's webhook (late
-  // confirmation). `url` is the one stored with the execution.
-  awaitable<bool> followup(std::string url, std::string text) {
+  // A late confirmation: a follow-up message through the interaction's
+  // webhook. Discord refuses the webhook of an interaction that never got
+  // its first callback (the crash came before it: 404 Unknown Webhook), and
+  // after the token's 15 minutes; then the user gets the same words by DM.
+  // `route` is the one stored with the execution.
+  awaitable<bool> followup(std::string route, std::string text) {
     auto self = shared_from_this();
     const std::string prefix = api.origin.origin() + api.prefix;
-    if (url.rfind(prefix, 0) != 0) {
+    std::string user;
+    if (auto at = route.find(late_dm_marker); at != std::string::npos) {
+      user = route.substr(at + late_dm_marker_size);
+      route.resize(at);
+    }
+    if (route.rfind(prefix, 0) != 0) {
       log->warn("ignoring a late-reply URL that is not on discord.api_base");
       co_return false;
     }
-    rest_call call{&callback_client(), "POST", url.substr(prefix.size()),
+    rest_call call{&callback_client(), "POST", route.substr(prefix.size()),
                    boost::json::serialize(discord::webhook_message(text, true)), false, "follow-up message"};
     auto r = co_await rest(call);
-    co_return r.ok();
+    if (r.ok()) co_return true;
+    if (user.empty() || r.ec || r.status == 429 || r.status >= 500) co_return false;  // the next start tries again
+    std::string dm;
+    auto opened = co_await dm_channel(user, dm);
+    if (!opened.ok()) co_return false;
+    rest_call direct{api_posts.get(), "POST", "channels/" + dm + "/messages",
+                     boost::json::serialize(discord::plain_message(text)), true, "late confirmation by DM"};
+    auto sent = co_await rest(direct);
+    co_return sent.ok();
   }
 
   // SIGTERM: answer the interactions already read, close the link, give
