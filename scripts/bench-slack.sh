@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Slack benchmark: signoff (every decision durable) against a Bolt for
-# JavaScript app that only acks, both driven by the fake Slack
-# (tests/bench/slack_bench.cpp prints the table).
+# Chat benchmark: signoff (every decision durable) through the fake Slack
+# against a Bolt for JavaScript app that only acks, and signoff through the
+# fake Discord (tests/bench/slack_bench.cpp prints the table).
 #
 # Usage: scripts/bench-slack.sh [BUILD_DIR] [bench options...]
 #   BUILD_DIR  default build-release (a Release build of its own, so a
 #              RelWithDebInfo `build/` used by the tests is not reconfigured)
-#   options    passed to signoff_bench_slack: --n N, --no-bolt, --quick
+#   options    passed to signoff_bench_slack: --platform slack|discord|both,
+#              --n N, --no-bolt, --quick
 #
 # Needs Node.js >= 20.18.1 and npm for the Bolt half; without them, or when
 # the npm registry cannot be reached, it says so and runs the signoff half only.
@@ -23,8 +24,12 @@ args=("$@")
 bolt_dir="$root/tests/bench/bolt"
 
 want_bolt=1
+prev=
 for a in "${args[@]}"; do
   case "$a" in --no-bolt|--quick) want_bolt=0 ;; esac
+  # Bolt is a Slack subject: a Discord-only run needs no Node.
+  [ "$prev" = --platform ] && [ "$a" = discord ] && want_bolt=0
+  prev=$a
 done
 
 skip_bolt() {

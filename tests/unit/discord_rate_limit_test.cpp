@@ -132,3 +132,22 @@ TEST_CASE("a 429 holds its bucket for retry_after, a global one holds every rout
     CHECK(m.ready_at(ch1, t0) == t0 + 24h);
   }
 }
+
+TEST_CASE("buckets of one-off routes (every interaction has its own) are dropped once reset, live ones kept",
+          "[discord][rate_limit]") {
+  rest_limiter l;
+  rate_headers spent;  // what Discord answers a callback: one use, resets after a second
+  spent.bucket = "cb";
+  spent.remaining = 0;
+  spent.reset_after = 1.0;
+  auto route = [](int i) { return route_key("POST", "interactions/" + std::to_string(1000 + i) + "/tok" + std::to_string(i) + "/callback"); };
+  for (int i = 0; i < 1500; ++i) l.on_response(route(i), 204, spent, std::nullopt, t0);
+  CHECK(l.buckets() == 1500);  // all still within their second
+  CHECK(ms_after(l.ready_at(route(0), t0)) == 1000);
+  const instant later = t0 + 2s;
+  for (int i = 1500; i < 4500; ++i) l.on_response(route(i), 204, spent, std::nullopt, later);
+  // The first 1500 had reset and went; the newer ones still hold.
+  CHECK(l.buckets() <= 3000);
+  CHECK(ms_after(l.ready_at(route(0), later)) == 2000);
+  CHECK(ms_after(l.ready_at(route(4499), later)) == 3000);
+}

@@ -200,12 +200,18 @@ void rest_limiter::on_response(std::string_view route, unsigned status, const ra
   }
 }
 
+// Every interaction has a route (and a bucket) of its own, so at a few
+// thousand interactions a second the map holds thousands of buckets whose
+// reset has not passed yet. Walking it on every response cost a fifth of
+// the bot's CPU (perf, Discord benchmark at window 50): walk it again only
+// once it has doubled since the last walk, amortised O(1) per response.
 void rest_limiter::prune(instant now) {
-  if (buckets_.size() < max_buckets) return;
+  if (buckets_.size() < prune_at_) return;
   std::erase_if(buckets_, [&](const auto& kv) {
     const auto& b = kv.second;
     return (!b.reset_at || *b.reset_at <= now) && (!b.hold_until || *b.hold_until <= now);
   });
+  prune_at_ = std::max(max_buckets, 2 * buckets_.size());
 }
 
 }  // namespace signoff::discord

@@ -84,6 +84,7 @@ class rest_limiter {
   std::map<std::string, std::string, std::less<>> route_bucket_;  // route -> bucket hash
   std::map<std::string, bucket_state, std::less<>> buckets_;      // hash + major parameter -> state
   std::optional<instant> global_until_;
+  std::size_t prune_at_ = 1024;  // buckets_ size that triggers the next walk
 };
 
 }  // namespace signoff::discord
