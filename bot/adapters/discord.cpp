@@ -400,12 +400,19 @@ struct discord_adapter::impl : std::enable_shared_from_this<impl>, runtime::post
       auto body = boost::json::serialize(discord::callback_deferred());
       const bool deferred = co_await callback(px->id, px->token, body, px->received);
       while (!px->result) co_await px->wake.wait();
-      if (deferred) {
+      // The edit is retried a few times on a network error, a 5xx or a
+      // 429 (the token lives 15 minutes); what still fails stays
+      // unconfirmed, for the next start's late confirmation.
+      for (int attempt = 0; deferred && !delivered && attempt < 4; ++attempt) {
         rest_call call{&callback_client(), "PATCH", discord::original_path(application_id, px->token),
                        boost::json::serialize(discord::webhook_message(px->result->reply, false)), false,
                        "editing a deferred response"};
         auto r = co_await rest(call);
         delivered = r.ok();
+        if (delivered || !(r.ec || r.status >= 500 || r.status == 429)) break;
+        asio::steady_timer t(ex, r.status == 429 ? std::chrono::duration_cast<steady::duration>(r.retry_after)
+                                                 : std::chrono::duration_cast<steady::duration>(1s * (attempt + 1)));
+        co_await t.async_wait(use_tuple);
       }
     }
     if (delivered && px->result->recorded) pipe.confirmed(platform::discord, px->id);

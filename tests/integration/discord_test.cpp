@@ -422,6 +422,7 @@ TEST_CASE("discord: a commit slower than 2 s is deferred first, then the origina
   db.exec("BEGIN IMMEDIATE");  // the bot's next commit waits for this lock
   auto id = env.fake.command(discord_id("alice"), discord_approvals, "draft", sub("new", {opt("text", "Slow")}));
   std::this_thread::sleep_for(3500ms);
+  env.fake.fail_next("/webhooks/", 503, 0, "upstream overloaded");  // the first edit fails: it is retried
   db.exec("COMMIT");
   auto r = env.answer_of(id, "slow /draft new");
   CHECK(r.type == 5);
