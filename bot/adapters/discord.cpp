@@ -20,6 +20,7 @@
 #include "bot/protocol/discord/rate_limit.hpp"
 #include "bot/runtime/event.hpp"
 #include "bot/runtime/late_confirm.hpp"
+#include "bot/runtime/link_adapter.hpp"
 #include "bot/runtime/link_driver.hpp"
 #include "bot/runtime/outbox.hpp"
 #include "bot/runtime/pipeline.hpp"
@@ -91,8 +92,7 @@ struct discord_adapter::impl : std::enable_shared_from_this<impl>, runtime::post
   std::mt19937_64 rng{std::random_device{}()};
   discord::gateway fsm;
   runtime::link_driver links;
-  runtime::event commit_wake;
-  std::size_t outstanding = 0;  // interactions read and not yet answered
+  runtime::in_flight flight;  // interactions read and not yet answered; SIGTERM's sequence
   runtime::outbox_worker outbox;
   std::map<std::string, std::string> dm_channels;  // user ID -> DM channel ID
   // Interactions this process took (the newest `taken_kept`): a replay of
@@ -105,8 +105,6 @@ struct discord_adapter::impl : std::enable_shared_from_this<impl>, runtime::post
   static constexpr std::size_t taken_kept = 10'000;
 
   discord_counters counters;
-  bool stopping = false;
-  std::function<void()> on_done;
 
   impl(asio::any_io_executor e, std::shared_ptr<const conf::config> c, runtime::command_pipeline& p,
        discord_secrets s)
@@ -117,7 +115,7 @@ struct discord_adapter::impl : std::enable_shared_from_this<impl>, runtime::post
             [this] { return std::uniform_real_distribution<double>(0, 1)(rng); }),
         // Discord: at most 120 gateway sends per 60 s per connection.
         links(e, *this, log, runtime::link_options{"Gateway", link::send_budget(120, std::chrono::seconds(60))}),
-        commit_wake(e),
+        flight(e),
         // Discord allows 5 messages per 5 s per channel; the limiter keeps
         // the exact buckets, the pacer spreads a burst.
         outbox(e, p, platform::discord, std::chrono::milliseconds(1000), *this, log) {}
@@ -229,7 +227,7 @@ struct discord_adapter::impl : std::enable_shared_from_this<impl>, runtime::post
                    boost::json::serialize(discord::application_commands(cfg->limits.max_text)), true,
                    "registering application commands"};
     auto wait = 2s;
-    while (!stopping) {
+    while (!flight.stopping()) {
       auto r = co_await rest(call);
       if (r.ok()) {
         ++counters.commands_registered;
@@ -295,7 +293,6 @@ struct discord_adapter::impl : std::enable_shared_from_this<impl>, runtime::post
   }
   std::vector<link::action> on_closed(link::link_id id, const std::string& why, std::uint16_t code,
                                       time_point t) override {
-    commit_wake.notify();
     return fsm.on_closed(id, code, why, t);
   }
   std::vector<link::action> on_timer(time_point t) override { return fsm.on_timer(t); }
@@ -356,7 +353,7 @@ struct discord_adapter::impl : std::enable_shared_from_this<impl>, runtime::post
   }
 
   void submit(const discord::interaction& ix, const std::string& line) {
-    ++outstanding;
+    flight.begin();
     actor who;
     who.platform = platform::discord;
     who.workspace = ix.from.guild_id;
@@ -416,8 +413,7 @@ struct discord_adapter::impl : std::enable_shared_from_this<impl>, runtime::post
       }
     }
     if (delivered && px->result->recorded) pipe.confirmed(platform::discord, px->id);
-    --outstanding;
-    commit_wake.notify();
+    flight.end();
   }
 
   // The first callback of an interaction, retried on a network error or a
@@ -472,16 +468,6 @@ struct discord_adapter::impl : std::enable_shared_from_this<impl>, runtime::post
                      boost::json::serialize(discord::plain_message(text)), true, "late confirmation by DM"};
     auto sent = co_await rest(direct);
     co_return sent.ok();
-  }
-
-  // SIGTERM: answer the interactions already read, close the link, give
-  // the outbox leases back.
-  awaitable<void> stopper() {
-    auto self = shared_from_this();
-    while (outstanding > 0) co_await commit_wake.wait();
-    co_await links.stop(5s);
-    co_await outbox.release();
-    if (on_done) on_done();
   }
 
   // ---- the outbox: what runtime::outbox_worker asks of Discord ----------------------
@@ -597,22 +583,15 @@ discord_adapter::~discord_adapter() = default;
 void discord_adapter::start() { impl_->start(); }
 
 void discord_adapter::stop(std::function<void()> done) {
-  impl_->on_done = std::move(done);
-  impl_->stopping = true;
-  impl_->outbox.stop();
-  auto self = impl_;
-  asio::co_spawn(impl_->ex, [self]() { return self->stopper(); }, asio::detached);
+  impl_->flight.stop(impl_, impl_->links, impl_->outbox, std::move(done));
 }
 
 void discord_adapter::posts_enqueued() { impl_->outbox.wake(); }
 void discord_adapter::reconfigure(std::shared_ptr<const conf::config> cfg) { impl_->cfg = std::move(cfg); }
 
 runtime::adapter_status discord_adapter::status() const {
-  runtime::adapter_status s;
-  s.state = std::string(link::to_string(impl_->links.state()));
-  s.extra["links"] = impl_->fsm.live_links();
+  auto s = runtime::link_status(impl_->links, impl_->fsm.live_links());
   s.extra["session"] = impl_->fsm.session_id().empty() ? "none" : (impl_->fsm.ready() ? "ready" : "resumable");
-  if (!impl_->links.detail().empty()) s.extra["detail"] = impl_->links.detail();
   return s;
 }
 

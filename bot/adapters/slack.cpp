@@ -18,6 +18,7 @@
 
 #include "bot/runtime/event.hpp"
 #include "bot/runtime/late_confirm.hpp"
+#include "bot/runtime/link_adapter.hpp"
 #include "bot/runtime/link_driver.hpp"
 #include "bot/runtime/outbox.hpp"
 #include "bot/runtime/pipeline.hpp"
@@ -78,14 +79,11 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl>, runtime::post_s
   std::mt19937_64 rng{std::random_device{}()};
   slack::session fsm;
   runtime::link_driver links;
-  event commit_wake;
-  std::size_t outstanding = 0;  // commands submitted and not yet answered
+  runtime::in_flight flight;  // commands submitted and not yet answered; SIGTERM's sequence
   // Slack allows about one message per second per channel.
   runtime::outbox_worker outbox;
 
   slack_counters counters;
-  bool stopping = false, stopped = false;
-  std::function<void()> on_done;
 
   static slack::session_options session_options() {
     slack::session_options o;
@@ -101,7 +99,7 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl>, runtime::post_s
         log(spdlog::default_logger()->clone("slack")),
         fsm(session_options(), [this] { return std::uniform_real_distribution<double>(0, 1)(rng); }),
         links(e, *this, log, runtime::link_options{"Socket Mode", {}}),
-        commit_wake(e),
+        flight(e),
         outbox(e, p, platform::slack, std::chrono::milliseconds(1100), *this, log) {}
 
   // ---- set-up -------------------------------------------------------------
@@ -173,7 +171,6 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl>, runtime::post_s
   }
   std::vector<link::action> on_closed(link::link_id id, const std::string& why, std::uint16_t,
                                       time_point t) override {
-    commit_wake.notify();  // a stopping adapter waits for its links to end
     return fsm.on_closed(id, why, t);
   }
   std::vector<link::action> on_timer(time_point t) override { return fsm.on_timer(t); }
@@ -247,33 +244,21 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl>, runtime::post_s
   // reading frames and writing acks; each command is answered once its
   // commit is durable.
   void submit(pending_cmd c) {
-    ++outstanding;
+    flight.begin();
     incoming in{slack::actor_for(c.cmd.from, c.envelope_id), c.cmd.line, c.cmd.response_url};
     auto self = shared_from_this();
     pipe.submit(std::move(in), [self, c = std::move(c)](execution r) {
-      --self->outstanding;
       if (!r.recorded) log_not_recorded(*self, r);
       self->respond(c, r);
       // Only then: an idle claim would be a commit of its own (and take the
       // lazily kept confirmations with it).
       if (r.posts_enqueued > 0) self->outbox.wake();
-      self->commit_wake.notify();
+      self->flight.end();
     });
   }
 
   static void log_not_recorded(impl& self, const execution& r) {
     self.log->error("database could not record {}: {}", r.action.empty() ? "a command" : r.action, r.error);
-  }
-
-  // SIGTERM: answer the commands already read, then close the links (the
-  // old ones drain 5 s at most) and give the outbox leases back.
-  awaitable<void> stopper() {
-    auto self = shared_from_this();
-    while (outstanding > 0) co_await commit_wake.wait();
-    co_await links.stop(5s);
-    co_await outbox.release();  // the next start delivers what is still queued at once
-    stopped = true;
-    if (on_done) on_done();
   }
 
   // The reply of this envelope reached its user: marked in the database with
@@ -483,21 +468,13 @@ slack_adapter::~slack_adapter() = default;
 void slack_adapter::start() { impl_->start(); }
 
 void slack_adapter::stop(std::function<void()> done) {
-  impl_->on_done = std::move(done);
-  impl_->stopping = true;
-  impl_->outbox.stop();
-  auto self = impl_;
-  asio::co_spawn(impl_->ex, [self]() { return self->stopper(); }, asio::detached);
+  impl_->flight.stop(impl_, impl_->links, impl_->outbox, std::move(done));
 }
 
 void slack_adapter::posts_enqueued() { impl_->outbox.wake(); }
 void slack_adapter::reconfigure(std::shared_ptr<const conf::config> cfg) { impl_->cfg = std::move(cfg); }
 runtime::adapter_status slack_adapter::status() const {
-  runtime::adapter_status s;
-  s.state = std::string(link::to_string(impl_->links.state()));
-  s.extra["links"] = impl_->fsm.live_links();
-  if (!impl_->links.detail().empty()) s.extra["detail"] = impl_->links.detail();
-  return s;
+  return runtime::link_status(impl_->links, impl_->fsm.live_links());
 }
 
 void slack_adapter::metrics(runtime::metrics_text& out) const {
