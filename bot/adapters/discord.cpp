@@ -104,6 +104,18 @@ struct discord_adapter::impl : std::enable_shared_from_this<impl>, runtime::post
   std::deque<std::string> taken_order;
   static constexpr std::size_t taken_kept = 10'000;
 
+  // Late confirmations waiting to go to a user by DM (send_late_dms).
+  struct late_slot {
+    explicit late_slot(asio::any_io_executor e) : done(e) {}
+    runtime::event done;
+    bool ok = false;
+  };
+  struct late_text {
+    std::string text;
+    std::shared_ptr<late_slot> slot;
+  };
+  std::map<std::string, std::vector<late_text>> late_dms;  // user ID -> texts
+
   discord_counters counters;
 
   impl(asio::any_io_executor e, std::shared_ptr<const conf::config> c, runtime::command_pipeline& p,
@@ -461,13 +473,55 @@ struct discord_adapter::impl : std::enable_shared_from_this<impl>, runtime::post
     auto r = co_await rest(call);
     if (r.ok()) co_return true;
     if (user.empty() || r.ec || r.status == 429 || r.status >= 500) co_return false;  // the next start tries again
+    // By DM: a crash can leave many of one person's commands unanswered;
+    // they go together, in as few messages as Discord's limit allows, not
+    // as a burst of DMs that their channel's bucket would refuse.
+    auto slot = std::make_shared<late_slot>(ex);
+    auto& batch = late_dms[user];
+    const bool first = batch.empty();
+    batch.push_back({std::move(text), slot});
+    if (first) asio::co_spawn(ex, [self, user]() { return self->send_late_dms(user); }, asio::detached);
+    co_await slot->done.wait();
+    co_return slot->ok;
+  }
+
+  // One person's late confirmations, gathered for a moment, then sent as
+  // few DMs as fit in Discord's 2,000 characters each; a 429 waits and
+  // tries again. Each waiter learns whether its text went out.
+  awaitable<void> send_late_dms(std::string user) {
+    auto self = shared_from_this();
+    asio::steady_timer gather(ex, 300ms);
+    co_await gather.async_wait(use_tuple);
+    auto batch = std::move(late_dms[user]);
+    late_dms.erase(user);
     std::string dm;
     auto opened = co_await dm_channel(user, dm);
-    if (!opened.ok()) co_return false;
-    rest_call direct{api_posts.get(), "POST", "channels/" + dm + "/messages",
-                     boost::json::serialize(discord::plain_message(text)), true, "late confirmation by DM"};
-    auto sent = co_await rest(direct);
-    co_return sent.ok();
+    std::size_t i = 0;
+    while (i < batch.size()) {
+      // As many whole confirmations as fit (a single long one is cut).
+      std::size_t j = i;
+      std::string content;
+      while (j < batch.size() &&
+             (j == i || code_points(content) + 2 + code_points(batch[j].text) <= discord::content_max)) {
+        content += (j == i ? "" : "\n\n") + batch[j].text;
+        ++j;
+      }
+      bool ok = false;
+      for (int attempt = 0; opened.ok() && !ok && attempt < 5; ++attempt) {
+        rest_call direct{api_posts.get(), "POST", "channels/" + dm + "/messages",
+                         boost::json::serialize(discord::plain_message(content)), true, "late confirmation by DM"};
+        auto sent = co_await rest(direct);
+        ok = sent.ok();
+        if (ok || !(sent.ec || sent.status == 429 || sent.status >= 500)) break;
+        asio::steady_timer t(ex, sent.status == 429 ? std::chrono::duration_cast<steady::duration>(sent.retry_after)
+                                                    : std::chrono::duration_cast<steady::duration>(1s));
+        co_await t.async_wait(use_tuple);
+      }
+      for (; i < j; ++i) {
+        batch[i].slot->ok = ok;
+        batch[i].slot->done.notify();
+      }
+    }
   }
 
   // ---- the outbox: what runtime::outbox_worker asks of Discord ----------------------
