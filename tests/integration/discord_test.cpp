@@ -15,6 +15,7 @@
 
 #include "fakes/fake_discord.hpp"
 #include "fakes/fake_slack.hpp"
+#include "integration/running_bot.hpp"
 #include "support/fixture.hpp"
 #include "support/http_get.hpp"
 #include "support/test_pki.hpp"
@@ -38,12 +39,10 @@ json::array sub(const std::string& name, json::array options = {}) {
 
 std::string text(const json::value& v) { return json::serialize(v); }
 
-struct discord_env {
+struct discord_env : running_bot {
   fake_discord fake;
   temp_dir secrets;
   installation inst;
-  std::unique_ptr<child> bot;
-  std::uint16_t http_port = 0;
   std::string guild;
 
   static config_options options(config_options o, const fake_discord& f, const temp_dir& s,
@@ -58,40 +57,16 @@ struct discord_env {
 
   explicit discord_env(config_options o = {}, fake_discord::options fo = {})
       : fake(fo), inst(SIGNOFF_BINARY, options(std::move(o), fake, secrets, fo)), guild(fo.guild_id) {}
-
-  ~discord_env() {
-    if (bot && !bot->exited()) {
-      ::kill(bot->pid(), SIGTERM);
-      bot->wait_exit(10s);
-    }
-  }
+  ~discord_env() { terminate(); }
 
   // Starts `signoff run`; with `ready`, waits for the session's READY (or
   // RESUMED) number `sessions`.
   void start(bool ready = true, int sessions = 1) {
-    bot = std::make_unique<child>(std::vector<std::string>{inst.binary(), "run", "--config", inst.config_path()});
-    REQUIRE(bot->wait_until([&] { return bot->err().find("(port ") != std::string::npos || bot->exited(); }, 10s));
-    INFO(bot->err());
-    std::smatch m;
-    std::string err = bot->err();
-    REQUIRE(std::regex_search(err, m, std::regex(R"(\(port (\d+)\))")));
-    http_port = static_cast<std::uint16_t>(std::stoi(m[1]));
+    launch(inst);
     if (ready) {
       REQUIRE(fake.wait_ready(sessions, 10s));
       REQUIRE(log_has("state connected"));
     }
-  }
-
-  void crash() {
-    ::kill(bot->pid(), SIGKILL);
-    bot->wait_exit(5s);
-  }
-
-  int stop() {
-    ::kill(bot->pid(), SIGTERM);
-    auto st = bot->wait_exit(15s);
-    REQUIRE(st);
-    return *st;
   }
 
   // An application command by `who`; returns the final response.
@@ -114,36 +89,9 @@ struct discord_env {
     return r.content;
   }
 
-  bool wait(const std::function<bool()>& cond, std::chrono::milliseconds timeout = 10s) {
-    auto end = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < end) {
-      if (cond()) return true;
-      if (bot) bot->wait_until([] { return false; }, 20ms);
-      else std::this_thread::sleep_for(20ms);
-    }
-    if (cond()) return true;
-    if (bot) UNSCOPED_INFO("bot log so far:\n" << bot->err());
-    return false;
-  }
+  std::int64_t count(const std::string& where) { return running_bot::count(inst, where); }
 
-  bool log_has(const std::string& needle, std::chrono::milliseconds timeout = 10s) {
-    bool found = bot->wait_until([&] { return bot->err().find(needle) != std::string::npos; }, timeout);
-    if (!found) UNSCOPED_INFO("bot log so far:\n" << bot->err());
-    return found;
-  }
-
-  std::int64_t count(const std::string& where) {
-    auto db = inst.db();
-    return static_cast<std::int64_t>(audit_rows(db, where).size());
-  }
-
-  void chain_holds() {
-    auto db = inst.db();
-    CHECK(first_bad_seq(db) == 0);
-    auto r = inst.audit("verify");
-    INFO(r.out << r.err);
-    CHECK(r.status == 0);
-  }
+  void chain_holds() { running_bot::chain_holds(inst); }
 
   // The approval card of `draft` in #approvals.
   std::optional<fake_discord::message> card(const std::string& draft) {

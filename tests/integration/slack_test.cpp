@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "fakes/fake_slack.hpp"
+#include "integration/running_bot.hpp"
 #include "support/fixture.hpp"
 #include "support/http_get.hpp"
 #include "support/test_pki.hpp"
@@ -40,12 +41,10 @@ std::string text_of(const fake_slack::ack& a) {
 
 std::string blocks_text(const boost::json::value& v) { return boost::json::serialize(v); }
 
-struct slack_env {
+struct slack_env : running_bot {
   fake_slack fake;
   temp_dir secrets;
   installation inst;
-  std::unique_ptr<child> bot;
-  std::uint16_t http_port = 0;
 
   static config_options options(config_options o, const fake_slack& f, const temp_dir& s,
                                 const std::string& ca_file) {
@@ -61,40 +60,15 @@ struct slack_env {
   explicit slack_env(config_options o = {}, fake_slack::options fo = {}, std::string ca_file = "")
       : fake(std::move(fo)),
         inst(SIGNOFF_BINARY, options(std::move(o), fake, secrets, ca_file.empty() ? test_pki().ca_pem : ca_file)) {}
-
-  ~slack_env() {
-    if (bot && !bot->exited()) {
-      ::kill(bot->pid(), SIGTERM);
-      bot->wait_exit(10s);
-    }
-  }
+  ~slack_env() { terminate(); }
 
   // Starts `signoff run`; with `connect`, waits for a live link.
   void start(bool connect = true) {
-    bot = std::make_unique<child>(std::vector<std::string>{inst.binary(), "run", "--config", inst.config_path()});
-    REQUIRE(bot->wait_until([&] { return bot->err().find("(port ") != std::string::npos || bot->exited(); }, 10s));
-    INFO(bot->err());
-    std::smatch m;
-    std::string err = bot->err();
-    REQUIRE(std::regex_search(err, m, std::regex(R"(\(port (\d+)\))")));
-    http_port = static_cast<std::uint16_t>(std::stoi(m[1]));
+    launch(inst);
     if (connect) {
       REQUIRE(fake.wait_connections(1, 10s));
       REQUIRE(log_has("state connected"));  // the bot has seen hello too
     }
-  }
-
-  // SIGKILL: a crash.
-  void crash() {
-    ::kill(bot->pid(), SIGKILL);
-    bot->wait_exit(5s);
-  }
-
-  int stop() {
-    ::kill(bot->pid(), SIGTERM);
-    auto st = bot->wait_exit(15s);
-    REQUIRE(st);
-    return *st;
   }
 
   // A slash command; returns the ack's ephemeral text.
@@ -108,39 +82,11 @@ struct slack_env {
     return text_of(*ack);
   }
 
-  bool wait(const std::function<bool()>& cond, std::chrono::milliseconds timeout = 10s) {
-    auto end = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < end) {
-      if (cond()) return true;
-      if (bot) bot->wait_until([] { return false; }, 20ms);  // keep draining its stderr
-      else std::this_thread::sleep_for(20ms);
-    }
-    if (cond()) return true;
-    if (bot) UNSCOPED_INFO("bot log so far:\n" << bot->err());
-    return false;
-  }
-
-  // Waits until the bot's log contains `needle`.
-  bool log_has(const std::string& needle, std::chrono::milliseconds timeout = 10s) {
-    bool found = bot->wait_until([&] { return bot->err().find(needle) != std::string::npos; }, timeout);
-    if (!found) UNSCOPED_INFO("bot log so far:\n" << bot->err());
-    return found;
-  }
-
   std::vector<fake_slack::message> messages(const std::string& channel) { return fake.messages(channel); }
 
-  std::int64_t count(const std::string& where) {
-    auto db = inst.db();
-    return static_cast<std::int64_t>(audit_rows(db, where).size());
-  }
+  std::int64_t count(const std::string& where) { return running_bot::count(inst, where); }
 
-  void chain_holds() {
-    auto db = inst.db();
-    CHECK(first_bad_seq(db) == 0);
-    auto r = inst.audit("verify");
-    INFO(r.out << r.err);
-    CHECK(r.status == 0);
-  }
+  void chain_holds() { running_bot::chain_holds(inst); }
 
   // The card message of a draft in #approvals.
   std::optional<fake_slack::message> card(const std::string& draft) {
