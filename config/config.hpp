@@ -104,6 +104,11 @@ struct mattermost_section {
   secret_ref token;
   std::string trigger = "!signoff";
   std::string ca_file;
+  // Buttons (SPEC "Mattermost specifics"): the public URL at which the
+  // Mattermost server reaches POST /mattermost/actions on [http] listen, and
+  // the file holding the HMAC key of the buttons' context. Both or neither.
+  std::string actions_url;
+  std::string actions_secret_file;
 };
 
 struct rate_limit {

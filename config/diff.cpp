@@ -107,6 +107,8 @@ std::vector<std::string> restart_keys(const config& a, const config& b) {
                  secret_keys(x.token, y.token, "token", out, "mattermost");
                  if (x.trigger != y.trigger) add("trigger");
                  if (x.ca_file != y.ca_file) add("ca_file");
+                 if (x.actions_url != y.actions_url) add("actions_url");
+                 if (x.actions_secret_file != y.actions_secret_file) add("actions_secret_file");
                });
   return out;
 }

@@ -24,6 +24,14 @@ std::string at(std::string_view path, std::size_t i);
 // character: such names cannot be typed as one word of a command.
 bool has_space_or_control(std::string_view s) noexcept;
 
+// A diagnostic naming `key`: an error (the config is refused) or a warning.
+inline void error(std::vector<diagnostic>& d, std::string key, std::string message) {
+  d.push_back({std::move(key), std::move(message), false});
+}
+inline void warning(std::vector<diagnostic>& d, std::string key, std::string message) {
+  d.push_back({std::move(key), std::move(message), true});
+}
+
 // Checks everything that needs more than one key in view (references between
 // sections, duplicates, roles nobody holds or uses) and appends diagnostics.
 // Entries already reported as malformed are left empty by the loader and

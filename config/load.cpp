@@ -24,6 +24,8 @@ namespace signoff::conf {
 namespace {
 
 using detail::at;
+using detail::error;
+using detail::warning;
 using detail::join;
 using detail::quote;
 using diags = std::vector<diagnostic>;
@@ -32,10 +34,6 @@ using value_check = std::function<void(diags&, const std::string& key, const std
 
 constexpr long long int_max = std::numeric_limits<int>::max();
 const char* const permissions[] = {"draft", "approve", "crisis", "audit", "admin"};
-
-void error(diags& d, std::string key, std::string message) {
-  d.push_back({std::move(key), std::move(message), false});
-}
 
 std::string malformed_duration(std::string_view s, time_error why = time_error::malformed) {
   if (why == time_error::out_of_range)
@@ -549,12 +547,27 @@ void load_mattermost(diags& d, const toml::table& root, std::optional<mattermost
   if (t == nullptr) return;
   mattermost_section& s = out.emplace();
   check_keys(d, *t, "mattermost",
-             {"url", "token_file", "token_env", "trigger", "ca_file", "token", "app_token", "bot_token"});
+             {"url", "token_file", "token_env", "trigger", "ca_file", "actions_url", "actions_secret_file", "token",
+              "app_token", "bot_token", "actions_secret"});
   read_url(d, *t, "mattermost", "url", s.url, true);
   read_secret(d, *t, "mattermost", "token", s.token, {"token", "app_token", "bot_token"});
   // The trigger is the first word of a message, so it cannot hold a space.
   if (read_string(d, *t, "mattermost", "trigger", s.trigger)) check_name(d, "mattermost.trigger", s.trigger);
   read_string(d, *t, "mattermost", "ca_file", s.ca_file);
+  // Clicks carry the buttons' HMAC tag to this URL: https, or http on
+  // loopback (a reverse proxy on the same host), never in the clear.
+  read_url(d, *t, "mattermost", "actions_url", s.actions_url, false);
+  if (t->contains("actions_secret"))
+    error(d, "mattermost.actions_secret", "secrets never live in the config file: use actions_secret_file");
+  read_string(d, *t, "mattermost", "actions_secret_file", s.actions_secret_file);
+  if (!s.actions_url.empty() && s.actions_secret_file.empty() && !t->contains("actions_secret"))
+    error(d, "mattermost.actions_secret_file", "missing: actions_url needs the secret that signs the buttons");
+  if (s.actions_url.empty() && !s.actions_secret_file.empty())
+    error(d, "mattermost.actions_url", "missing: actions_secret_file is only used with actions_url");
+  if (!s.actions_url.empty() && s.actions_url.find("/mattermost/actions") == std::string::npos)
+    warning(d, "mattermost.actions_url",
+            quote(s.actions_url) + " does not end in /mattermost/actions, the path signoff serves on [http] listen "
+                                   "(fine if a reverse proxy rewrites it)");
 }
 
 void load_http(diags& d, const toml::table& root, std::string& listen) {

@@ -16,14 +16,6 @@ namespace {
 
 using diags = std::vector<diagnostic>;
 
-void error(diags& d, std::string key, std::string message) {
-  d.push_back({std::move(key), std::move(message), false});
-}
-
-void warning(diags& d, std::string key, std::string message) {
-  d.push_back({std::move(key), std::move(message), true});
-}
-
 bool contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }

@@ -188,7 +188,7 @@ execution executor::run_one(const incoming& in, time_point now) {
 
   // A delivery seen before (a retry, a replay, an envelope repeated across a
   // restart) gets the reply it got then and changes nothing.
-  if (!who.envelope.empty()) {
+  if (!who.envelope.empty() && in.refusal.empty()) {
     if (auto seen = db_.find_envelope(who.platform, who.envelope)) {
       ++stats_.duplicates;
       execution ex;
@@ -225,6 +225,10 @@ execution executor::run_one(const incoming& in, time_point now) {
       parsed = std::get<cmd::command>(std::move(p));
       action = std::string(cmd::action_of(parsed->v));
     }
+  }
+  if (!in.refusal.empty()) {
+    early = handlers::denied(in.refusal);
+    if (parsed) early->subject = cmd::subject_of(*parsed);
   }
   // Every line counts toward its actor's limit, malformed or not and known
   // or not; SPEC's order still decides the outcome (a malformed line is
@@ -264,7 +268,7 @@ execution executor::run_one(const incoming& in, time_point now) {
     audit::entry e{who.platform, who.workspace, who.channel, actor_name, action,
                    res.subject, res.revision, res.outcome, boost::json::serialize(detail)};
     auto rec = db_.append_audit(e, now);
-    if (!who.envelope.empty())
+    if (!who.envelope.empty() && in.refusal.empty())
       db_.remember_envelope(who.platform, who.envelope, rec.seq, res.reply, in.response_url, now);
     ex.recorded = true;
     ex.seq = rec.seq;

@@ -45,6 +45,8 @@ constexpr std::array<verb_info, 20> verbs{{
     {verb::help, "help", "", "help", "/signoff help"},
 }};
 
+
+
 const verb_info& info(verb v) {
   for (const auto& i : verbs)
     if (i.v == v) return i;
@@ -197,6 +199,22 @@ void note_options_in_text(command& c, const std::vector<std::string_view>& opts)
 }
 
 }  // namespace
+
+bool read_only(verb v) {
+  switch (v) {
+    case verb::draft_show: case verb::draft_list: case verb::crisis_status: case verb::hold_list:
+    case verb::hold_show: case verb::escalations: case verb::audit: case verb::handover: case verb::help:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool read_only_action(std::string_view action) {
+  for (const auto& i : verbs)
+    if (i.action == action) return read_only(i.v);
+  return false;
+}
 
 std::string_view action_of(verb v) { return info(v).action; }
 

@@ -25,6 +25,14 @@ enum class verb {
 
 // The audit `action` a verb records (SPEC "Audit store").
 std::string_view action_of(verb v);
+// SPEC "Mattermost specifics": the verbs whose reply only shows something
+// (draft show/list, crisis status, hold show/list, /escalations, /audit,
+// /handover, help) and changes nothing; Mattermost sends their replies to
+// the actor by direct message.
+bool read_only(verb v);
+// The same, by the audit action an execution recorded ("draft.show"); false
+// for every other action, command.invalid included.
+bool read_only_action(std::string_view action);
 // One usage line, e.g. "/approve D-n[@R] [NOTE]".
 std::string_view usage_of(verb v);
 // Every verb, in help order.

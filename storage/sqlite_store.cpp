@@ -700,6 +700,13 @@ std::vector<unconfirmed_envelope> sqlite_store::unconfirmed_envelopes(platform o
   return out;
 }
 
+std::optional<time_point> sqlite_store::last_envelope_at(platform on) {
+  auto s = db_.prepare("SELECT max(seen_at) FROM seen_envelopes WHERE platform = ?");
+  s.bind(1, to_string(on));
+  if (!s.step() || s.is_null(0)) return std::nullopt;
+  return parse_ts(s.view(0));
+}
+
 int sqlite_store::prune_envelopes(time_point before) {
   db_.prepare("DELETE FROM seen_envelopes WHERE seen_at < ?").bind(1, ts(before)).run();
   return db_.changes();

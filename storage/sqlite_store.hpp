@@ -83,6 +83,7 @@ class sqlite_store final : public store {
   void confirm_envelopes(platform on, const std::vector<std::string>& ids) override;
   std::vector<unconfirmed_envelope> unconfirmed_envelopes(platform on,
                                                           time_point since) override;
+  std::optional<time_point> last_envelope_at(platform on) override;
   int prune_envelopes(time_point before) override;
   bool take_rate_slot(const std::string& key, time_point now, std::chrono::milliseconds window, int limit,
                       time_point& retry_at) override;

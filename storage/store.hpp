@@ -221,6 +221,9 @@ class store {
   // Unconfirmed executions seen at or after `since`, oldest first.
   virtual std::vector<unconfirmed_envelope> unconfirmed_envelopes(platform on,
                                                                   time_point since) = 0;
+  // When the newest delivery on `on` still remembered was seen (nullopt:
+  // none). Mattermost catches up on posts made while it was away from there.
+  virtual std::optional<time_point> last_envelope_at(platform on) = 0;
   // Forgets deliveries seen before `before`; returns how many.
   virtual int prune_envelopes(time_point before) = 0;
 

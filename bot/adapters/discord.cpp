@@ -382,7 +382,7 @@ struct discord_adapter::impl : std::enable_shared_from_this<impl>, runtime::post
     px->token = ix.token;
     px->received = steady::now();
     auto self = shared_from_this();
-    pipe.submit(incoming{std::move(who), line, std::move(followup_url)}, [self, px](execution r) {
+    pipe.submit(incoming{std::move(who), line, std::move(followup_url), {}}, [self, px](execution r) {
       if (!r.recorded)
         self->log->error("database could not record {}: {}", r.action.empty() ? "a command" : r.action, r.error);
       if (r.duplicate) self->log->info("interaction {} seen before (audit seq {}): not executed again", px->id, r.seq);

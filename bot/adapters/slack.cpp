@@ -245,7 +245,7 @@ struct slack_adapter::impl : std::enable_shared_from_this<impl>, runtime::post_s
   // commit is durable.
   void submit(pending_cmd c) {
     flight.begin();
-    incoming in{slack::actor_for(c.cmd.from, c.envelope_id), c.cmd.line, c.cmd.response_url};
+    incoming in{slack::actor_for(c.cmd.from, c.envelope_id), c.cmd.line, c.cmd.response_url, {}};
     auto self = shared_from_this();
     pipe.submit(std::move(in), [self, c = std::move(c)](execution r) {
       if (!r.recorded) log_not_recorded(*self, r);

@@ -19,6 +19,12 @@ struct incoming {
   actor who;
   std::string line;          // the command line as received (may be invalid UTF-8)
   std::string response_url;  // where a late confirmation may go ('' when none)
+  // Not empty: the adapter refuses this delivery (a button click whose
+  // signature, user or freshness does not check out). It is recorded as
+  // the line's action with outcome `denied` and this text in detail.error;
+  // nothing runs, and the envelope is neither looked up nor remembered, so
+  // every replay of a forged click is recorded again.
+  std::string refusal;
 };
 
 struct execution {

@@ -1,6 +1,6 @@
-// The health/metrics endpoint: plain HTTP, GET only, one request per
-// connection, each connection under a short deadline so a slow client cannot
-// hold it open.
+// The health/metrics endpoint: plain HTTP, GET (and the POST routes
+// adapters register), one request per connection, each connection under a
+// short deadline so a slow client cannot hold it open.
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -11,6 +11,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include <map>
 #include <stdexcept>
 
 #include "bot/net/detail.hpp"
@@ -50,6 +51,7 @@ struct server_state {
   asio::any_io_executor ex;
   std::string listen;
   http_server::handler h;
+  std::map<std::string, http_server::post_handler, std::less<>> posts;
   tcp::acceptor acceptor;
   std::uint16_t port = 0;
   bool started = false;
@@ -57,30 +59,53 @@ struct server_state {
   std::vector<std::weak_ptr<beast::tcp_stream>> connections;  // to close them on stop()
 };
 
-http::response<http::string_body> answer(server_state& s, const http::request<http::string_body>& req) {
+http::response<http::string_body> response_of(http_reply r) {
   http::response<http::string_body> res;
   res.version(11);
   res.set(http::field::server, user_agent);
   res.keep_alive(false);
-  if (req.method() != http::verb::get) {
-    res.result(http::status::method_not_allowed);
-    res.set(http::field::allow, "GET");
-    res.set(http::field::content_type, "text/plain; charset=utf-8");
-    res.body() = "method not allowed\n";
-  } else {
+  res.result(r.status > 999 ? 500 : r.status);
+  res.set(http::field::content_type, r.content_type);
+  res.body() = std::move(r.body);
+  return res;
+}
+
+std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
+
+asio::awaitable<http::response<http::string_body>> answer(std::shared_ptr<server_state> s,
+                                                          http::request<http::string_body>& req) {
+  const std::string_view target(req.target().data(), req.target().size());
+  http::response<http::string_body> res;
+  if (req.method() == http::verb::get) {
     http_reply r;
     try {
-      r = s.h(std::string_view(req.target().data(), req.target().size()));
+      r = s->h(target);
     } catch (const std::exception&) {
       // A failing health probe must answer, not take the process down.
       r = http_reply{500, "text/plain; charset=utf-8", "internal error\n"};
     }
-    res.result(r.status > 999 ? 500 : r.status);
-    res.set(http::field::content_type, r.content_type);
-    res.body() = std::move(r.body);
+    res = response_of(std::move(r));
+  } else if (auto it = s->posts.find(path_of(target)); it != s->posts.end()) {
+    if (req.method() == http::verb::post) {
+      auto h = it->second;  // a copy: a route added meanwhile cannot free it
+      std::string body = std::move(req.body());
+      http_reply r;
+      try {
+        r = co_await h(std::move(body));
+      } catch (const std::exception&) {
+        r = http_reply{500, "text/plain; charset=utf-8", "internal error\n"};
+      }
+      res = response_of(std::move(r));
+    } else {
+      res = response_of(http_reply{405, "text/plain; charset=utf-8", "method not allowed\n"});
+      res.set(http::field::allow, "POST");
+    }
+  } else {
+    res = response_of(http_reply{405, "text/plain; charset=utf-8", "method not allowed\n"});
+    res.set(http::field::allow, "GET");
   }
   res.prepare_payload();
-  return res;
+  co_return res;
 }
 
 asio::awaitable<void> serve(std::shared_ptr<server_state> s, std::shared_ptr<beast::tcp_stream> stream) {
@@ -90,10 +115,13 @@ asio::awaitable<void> serve(std::shared_ptr<server_state> s, std::shared_ptr<bea
   stream->expires_after(connection_deadline);
   auto [rec, n] = co_await http::async_read(*stream, buffer, parser, tok);
   if (!rec && !s->stopped) {
-    auto res = answer(*s, parser.get());
-    auto [wec, written] = co_await http::async_write(*stream, res, tok);
-    error_code ignored;
-    if (!wec) stream->socket().shutdown(tcp::socket::shutdown_send, ignored);
+    auto res = co_await answer(s, parser.get());
+    if (!s->stopped) {
+      stream->expires_after(connection_deadline);
+      auto [wec, written] = co_await http::async_write(*stream, res, tok);
+      error_code ignored;
+      if (!wec) stream->socket().shutdown(tcp::socket::shutdown_send, ignored);
+    }
   }
   stream->close();
 }
@@ -143,6 +171,8 @@ http_server::http_server(asio::any_io_executor ex, const std::string& listen, ha
 http_server::~http_server() { stop(); }
 
 std::uint16_t http_server::port() const { return impl_->s->port; }
+
+void http_server::route_post(std::string path, post_handler h) { impl_->s->posts[std::move(path)] = std::move(h); }
 
 void http_server::start() {
   auto& s = impl_->s;

@@ -148,9 +148,11 @@ class ws_client {
 
   // Resolves, connects, TLS-handshakes (SNI + host-name check) and performs
   // the websocket handshake on `u`, each step under its timeout.
+  // `authorization`, when not empty, is the upgrade request's whole
+  // Authorization value (Mattermost: "Bearer <token>"); never logged.
   static boost::asio::awaitable<std::pair<boost::system::error_code, std::unique_ptr<ws_client>>>
   connect(boost::asio::any_io_executor ex, const tls_context& tls, url u, timeouts t = {},
-          std::size_t max_message = 1 << 20);
+          std::size_t max_message = 1 << 20, std::string_view authorization = {});
 
   // Reads one whole message into `out` (replacing its content). A message
   // over max_message fails with beast::websocket::error::message_too_big
@@ -173,8 +175,10 @@ class ws_client {
 };
 
 // A tiny HTTP/1.1 server for /healthz and /metrics (plain HTTP on the
-// configured listen address, GET only, one request per connection is fine).
-// `handler(target)` returns {status, content_type, body}.
+// configured listen address, one request per connection). GET requests go
+// to `handler(target)`, which returns {status, content_type, body}; POST
+// requests go to the route registered for their path (Mattermost's button
+// clicks), any other method or path is refused (405 / 404).
 struct http_reply {
   unsigned status = 200;
   std::string content_type = "text/plain; charset=utf-8";
@@ -183,11 +187,16 @@ struct http_reply {
 class http_server {
  public:
   using handler = std::function<http_reply(std::string_view target)>;
+  // A POST route: the request body (at most 64 KiB) in, the reply out. It
+  // must answer within a few seconds: the connection's deadline is 10 s.
+  using post_handler = std::function<boost::asio::awaitable<http_reply>(std::string body)>;
   // Binds `listen` ("host:port", port 0 picks one). Throws std::runtime_error
   // naming the address when it cannot bind.
   http_server(boost::asio::any_io_executor ex, const std::string& listen, handler h);
   ~http_server();
   std::uint16_t port() const;
+  // POST `path` (exact, query ignored) goes to `h`. Before start().
+  void route_post(std::string path, post_handler h);
   // Starts accepting (spawns its accept loop on the executor).
   void start();
   void stop();

@@ -23,7 +23,8 @@ namespace {
 // The operations ws_client forwards to, whatever the stream underneath.
 struct ws_link {
   virtual ~ws_link() = default;
-  virtual asio::awaitable<error_code> open(const url& u, const timeouts& t, std::size_t max_message) = 0;
+  virtual asio::awaitable<error_code> open(const url& u, const timeouts& t, std::size_t max_message,
+                                           const std::string& authorization) = 0;
   virtual asio::awaitable<error_code> read(std::string& out) = 0;
   virtual asio::awaitable<error_code> write(std::string_view text) = 0;
   virtual asio::awaitable<error_code> close(std::uint16_t code) = 0;
@@ -37,7 +38,8 @@ class ws_link_on final : public ws_link {
   template <class... Args>
   explicit ws_link_on(Args&&... args) : ws_(std::forward<Args>(args)...) {}
 
-  asio::awaitable<error_code> open(const url& u, const timeouts& t, std::size_t max_message) override {
+  asio::awaitable<error_code> open(const url& u, const timeouts& t, std::size_t max_message,
+                                   const std::string& authorization) override {
     auto& tcp_layer = beast::get_lowest_layer(ws_);
     error_code ec = co_await connect_tcp(tcp_layer, u, t.connect);
     if constexpr (std::is_same_v<Next, tls_stream>) {
@@ -53,8 +55,10 @@ class ws_link_on final : public ws_link {
     to.idle_timeout = t.ws_idle;
     to.keep_alive_pings = true;
     ws_.set_option(to);
-    ws_.set_option(websocket::stream_base::decorator(
-        [](websocket::request_type& req) { req.set(beast::http::field::user_agent, user_agent); }));
+    ws_.set_option(websocket::stream_base::decorator([auth = authorization](websocket::request_type& req) {
+      req.set(beast::http::field::user_agent, user_agent);
+      if (!auth.empty()) req.set(beast::http::field::authorization, auth);
+    }));
     max_message_ = std::min(max_message, std::numeric_limits<std::size_t>::max() - 1);
     ws_.read_message_max(0);  // see read()
     ws_.text(true);
@@ -120,7 +124,8 @@ ws_client::~ws_client() {
 }
 
 asio::awaitable<std::pair<error_code, std::unique_ptr<ws_client>>> ws_client::connect(
-    asio::any_io_executor ex, const tls_context& tls, url u, timeouts t, std::size_t max_message) {
+    asio::any_io_executor ex, const tls_context& tls, url u, timeouts t, std::size_t max_message,
+    std::string_view authorization) {
   using result = std::pair<error_code, std::unique_ptr<ws_client>>;
   if (u.scheme != "wss" && u.scheme != "ws") co_return result{asio::error::invalid_argument, nullptr};
   if (!transport_allowed(u)) co_return result{asio::error::access_denied, nullptr};
@@ -129,7 +134,9 @@ asio::awaitable<std::pair<error_code, std::unique_ptr<ws_client>>> ws_client::co
     link = std::make_shared<ws_link_on<tls_stream>>(ex, ssl_context(tls));
   else
     link = std::make_shared<ws_link_on<beast::tcp_stream>>(ex);
-  const error_code ec = co_await link->open(u, t, max_message);
+  // Named: g++ 12 mishandles class temporaries inside a co_await expression.
+  const std::string auth(authorization);
+  const error_code ec = co_await link->open(u, t, max_message, auth);
   if (ec) co_return result{ec, nullptr};
   std::unique_ptr<ws_client> c(new ws_client());
   c->impl_->link = std::move(link);

@@ -65,6 +65,16 @@ asio::awaitable<unconfirmed> command_pipeline::late_confirmations(platform on, t
   });
 }
 
+asio::awaitable<std::optional<time_point>> command_pipeline::last_delivery_seen(platform on) {
+  co_return co_await call([&]() -> std::optional<time_point> {
+    try {
+      return db_.last_envelope_at(on);
+    } catch (const std::exception&) {
+      return std::nullopt;
+    }
+  });
+}
+
 asio::awaitable<void> command_pipeline::release_posts(std::string owner) {
   co_await call([&] {
     try {

@@ -26,6 +26,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <type_traits>
@@ -100,6 +101,9 @@ class command_pipeline {
   // seen before `forget_before`.
   boost::asio::awaitable<unconfirmed> late_confirmations(platform on, time_point since,
                                                          time_point forget_before);
+  // When the newest delivery on `on` still remembered was seen; nullopt when
+  // none is, or the database could not be read.
+  boost::asio::awaitable<std::optional<time_point>> last_delivery_seen(platform on);
   // Gives `owner`'s outbox leases back (a clean shutdown).
   boost::asio::awaitable<void> release_posts(std::string owner);
 

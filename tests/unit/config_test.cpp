@@ -664,6 +664,29 @@ TEST_CASE("platform secrets come from *_file or *_env only", "[config]") {
     auto r = load_string(base + "[mattermost]\nurl = \"https://chat.example.com\"\ntoken_env = \"T\"\n");
     REQUIRE(r.ok());
     CHECK(r.cfg->mattermost->trigger == "!signoff");
+  }  SECTION("Mattermost buttons need both actions_url and actions_secret_file") {
+    const std::string mm = base + "[mattermost]\nurl = \"https://chat.example.com\"\ntoken_env = \"T\"\n";
+    require_error(load_string(mm + "actions_url = \"https://signoff.example.com/mattermost/actions\"\n"),
+                  "mattermost.actions_secret_file", "missing");
+    require_error(load_string(mm + "actions_secret_file = \"/run/s\"\n"), "mattermost.actions_url", "missing");
+    require_error(load_string(mm + "actions_url = \"http://signoff.example.com/mattermost/actions\"\n"
+                                   "actions_secret_file = \"/run/s\"\n"),
+                  "mattermost.actions_url", "loopback");
+    require_error(load_string(mm + "actions_url = \"https://s.example.com/mattermost/actions\"\n"
+                                   "actions_secret = \"hunter2hunter2\"\n"),
+                  "mattermost.actions_secret", "actions_secret_file");
+    auto r = load_string(mm + "actions_url = \"https://signoff.example.com/mattermost/actions\"\n"
+                              "actions_secret_file = \"/run/s\"\n");
+    REQUIRE(r.ok());
+    CHECK(r.cfg->mattermost->actions_url == "https://signoff.example.com/mattermost/actions");
+    CHECK(r.cfg->mattermost->actions_secret_file == "/run/s");
+    for (const auto& dg : r.diagnostics) CHECK(dg.key != "mattermost.actions_url");
+    auto proxied = load_string(mm + "actions_url = \"https://signoff.example.com/hooks/mm\"\n"
+                                    "actions_secret_file = \"/run/s\"\n");
+    REQUIRE(proxied.ok());
+    bool warned = false;
+    for (const auto& dg : proxied.diagnostics) warned |= dg.warning && dg.key == "mattermost.actions_url";
+    CHECK(warned);
   }
 }
 

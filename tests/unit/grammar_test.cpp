@@ -285,3 +285,21 @@ TEST_CASE("action_for_line names the verb of a line for the operator's log", "[g
   CHECK(action_for_line("/frobnicate") == "command.invalid");
   CHECK(action_for_line("caf\xe9") == "command.invalid");
 }
+
+TEST_CASE("read-only verbs are the ones SPEC sends by DM on Mattermost", "[grammar]") {
+  using cmd::verb;
+  for (verb v : {verb::draft_show, verb::draft_list, verb::crisis_status, verb::hold_list, verb::hold_show,
+                 verb::escalations, verb::audit, verb::handover, verb::help}) {
+    INFO(cmd::action_of(v));
+    CHECK(cmd::read_only(v));
+    CHECK(cmd::read_only_action(cmd::action_of(v)));
+  }
+  for (verb v : {verb::draft_new, verb::draft_edit, verb::draft_withdraw, verb::approve, verb::reject,
+                 verb::crisis_start, verb::crisis_end, verb::hold_issue, verb::escalate, verb::ack, verb::resolve}) {
+    INFO(cmd::action_of(v));
+    CHECK_FALSE(cmd::read_only(v));
+    CHECK_FALSE(cmd::read_only_action(cmd::action_of(v)));
+  }
+  CHECK_FALSE(cmd::read_only_action("command.invalid"));
+  CHECK_FALSE(cmd::read_only_action(""));
+}

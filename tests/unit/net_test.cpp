@@ -502,6 +502,48 @@ TEST_CASE("net: http_server answers GET through its handler, refuses other metho
                     Catch::Contains("nonsense"));
 }
 
+TEST_CASE("net: http_server hands a POST route its body and answers when the route's coroutine does", "[net]") {
+  asio::io_context ioc;
+  net::http_server server(ioc.get_executor(), "127.0.0.1:0",
+                          [](std::string_view) { return net::http_reply{200, "text/plain", "get\n"}; });
+  std::vector<std::string> bodies;
+  server.route_post("/mattermost/actions", [&](std::string body) -> asio::awaitable<net::http_reply> {
+    bodies.push_back(body);
+    // The answer may wait (a commit): the connection stays open meanwhile.
+    asio::steady_timer t(ioc.get_executor(), std::chrono::milliseconds(50));
+    co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+    co_return net::http_reply{200, "application/json", "{\"echo\":" + std::to_string(body.size()) + "}"};
+  });
+  server.start();
+  const auto& tls = trusting_test_ca();
+  run(ioc, [&]() -> asio::awaitable<void> {
+    net::http_client client(ioc.get_executor(), tls, url_of("http://127.0.0.1:" + std::to_string(server.port())),
+                            short_timeouts());
+    auto req = post("/mattermost/actions?x=1");
+    req.body = "{\"a\":1}";
+    auto [ec, r] = co_await client.request(req);
+    REQUIRE_FALSE(ec);
+    CHECK(r.status == 200);
+    CHECK(r.body == "{\"echo\":7}");
+    // Another path, or GET on the route's path, never reaches the route.
+    std::tie(ec, r) = co_await client.request(post("/mattermost/other"));
+    REQUIRE_FALSE(ec);
+    CHECK(r.status == 405);
+    net::http_request get;
+    get.method = "GET";
+    get.target = "/mattermost/actions";
+    std::tie(ec, r) = co_await client.request(get);
+    REQUIRE_FALSE(ec);
+    CHECK(r.body == "get\n");
+    auto put = post("/mattermost/actions");
+    put.method = "PUT";
+    std::tie(ec, r) = co_await client.request(put);
+    REQUIRE_FALSE(ec);
+    CHECK(r.status == 405);
+  });
+  CHECK(bodies == std::vector<std::string>{"{\"a\":1}"});
+}
+
 TEST_CASE("net: plain http and ws to a non-loopback host are refused before any connection", "[net]") {
   asio::io_context ioc;
   const auto& tls = trusting_test_ca();  // plain http never uses it

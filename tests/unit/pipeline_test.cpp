@@ -144,3 +144,67 @@ TEST_CASE("pipeline: a command, a delivery record and an outbox claim ride one g
   CHECK(claimed[0].subject == "D-2");
   CHECK(db.sent_card(platform::slack, "C1", "D-1") == std::optional<std::string>("1700000000.000100"));
 }
+
+TEST_CASE("executor: a refused delivery is recorded as denied each time and changes nothing", "[runtime][executor]") {
+  auto loaded = conf::load_string(toml);
+  REQUIRE(loaded.ok());
+  test::temp_dir dir;
+  sqlite_store db(dir.file("signoff.db"));
+  executor exec(*loaded.cfg, db, {platform::slack});
+  const auto t0 = clock_now();
+  REQUIRE(exec.execute(as("alice", "/draft new hello", "m1"), t0).outcome == outcome::ok);
+  // A forged click: bob's approval, refused by the adapter; then the same one replayed.
+  for (int i = 0; i < 2; ++i) {
+    auto in = as("bob", "/approve D-1@1", "trigger-1");
+    in.refusal = "the button's signature does not check out";
+    auto r = exec.execute(in, t0);
+    CHECK(r.recorded);
+    CHECK_FALSE(r.duplicate);
+    CHECK(r.outcome == outcome::denied);
+    CHECK(r.reply.find("signature") != std::string::npos);
+  }
+  audit::filter f;
+  f.action = "draft.approve";
+  auto rows = db.query_audit(f);
+  REQUIRE(rows.size() == 2);
+  for (const auto& row : rows) {
+    CHECK(row.outcome == "denied");
+    CHECK(row.actor == "bob");
+    CHECK(row.subject == "D-1");
+    CHECK(row.detail.find("signature") != std::string::npos);
+    CHECK(row.detail.find("trigger-1") != std::string::npos);  // detail.envelope still names the click
+  }
+  // The draft is still pending: nothing ran.
+  auto show = exec.execute(as("alice", "/draft show D-1"), t0);
+  CHECK(show.reply.find("pending") != std::string::npos);
+  // The envelope was not remembered: the real click with that ID still runs.
+  auto real = exec.execute(as("bob", "/approve D-1@1", "trigger-1"), t0);
+  CHECK_FALSE(real.duplicate);
+  CHECK(real.outcome == outcome::ok);
+}
+
+TEST_CASE("pipeline: the newest delivery seen on a platform", "[runtime][pipeline]") {
+  auto loaded = conf::load_string(toml);
+  REQUIRE(loaded.ok());
+  test::temp_dir dir;
+  sqlite_store db(dir.file("signoff.db"));
+  executor exec(*loaded.cfg, db, {platform::slack});
+  CHECK_FALSE(db.last_envelope_at(platform::mattermost));
+  const auto t0 = clock_now() - std::chrono::minutes(5);
+  REQUIRE(exec.execute(test::as("alice", "/draft new a", platform::mattermost, "p1"), t0).recorded);
+  REQUIRE(exec.execute(test::as("alice", "/draft new b", platform::mattermost, "p2"), t0 + std::chrono::seconds(7)).recorded);
+  REQUIRE(exec.execute(test::as("alice", "/draft new c", platform::slack, "s1"), t0 + std::chrono::seconds(9)).recorded);
+  auto at = db.last_envelope_at(platform::mattermost);
+  REQUIRE(at);
+  CHECK(std::chrono::abs(*at - (t0 + std::chrono::seconds(7))) < std::chrono::milliseconds(2));
+  asio::io_context io(1);
+  runtime::command_pipeline pipe(io.get_executor(), exec, db);
+  std::optional<time_point> seen;
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+    seen = co_await pipe.last_delivery_seen(platform::slack);
+    pipe.drain([&] { io.stop(); });
+  }, asio::detached);
+  io.run();
+  REQUIRE(seen);
+  CHECK(std::chrono::abs(*seen - (t0 + std::chrono::seconds(9))) < std::chrono::milliseconds(2));
+}
