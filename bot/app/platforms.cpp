@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "bot/adapters/discord.hpp"
+#include "bot/adapters/mattermost.hpp"
 #include "bot/adapters/slack.hpp"
 
 namespace signoff::app {
@@ -34,6 +35,30 @@ std::optional<adapters::discord_secrets> discord_secrets(const conf::discord_sec
   return adapters::discord_secrets{*token};
 }
 
+std::optional<adapters::mattermost_secrets> mattermost_secrets(const conf::mattermost_section& mc,
+                                                               spdlog::logger& log) {
+  std::string problem;
+  auto token = conf::read_secret_value(mc.token, "mattermost.token", problem);
+  if (!token) return log.error("{}", problem), std::nullopt;
+  if (token->rfind("Bearer ", 0) == 0)
+    return log.error("mattermost.token: give the bare access token, without \"Bearer \""), std::nullopt;
+  if (token->find_first_of(" \t\r\n") != std::string::npos)
+    return log.error("mattermost.token: an access token holds no spaces or line breaks"), std::nullopt;
+  adapters::mattermost_secrets out{*token, {}};
+  if (!mc.actions_url.empty()) {
+    auto secret = conf::read_secret_value(conf::secret_ref{mc.actions_secret_file, {}}, "mattermost.actions_secret",
+                                          problem);
+    if (!secret) return log.error("{}", problem), std::nullopt;
+    // The key of the buttons' HMAC: guessable means forgeable.
+    if (secret->size() < 16)
+      return log.error("mattermost.actions_secret_file: the secret is too short (at least 16 characters; "
+                       "`openssl rand -hex 32` makes a good one)"),
+             std::nullopt;
+    out.actions_secret = *secret;
+  }
+  return out;
+}
+
 template <class Adapter, class Secrets>
 platform_plan plan_for(platform on, std::shared_ptr<const conf::config> shared, Secrets s) {
   return {on, [shared, s = std::move(s)](boost::asio::any_io_executor io, runtime::command_pipeline& pipe) {
@@ -46,13 +71,11 @@ platform_plan plan_for(platform on, std::shared_ptr<const conf::config> shared, 
 std::optional<std::vector<platform_plan>> plan_platforms(std::shared_ptr<const conf::config> shared,
                                                          spdlog::logger& log) {
   const conf::config& cfg = *shared;
-  if (!cfg.slack && !cfg.discord) {
-    log.error("no network platform is configured (add a [slack] or [discord] section); use `signoff shell` "
-              "for the terminal");
+  if (!cfg.slack && !cfg.discord && !cfg.mattermost) {
+    log.error("no network platform is configured (add a [slack], [discord] or [mattermost] section); use "
+              "`signoff shell` for the terminal");
     return std::nullopt;
   }
-  if (cfg.mattermost)
-    log.warn("[mattermost] is configured but this build has no Mattermost adapter yet; ignoring it");
 
   // Every secret is read before any adapter starts: one bad token refuses
   // the start, naming its key, rather than leaving a platform half up.
@@ -66,6 +89,11 @@ std::optional<std::vector<platform_plan>> plan_platforms(std::shared_ptr<const c
     auto secrets = discord_secrets(*cfg.discord, log);
     if (!secrets) return std::nullopt;
     plans.push_back(plan_for<adapters::discord_adapter>(platform::discord, shared, std::move(*secrets)));
+  }
+  if (cfg.mattermost) {
+    auto secrets = mattermost_secrets(*cfg.mattermost, log);
+    if (!secrets) return std::nullopt;
+    plans.push_back(plan_for<adapters::mattermost_adapter>(platform::mattermost, shared, std::move(*secrets)));
   }
   return plans;
 }

@@ -137,6 +137,7 @@ int run_service(const std::string& config_path) {
   }
 
   for (auto& p : *plans) svc.adapters.push_back(p.make(ioc.get_executor(), pipe));
+  for (auto& a : svc.adapters) a->serve_http(*http);
   for (auto& a : svc.adapters) {
     try {
       a->start();

@@ -195,7 +195,8 @@ class http_server {
   http_server(boost::asio::any_io_executor ex, const std::string& listen, handler h);
   ~http_server();
   std::uint16_t port() const;
-  // POST `path` (exact, query ignored) goes to `h`. Before start().
+  // POST `path` (exact, query ignored) goes to `h`. On the executor's
+  // thread; a request that comes before its route is added gets 405.
   void route_post(std::string path, post_handler h);
   // Starts accepting (spawns its accept loop on the executor).
   void start();

@@ -14,6 +14,9 @@
 namespace signoff::conf {
 struct config;
 }
+namespace signoff::net {
+class http_server;
+}
 
 namespace signoff::runtime {
 
@@ -58,6 +61,9 @@ class adapter {
   // own snapshot, for what it reads on the io thread. Its connection
   // section is unchanged (those keys take a restart).
   virtual void reconfigure(std::shared_ptr<const conf::config>) {}
+  // The adapter's own endpoints on [http] listen (Mattermost's button
+  // clicks: POST /mattermost/actions), added to `http` before start().
+  virtual void serve_http(net::http_server&) {}
 };
 
 }  // namespace signoff::runtime

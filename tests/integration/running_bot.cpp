@@ -1,7 +1,10 @@
 #include "integration/running_bot.hpp"
 
 #include <catch2/catch.hpp>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <regex>
 #include <thread>
@@ -68,6 +71,20 @@ void running_bot::chain_holds(const installation& inst) {
   auto r = inst.audit("verify");
   INFO(r.out << r.err);
   CHECK(r.status == 0);
+}
+
+std::uint16_t running_bot::free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  socklen_t len = sizeof a;
+  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+  ::close(fd);
+  return ntohs(a.sin_port);
 }
 
 }  // namespace signoff::test

@@ -43,6 +43,9 @@ struct running_bot {
   static std::int64_t count(const installation& inst, const std::string& where);
   // The chain recomputed independently, and `audit verify` passes.
   static void chain_holds(const installation& inst);
+  // A loopback TCP port nothing listens on right now (for a config that
+  // must name the bot's own port before it starts, as actions_url does).
+  static std::uint16_t free_port();
 };
 
 }  // namespace signoff::test

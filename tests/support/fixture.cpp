@@ -21,6 +21,7 @@ std::string test_config(const std::string& db_path, const config_options& o) {
     std::string out;
     if (o.slack_ids) out += "slack = \"" + slack_id(id) + "\"\n";
     if (o.discord_ids) out += "discord = \"" + discord_id(id) + "\"\n";
+    if (o.mattermost_ids) out += "mattermost = \"" + mattermost_id(id) + "\"\n";
     return out;
   };
   for (const auto& p : people)
@@ -57,13 +58,14 @@ levels = [{ notify = ["bob"], after = "1h" },
 
 [channels]
 )toml";
-  auto channel = [&](const char* name, const char* slack, const char* discord) {
+  auto channel = [&](const char* name, const char* slack, const char* discord, const char* mattermost) {
     t += std::string(name) + " = { slack = \"" + slack + "\"" +
-         (o.discord_ids ? std::string(", discord = \"") + discord + "\"" : std::string()) + " }\n";
+         (o.discord_ids ? std::string(", discord = \"") + discord + "\"" : std::string()) +
+         (o.mattermost_ids ? std::string(", mattermost = \"") + mattermost + "\"" : std::string()) + " }\n";
   };
-  channel("approvals", "C0APPROVALS", discord_approvals);
-  channel("escalations", "C0ESCALATIONS", discord_escalations);
-  channel("statements", "C0COMMS", discord_statements);
+  channel("approvals", "C0APPROVALS", discord_approvals, mattermost_approvals);
+  channel("escalations", "C0ESCALATIONS", discord_escalations, mattermost_escalations);
+  channel("statements", "C0COMMS", discord_statements, mattermost_statements);
   t += R"toml(
 [[holding_statement]]
 key = "data-breach"
@@ -91,6 +93,12 @@ std::string slack_id(const std::string& person) {
 std::string discord_id(const std::string& person) {
   std::string out = "9";
   for (char c : person) out += std::to_string(c >= 'a' && c <= 'z' ? c - 'a' + 10 : 99);
+  return out;
+}
+
+std::string mattermost_id(const std::string& person) {
+  std::string out = "u" + person;
+  out.resize(26, '0');
   return out;
 }
 

@@ -24,7 +24,15 @@ struct config_options {
   std::string extra;                     // appended verbatim (new top-level tables)
   bool slack_ids = false;                // give each person slack = "U0<ID in capitals>"
   bool discord_ids = false;              // give each person discord = discord_id(id), each channel one
+  bool mattermost_ids = false;           // give each person mattermost = mattermost_id(id), each channel one
 };
+
+// The Mattermost user ID test_config gives `person` when mattermost_ids is
+// set (26 characters [a-z0-9], as Mattermost's IDs are), and the channels'.
+std::string mattermost_id(const std::string& person);
+inline constexpr const char* mattermost_approvals = "chapprovals000000000000000";
+inline constexpr const char* mattermost_escalations = "chescalations0000000000000";
+inline constexpr const char* mattermost_statements = "chstatements00000000000000";
 
 // The Discord user ID test_config gives `person` when discord_ids is set (a
 // snowflake made of the name's letters), and the channels' Discord IDs.
