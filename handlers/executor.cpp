@@ -249,6 +249,7 @@ execution executor::run_one(const incoming& in, time_point now) {
 
   execution ex;
   ex.action = action;
+  ex.read_only = parsed && cmd::read_only(parsed->v);
   auto record = [&](handlers::result res) {
     enqueue_posts(*cfg_, db_, platforms_, res.posts, actor_name, now, res);
     if (parsed && !parsed->options_in_text.empty()) {

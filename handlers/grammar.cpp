@@ -210,12 +210,6 @@ bool read_only(verb v) {
   }
 }
 
-bool read_only_action(std::string_view action) {
-  for (const auto& i : verbs)
-    if (i.action == action) return read_only(i.v);
-  return false;
-}
-
 std::string_view action_of(verb v) { return info(v).action; }
 
 std::string_view action_for_line(std::string_view line) {

@@ -30,9 +30,6 @@ std::string_view action_of(verb v);
 // /handover, help) and changes nothing; Mattermost sends their replies to
 // the actor by direct message.
 bool read_only(verb v);
-// The same, by the audit action an execution recorded ("draft.show"); false
-// for every other action, command.invalid included.
-bool read_only_action(std::string_view action);
 // One usage line, e.g. "/approve D-n[@R] [NOTE]".
 std::string_view usage_of(verb v);
 // Every verb, in help order.

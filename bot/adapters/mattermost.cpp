@@ -23,7 +23,6 @@
 #include "bot/runtime/link_driver.hpp"
 #include "bot/runtime/outbox.hpp"
 #include "bot/runtime/pipeline.hpp"
-#include "handlers/grammar.hpp"
 
 namespace signoff::adapters {
 namespace {
@@ -314,9 +313,9 @@ struct mattermost_adapter::impl : std::enable_shared_from_this<impl>, runtime::p
 
   // Where the reply to a post goes: read-only commands to the author by DM
   // (a Mattermost channel has no ephemeral replies a bot may send by
-  // default), everything else threaded under the command.
-  static std::string route_for(const mm::post& p, const std::string& line) {
-    if (cmd::read_only_action(cmd::action_for_line(line))) return std::string(route_dm) + p.user_id;
+  // default), everything else threaded under the command. A late
+  // confirmation after a crash always goes by DM: the thread has moved on.
+  static std::string thread_route(const mm::post& p) {
     const std::string& root = p.root_id.empty() ? p.id : p.root_id;
     return std::string(route_thread) + p.channel_id + ":" + root;
   }
@@ -330,11 +329,11 @@ struct mattermost_adapter::impl : std::enable_shared_from_this<impl>, runtime::p
     who.channel = p.channel_id;
     who.platform_user = p.user_id;
     who.envelope = p.id;
-    std::string route = route_for(p, line);
-    incoming in{std::move(who), line, route, {}};
+    incoming in{std::move(who), line, std::string(route_dm) + p.user_id, {}};
     auto self = shared_from_this();
     const std::string post_id = p.id;
-    pipe.submit(std::move(in), [self, post_id, route](execution r) {
+    const std::string thread = thread_route(p), dm = std::string(route_dm) + p.user_id;
+    pipe.submit(std::move(in), [self, post_id, thread, dm](execution r) {
       if (!r.recorded)
         self->log->error("database could not record {}: {}", r.action.empty() ? "a command" : r.action, r.error);
       if (r.posts_enqueued > 0) self->outbox.wake();
@@ -346,6 +345,7 @@ struct mattermost_adapter::impl : std::enable_shared_from_this<impl>, runtime::p
         self->flight.end();
         return;
       }
+      const std::string route = r.read_only ? dm : thread;
       asio::co_spawn(self->ex, [self, post_id, route, r = std::move(r)]() -> awaitable<void> {
         const bool ok = co_await self->send_reply(route, r.reply);
         if (ok && r.recorded) self->pipe.confirmed(platform::mattermost, post_id);

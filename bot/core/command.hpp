@@ -35,6 +35,9 @@ struct execution {
   std::string action, subject;
   std::string error;  // when not recorded: the storage failure, for the operator's log
   bool duplicate = false;  // a delivery seen before: not executed again, `reply` is the first reply
+  // The command only shows something (cmd::read_only): Mattermost sends
+  // such replies to the actor by direct message.
+  bool read_only = false;
   std::size_t posts_enqueued = 0;  // outbox entries the command added (adapters wake their outbox)
 };
 

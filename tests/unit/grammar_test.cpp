@@ -292,14 +292,10 @@ TEST_CASE("read-only verbs are the ones SPEC sends by DM on Mattermost", "[gramm
                  verb::escalations, verb::audit, verb::handover, verb::help}) {
     INFO(cmd::action_of(v));
     CHECK(cmd::read_only(v));
-    CHECK(cmd::read_only_action(cmd::action_of(v)));
   }
   for (verb v : {verb::draft_new, verb::draft_edit, verb::draft_withdraw, verb::approve, verb::reject,
                  verb::crisis_start, verb::crisis_end, verb::hold_issue, verb::escalate, verb::ack, verb::resolve}) {
     INFO(cmd::action_of(v));
     CHECK_FALSE(cmd::read_only(v));
-    CHECK_FALSE(cmd::read_only_action(cmd::action_of(v)));
   }
-  CHECK_FALSE(cmd::read_only_action("command.invalid"));
-  CHECK_FALSE(cmd::read_only_action(""));
 }
