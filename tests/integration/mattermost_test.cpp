@@ -543,7 +543,7 @@ TEST_CASE("all platforms: a draft made on Slack is approved on Mattermost, its c
   CHECK(env.stop() == 0);
 }
 
-TEST_CASE("all platforms: one platform down never holds up the others; /healthz names it",
+TEST_CASE("all platforms: one platform down never holds up the others, and /healthz names it",
           "[mattermost][slack][discord][faults]") {
   three_platforms t;
   auto& env = *t.env;
