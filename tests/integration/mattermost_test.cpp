@@ -254,7 +254,7 @@ TEST_CASE("mattermost: Approve on a card acts as /approve D-n@R and the card is 
   CHECK(env.stop() == 0);
 }
 
-TEST_CASE("mattermost: Reject opens a dialog; its reason is recorded and the card updated", "[mattermost][buttons]") {
+TEST_CASE("mattermost: Reject opens a dialog, its reason is recorded and the card updated", "[mattermost][buttons]") {
   mattermost_env env;
   env.start();
   env.cmd("alice", "draft new risky words");
