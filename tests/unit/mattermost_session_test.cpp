@@ -310,6 +310,14 @@ TEST_CASE("a refused challenge closes and retries with backoff, naming the serve
   r.s.on_connected(2, at(510));
   CHECK(show(r.s.on_frame(2, reply{"FAIL", 2, "x"}, at(520)).actions).empty());
   CHECK(r.s.live_links() == 1);
+
+  // Even after a hello (the header authenticated the upgrade), a refused
+  // challenge is a token problem: back off, never a reconnect at once.
+  rig h;
+  up(h);
+  h.rolls = {0.5};
+  CHECK(show(h.s.on_frame(1, reply{"FAIL", 1, ""}, at(10)).actions) ==
+        strings{"close 1 1000", "health degraded: authentication_challenge refused", "wake +510"});
 }
 
 TEST_CASE("fatal open failure: disabled, nothing retried or after", "[mattermost][session]") {
@@ -351,6 +359,16 @@ TEST_CASE("events for links that are not current are ignored", "[mattermost][ses
   // Frames before on_connected are ignored too.
   CHECK(!r.s.on_frame(2, posted(1), at(6)).deliver);
   CHECK(r.s.expected_seq() == 1);
+  // Link 2 up: a late frame of link 1 neither delivers nor moves the seq,
+  // and a late hello from it does not replace the connection.
+  r.s.on_connected(2, at(7));
+  auto late = r.s.on_frame(1, posted(1), at(8));
+  CHECK(!late.deliver);
+  CHECK(show(late.actions).empty());
+  CHECK(!r.s.on_frame(1, hello("other"), at(9)).catch_up);
+  CHECK(r.s.connection_id() == "c");
+  CHECK(r.s.expected_seq() == 1);
+  CHECK(r.s.on_frame(2, posted(1), at(10)).deliver);
 }
 
 TEST_CASE("the resume target escapes an odd connection_id", "[mattermost][session]") {
