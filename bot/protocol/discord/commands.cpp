@@ -8,14 +8,14 @@
 
 #include "bot/core/ids.hpp"
 #include "bot/protocol/discord/codec.hpp"
-#include "bot/protocol/discord/json_read.hpp"
+#include "bot/protocol/json_read.hpp"
 
 namespace signoff::discord {
 namespace json = boost::json;
-using detail::excerpt;
-using detail::field;
-using detail::text_of;
-using detail::whole_of;
+using json_read::excerpt;
+using json_read::field;
+using json_read::text_of;
+using json_read::whole_of;
 
 namespace {
 

@@ -10,13 +10,13 @@
 #include "bot/core/mentions.hpp"
 #include "bot/core/text.hpp"
 #include "bot/protocol/discord/codec.hpp"
-#include "bot/protocol/discord/json_read.hpp"
+#include "bot/protocol/json_read.hpp"
 
 namespace signoff::discord {
 namespace json = boost::json;
-using detail::field;
-using detail::text_of;
-using detail::whole_of;
+using json_read::field;
+using json_read::text_of;
+using json_read::whole_of;
 
 namespace {
 

@@ -8,7 +8,7 @@
 #include <cmath>
 #include <limits>
 
-#include "bot/protocol/discord/json_read.hpp"
+#include "bot/protocol/json_read.hpp"
 
 namespace signoff::discord {
 namespace json = boost::json;
@@ -108,14 +108,14 @@ std::optional<rate_limited> decode_rate_limited(std::string_view body) {
   boost::system::error_code ec;
   json::value v = json::parse(body, ec);
   if (ec) return std::nullopt;
-  const auto* ra = detail::field(v, "retry_after");
+  const auto* ra = json_read::field(v, "retry_after");
   if (!ra || !ra->is_number()) return std::nullopt;
   rate_limited r;
   r.retry_after = ra->to_number<double>();
   if (!std::isfinite(r.retry_after) || r.retry_after < 0) r.retry_after = 0;
-  const auto* g = detail::field(v, "global");
+  const auto* g = json_read::field(v, "global");
   r.global = g && g->is_bool() && g->get_bool();
-  r.code = static_cast<int>(detail::whole_of(detail::field(v, "code"), std::numeric_limits<int>::min(),
+  r.code = static_cast<int>(json_read::whole_of(json_read::field(v, "code"), std::numeric_limits<int>::min(),
                                              std::numeric_limits<int>::max())
                                 .value_or(0));
   return r;

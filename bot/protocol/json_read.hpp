@@ -1,7 +1,7 @@
 #pragma once
-// Guarded reads of untrusted Discord JSON, shared by the Discord codecs
-// only: a missing key or a value of the wrong type reads as absent, never
-// as an exception.
+// Guarded reads of untrusted platform JSON, shared by the protocol codecs
+// (Discord, Mattermost): a missing key or a value of the wrong type reads as
+// absent, never as an exception.
 #include <boost/json/value.hpp>
 
 #include <cstdint>
@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-namespace signoff::discord::detail {
+namespace signoff::json_read {
 
 // v[key] when v is an object holding key; nullptr otherwise.
 inline const boost::json::value* field(const boost::json::value* v, std::string_view key) {
@@ -56,4 +56,4 @@ inline std::string excerpt(std::string_view s) {
   return out;
 }
 
-}  // namespace signoff::discord::detail
+}  // namespace signoff::json_read
