@@ -375,7 +375,9 @@ struct mattermost_adapter::impl : std::enable_shared_from_this<impl>, runtime::p
       log->warn("ignoring a reply route that is not Mattermost's");
       co_return false;
     }
-    rest_call call{&reply_client(), "POST", "posts", boost::json::serialize(mm::post_body(channel, text, root)),
+    // Text people wrote (a draft shown back) must not ping anyone.
+    const std::string message = mm::render_mentions(text, {}, {});
+    rest_call call{&reply_client(), "POST", "posts", boost::json::serialize(mm::post_body(channel, message, root)),
                    "posting a reply"};
     auto r = co_await rest_retried(call, 5);
     if (r.ok()) ++counters.replies;
@@ -524,7 +526,7 @@ struct mattermost_adapter::impl : std::enable_shared_from_this<impl>, runtime::p
       if (p.card) {
         patch = mm::card_patch(*p.card, st);
       } else {
-        patch = mm::post_body(channel, p.text);
+        patch = mm::post_body(channel, mm::render_mentions(p.text, {}, {}));
         patch.erase("channel_id");
       }
       rest_call update{api_posts.get(), "PUT", "posts/" + *card_id + "/patch", boost::json::serialize(patch),
@@ -538,7 +540,7 @@ struct mattermost_adapter::impl : std::enable_shared_from_this<impl>, runtime::p
       // The card is gone (deleted by someone): post the current state anew.
     }
     if (card) {
-      body = p.card ? mm::card_post(channel, *p.card, st) : mm::post_body(channel, p.text);
+      body = p.card ? mm::card_post(channel, *p.card, st) : mm::post_body(channel, mm::render_mentions(p.text, {}, {}));
     } else if (p.kind == post_kind::dm) {
       // platform_channel is the user ID: the DM channel comes first.
       std::string dm;
@@ -549,7 +551,7 @@ struct mattermost_adapter::impl : std::enable_shared_from_this<impl>, runtime::p
         co_return d;
       }
       channel = dm;
-      body = mm::page_post(channel, p.text, p.subject, st);
+      body = mm::page_post(channel, mm::render_mentions(p.text, {}, {}), p.subject, st);
     } else {
       co_await learn_usernames(p.mentions);
       body = mm::post_body(channel, mm::render_mentions(p.text, p.mentions, usernames));
