@@ -1383,6 +1383,9 @@ void fake_mattermost::zombie(bool on) {
   m.server.answer_pings(!on);
   if (!on)
     m.server.run_sync([&] {
+      // The pong wait starts again: the zombie sent no pings to be answered.
+      for (auto& l : m.server.links())
+        if (l->state) link_of(l).last_pong = steady::now();
       for (auto& [id, c] : m.conns) m.flush(*c);
     });
 }
