@@ -250,6 +250,7 @@ struct fake_mattermost::impl final : fake_server::handler {
   std::map<std::string, std::size_t> post_index;
   std::map<std::string, std::string> trigger_channels;  // trigger ID -> channel of the click
   std::deque<dialog> open_dialogs;
+  std::string last_integration_body;           // what click() / submit_dialog() last sent
   std::vector<std::string> errors;
   std::vector<api_call> call_log;
   std::vector<injected> limits, failures;
@@ -1077,6 +1078,9 @@ struct fake_mattermost::impl final : fake_server::handler {
     return json_answer(200, json::object{{"status", "OK"}});
   }
 
+  // The server's own request to an integration URL (recorded for last_action_request()).
+  action_result integrate(const std::string& url, const std::string& body);
+
   // Broadcasts `e` from any thread (the io thread delivers it).
   void deliver_from_any(const event_ptr& e) {
     if (!e) return;
@@ -1226,6 +1230,19 @@ fake_mattermost::action_result integration_post(const std::string& url, const st
 
 }  // namespace
 
+fake_mattermost::action_result fake_mattermost::impl::integrate(const std::string& url, const std::string& body) {
+  {
+    std::lock_guard lk(mu);
+    last_integration_body = body;
+  }
+  return integration_post(url, body);
+}
+
+std::string fake_mattermost::last_action_request() const {
+  std::lock_guard lk(impl_->mu);
+  return impl_->last_integration_body;
+}
+
 fake_mattermost::action_result fake_mattermost::click(const std::string& user_id, const std::string& post_id,
                                                       const std::string& action_id) {
   impl& m = *impl_;
@@ -1267,7 +1284,7 @@ fake_mattermost::action_result fake_mattermost::click(const std::string& user_id
     std::string cid(payload["channel_id"].get_string());
     payload["trigger_id"] = m.make_trigger(user_id, cid);
   }
-  action_result r = integration_post(url, json::serialize(payload));
+  action_result r = m.integrate(url, json::serialize(payload));
   if (!r.error.empty() || r.body.empty()) return r;
   boost::system::error_code ec;
   json::value v = json::parse(r.body, ec);
@@ -1319,7 +1336,7 @@ fake_mattermost::action_result fake_mattermost::submit_dialog(
   json::object body{{"type", "dialog_submission"}, {"callback_id", d.callback_id}, {"state", d.state},
                     {"user_id", d.user_id}, {"channel_id", d.channel_id},
                     {"team_id", impl_->opt.team_id}, {"submission", std::move(submission)}, {"cancelled", cancelled}};
-  action_result r = integration_post(d.url, json::serialize(body));
+  action_result r = impl_->integrate(d.url, json::serialize(body));
   if (!r.error.empty() || r.body.empty() || cancelled) return r;
   boost::system::error_code ec;
   json::value v = json::parse(r.body, ec);

@@ -155,6 +155,9 @@ class fake_mattermost {
   // keeps the dialog open: it is queued again for wait_dialog, and .error says why.
   action_result submit_dialog(const dialog& d, const std::vector<std::pair<std::string, std::string>>& values,
                               bool cancelled = false);
+  // The body of the last request the fake itself sent to an integration URL (a click or a
+  // dialog submission), "" before any: what a replay attack would resend.
+  std::string last_action_request() const;
   // Any body to any URL (http://127.0.0.1 or localhost only), as an attacker on the bot's
   // HTTP listener would send it.
   static action_result raw_post(const std::string& url, const std::string& body);

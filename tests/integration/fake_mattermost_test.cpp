@@ -785,6 +785,7 @@ TEST_CASE("button clicks reach the integration URL, updates, ephemerals, dialogs
   CHECK(sent.at("type") == "button");
   CHECK(sent.at("context").at("draft") == "D-1@1");
   std::string trigger(sent.at("trigger_id").as_string());
+  CHECK(json::parse(f.last_action_request()) == json::value(sent));
   auto after = f.find_post(card);
   REQUIRE(after);
   CHECK(after->message == "D-1 approved");
