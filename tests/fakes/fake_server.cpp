@@ -29,6 +29,7 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <deque>
 #include <fstream>
@@ -72,6 +73,7 @@ void append_frame(std::string& out, std::uint8_t op, std::string_view payload) {
 
 std::string close_payload(std::uint16_t code) {
   std::string p;
+  if (code == 1005) return p;  // "no status code": an empty close payload (RFC 6455 section 7.1.5)
   p += static_cast<char>(code >> 8);
   p += static_cast<char>(code & 0xff);
   return p;
@@ -93,7 +95,7 @@ std::string websocket_accept(std::string_view key) {
 // writer batches whatever is queued into one TLS write: under load many
 // frames share a record and a syscall, as they would from a real platform.
 struct wframe {
-  enum class kind : std::uint8_t { text, pong, close };
+  enum class kind : std::uint8_t { text, ping, pong, close };
   kind k = kind::text;
   std::uint16_t code = 0;
   std::string text;                               // overrides stamp->text() when not empty
@@ -142,6 +144,7 @@ struct fake_server::state {
   std::string port_text;
   std::uint64_t link_seq = 0;
   std::vector<link_ptr> links;  // io-only
+  std::atomic<bool> answer_pings{true};
   std::thread thread;
 
   void spawn(asio::awaitable<void> a) {
@@ -215,6 +218,7 @@ struct fake_server::state {
             append_frame(x.out, op_text, f.text.empty() && f.stamp ? f.stamp->text() : std::string_view(f.text));
             if (f.stamp) x.stamped.push_back(std::move(f.stamp));
             break;
+          case wframe::kind::ping: append_frame(x.out, op_ping, f.text); break;
           case wframe::kind::pong: append_frame(x.out, op_pong, f.text); break;
           case wframe::kind::close:
             append_frame(x.out, op_close, close_payload(f.code));
@@ -326,7 +330,7 @@ struct fake_server::state {
         pos += header + static_cast<std::size_t>(len);
 
         if (op == op_ping) {
-          if (!x.closing) {
+          if (!x.closing && answer_pings.load()) {
             wframe pong;
             pong.k = wframe::kind::pong;
             pong.text = std::string(payload);
@@ -335,7 +339,10 @@ struct fake_server::state {
           }
           continue;
         }
-        if (op == op_pong) continue;
+        if (op == op_pong) {
+          if (!x.closing) h.on_pong(l);
+          continue;
+        }
         if (op == op_close) {
           // Echo the client's code (RFC 6455 section 5.5.1) unless we closed first.
           std::uint16_t code = 1000;
@@ -566,6 +573,14 @@ void fake_server::send(const link_ptr& l, std::shared_ptr<outgoing> o, std::stri
   f.stamp = std::move(o);
   s_->enqueue(l, std::move(f));
 }
+
+void fake_server::send_ping(const link_ptr& l) {
+  wframe f;
+  f.k = wframe::kind::ping;
+  s_->enqueue(l, std::move(f));
+}
+
+void fake_server::answer_pings(bool on) { s_->answer_pings.store(on); }
 
 void fake_server::close(const link_ptr& l, std::uint16_t code) { s_->close(l, code); }
 

@@ -75,6 +75,8 @@ class fake_server {
     virtual void on_text(const link_ptr& l, std::string_view text, steady::time_point read_at) = 0;
     // The client sent a close frame with `code` (1005 when it carried none).
     virtual void on_client_close(const link_ptr&, std::uint16_t /*code*/) {}
+    // The client answered a ping frame (fakes that time out silent peers).
+    virtual void on_pong(const link_ptr&) {}
     // The link stopped being usable (close queued, or gone).
     virtual void on_link_change(const link_ptr&) {}
     // A protocol violation by the client (the link is closed for it), or an
@@ -133,6 +135,8 @@ class fake_server {
   void drop_all();                       // kill() each
   void close_all(std::uint16_t code);    // close() each
   void send_all(const std::string& text);  // send_text() to each usable one
+  // false: the client's ping frames go unanswered (a zombie server); true by default.
+  void answer_pings(bool on);
 
   // ---- links (io-only) -------------------------------------------------
   // Links not yet gone, oldest first.
@@ -141,7 +145,10 @@ class fake_server {
   // A text frame whose text and write time belong to `o` (`text` overrides
   // o->text() when not empty).
   void send(const link_ptr& l, std::shared_ptr<outgoing> o, std::string text = {});
-  // Queues a close frame (nothing is sent after it); after the client's
+  // A ping frame with an empty payload (the client's pong reaches handler::on_pong).
+  void send_ping(const link_ptr& l);
+  // Queues a close frame (nothing is sent after it; code 1005 sends an empty
+  // payload, which the client reads as 1005); after the client's
   // answer: TLS close_notify and the TCP close; without one, the socket is
   // dropped 5 s later.
   void close(const link_ptr& l, std::uint16_t code);

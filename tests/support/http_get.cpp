@@ -9,8 +9,10 @@
 #include <cstdlib>
 
 namespace signoff::test {
+namespace {
 
-http_result http_get(std::uint16_t port, const std::string& target) {
+// Sends `req` whole and reads the answer until the server closes.
+http_result round_trip(std::uint16_t port, const std::string& req) {
   http_result out;
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return out;
@@ -24,10 +26,14 @@ http_result http_get(std::uint16_t port, const std::string& target) {
     ::close(fd);
     return out;
   }
-  std::string req = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-  if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) {
-    ::close(fd);
-    return out;
+  std::size_t sent = 0;
+  while (sent < req.size()) {
+    auto n = ::send(fd, req.data() + sent, req.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) {
+      ::close(fd);
+      return out;
+    }
+    sent += static_cast<std::size_t>(n);
   }
   std::string raw;
   char buf[4096];
@@ -42,7 +48,30 @@ http_result http_get(std::uint16_t port, const std::string& target) {
   if (sp == std::string::npos || hdr_end == std::string::npos) return out;
   out.status = std::atoi(raw.c_str() + sp + 1);
   out.body = raw.substr(hdr_end + 4);
+  std::size_t line = raw.find("\r\n");
+  while (line != std::string::npos && line < hdr_end) {
+    std::size_t start = line + 2, end = raw.find("\r\n", start);
+    if (end == std::string::npos || end > hdr_end) end = hdr_end;
+    std::string h = raw.substr(start, end - start);
+    if (auto colon = h.find(':'); colon != std::string::npos) {
+      std::size_t v = h.find_first_not_of(' ', colon + 1);
+      out.headers.emplace_back(h.substr(0, colon), v == std::string::npos ? std::string{} : h.substr(v));
+    }
+    line = end < hdr_end ? end : std::string::npos;
+  }
   return out;
+}
+
+}  // namespace
+
+http_result http_get(std::uint16_t port, const std::string& target) {
+  return round_trip(port, "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+}
+
+http_result http_post(std::uint16_t port, const std::string& target, const std::string& content_type,
+                      const std::string& body) {
+  return round_trip(port, "POST " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: " +
+                            content_type + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
 }
 
 }  // namespace signoff::test
