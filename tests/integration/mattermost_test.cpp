@@ -593,8 +593,9 @@ TEST_CASE("all platforms: kill -9 under mixed load loses and doubles nothing", "
   // Every Mattermost command got its answer: in its thread before the
   // crash, or as a late confirmation by DM after it; none twice.
   REQUIRE(env.wait([&] {
-    auto db = env.inst.db();
-    return db.rows("SELECT envelope_id FROM seen_envelopes WHERE platform = 'mattermost' AND confirmed = 0").empty();
+    auto now_db = env.inst.db();
+    return now_db.rows("SELECT envelope_id FROM seen_envelopes WHERE platform = 'mattermost' AND confirmed = 0")
+        .empty();
   }, 20s));
   const auto dm = env.fake.dm_channel_of(mattermost_id("alice"));
   for (const auto& id : mm_posts) {
