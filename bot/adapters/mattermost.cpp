@@ -69,10 +69,18 @@ struct mattermost_adapter::impl : std::enable_shared_from_this<impl>, runtime::p
   mattermost_secrets secrets;
   std::shared_ptr<spdlog::logger> log;
 
+  // One HTTP client per lane of work, each serial. A request takes its lane
+  // before it looks at the rate-limit pause, so a request queued behind
+  // another never goes out after a 429 it did not wait for.
+  struct lane {
+    std::unique_ptr<net::http_client> client;
+    bool busy = false;
+    std::deque<std::shared_ptr<runtime::event>> waiting;
+  };
   std::unique_ptr<net::tls_context> tls;
   net::api_base api;
-  std::unique_ptr<net::http_client> api_link, api_posts, api_actions;
-  std::vector<std::unique_ptr<net::http_client>> api_replies;
+  lane api_link, api_posts, api_actions;
+  std::vector<lane> api_replies;
   std::size_t next_reply = 0;
   // Mattermost rate-limits per user (the bot), not per route: after a 429
   // nothing goes before this.
@@ -122,11 +130,9 @@ struct mattermost_adapter::impl : std::enable_shared_from_this<impl>, runtime::p
     while (!base.empty() && base.back() == '/') base.pop_back();
     api = net::parse_api_base("mattermost.url", base + "/api/v4/");
     tls = std::make_unique<net::tls_context>(section().ca_file);
-    api_link = std::make_unique<net::http_client>(ex, *tls, api.origin);
-    api_posts = std::make_unique<net::http_client>(ex, *tls, api.origin);
-    api_actions = std::make_unique<net::http_client>(ex, *tls, api.origin);
-    for (std::size_t i = 0; i < reply_clients; ++i)
-      api_replies.push_back(std::make_unique<net::http_client>(ex, *tls, api.origin));
+    for (lane* l : {&api_link, &api_posts, &api_actions}) l->client = std::make_unique<net::http_client>(ex, *tls, api.origin);
+    api_replies.resize(reply_clients);
+    for (auto& l : api_replies) l.client = std::make_unique<net::http_client>(ex, *tls, api.origin);
     auto self = shared_from_this();
     asio::co_spawn(ex, [self]() -> awaitable<void> {
       runtime::late_options o{platform::mattermost, seen_keep, seen_keep};
@@ -159,14 +165,32 @@ struct mattermost_adapter::impl : std::enable_shared_from_this<impl>, runtime::p
   // One REST request, built as a named value: g++ 12 destroys class
   // temporaries inside a co_await expression twice.
   struct rest_call {
-    net::http_client* client = nullptr;
+    lane* via = nullptr;
     std::string method, path, body;  // path relative to /api/v4/
     std::string what;                // names the request in the log
   };
 
   awaitable<rest_result> rest(rest_call c) {
     auto self = shared_from_this();
-    if (paused_until > steady::now()) {
+    lane& l = *c.via;
+    while (l.busy) {
+      auto turn = std::make_shared<runtime::event>(ex);
+      l.waiting.push_back(turn);
+      co_await turn->wait();
+    }
+    l.busy = true;
+    auto out = co_await rest_on(l, std::move(c));
+    l.busy = false;
+    if (!l.waiting.empty()) {
+      l.waiting.front()->notify();
+      l.waiting.pop_front();
+    }
+    co_return out;
+  }
+
+  awaitable<rest_result> rest_on(lane& l, rest_call c) {
+    auto self = shared_from_this();
+    while (paused_until > steady::now()) {
       asio::steady_timer t(ex, paused_until);
       co_await t.async_wait(use_tuple);
     }
@@ -177,7 +201,7 @@ struct mattermost_adapter::impl : std::enable_shared_from_this<impl>, runtime::p
     if (!c.body.empty()) req.content_type = "application/json";
     req.body = std::move(c.body);
     req.bearer = secrets.token;
-    auto [ec, resp] = co_await c.client->request(std::move(req));
+    auto [ec, resp] = co_await l.client->request(std::move(req));
     rest_result out;
     out.ec = ec;
     if (!ec) {
@@ -213,7 +237,8 @@ struct mattermost_adapter::impl : std::enable_shared_from_this<impl>, runtime::p
     co_return r;
   }
 
-  net::http_client& reply_client() { return *api_replies[next_reply++ % api_replies.size()]; }
+  bool links_disabled() const { return links.state() == link::state::disabled; }
+  lane& reply_lane() { return api_replies[next_reply++ % api_replies.size()]; }
 
   // ---- the websocket link: what runtime::link_driver asks of Mattermost ----------
   // Each link first asks users/me: the bot's user ID, and a refused token is
@@ -221,7 +246,7 @@ struct mattermost_adapter::impl : std::enable_shared_from_this<impl>, runtime::p
   awaitable<runtime::link_opened> open_transport(link::link_id id) override {
     auto self = shared_from_this();
     runtime::link_opened out;
-    rest_call me{api_link.get(), "GET", "users/me", "", "GET users/me"};
+    rest_call me{&api_link, "GET", "users/me", "", "GET users/me"};
     auto r = co_await rest(me);
     if (!r.ok()) {
       out.why = "GET users/me: " + r.describe();
@@ -366,6 +391,12 @@ struct mattermost_adapter::impl : std::enable_shared_from_this<impl>, runtime::p
       channel = rest_of.substr(0, colon);
       root = rest_of.substr(colon + 1);
     } else if (route.rfind(route_dm, 0) == 0) {
+      // A DM channel needs the bot's own user ID (users/me, asked by the
+      // link): late confirmations at start wait for it.
+      while (bot_user_id.empty() && !flight.stopping() && !links_disabled()) {
+        asio::steady_timer t(ex, 200ms);
+        co_await t.async_wait(use_tuple);
+      }
       auto opened = co_await dm_channel(route.substr(route_dm.size()), channel);
       if (!opened.ok()) {
         ++counters.reply_failures;
@@ -377,7 +408,7 @@ struct mattermost_adapter::impl : std::enable_shared_from_this<impl>, runtime::p
     }
     // Text people wrote (a draft shown back) must not ping anyone.
     const std::string message = mm::render_mentions(text, {}, {});
-    rest_call call{&reply_client(), "POST", "posts", boost::json::serialize(mm::post_body(channel, message, root)),
+    rest_call call{&reply_lane(), "POST", "posts", boost::json::serialize(mm::post_body(channel, message, root)),
                    "posting a reply"};
     auto r = co_await rest_retried(call, 5);
     if (r.ok()) ++counters.replies;
@@ -431,18 +462,18 @@ struct mattermost_adapter::impl : std::enable_shared_from_this<impl>, runtime::p
     }
     since = std::max(since - catch_up_margin_ms, floor);
     ++counters.catch_ups;
-    rest_call teams_call{api_link.get(), "GET", "users/me/teams", "", "catch-up: GET users/me/teams"};
+    rest_call teams_call{&api_link, "GET", "users/me/teams", "", "catch-up: GET users/me/teams"};
     auto teams = co_await rest_retried(teams_call, 5);
     if (!teams.ok()) co_return;
     std::size_t found = 0;
     for (const auto& team : mm::decode_team_ids(teams.body)) {
-      rest_call chans_call{api_link.get(), "GET", "users/me/teams/" + team + "/channels", "",
+      rest_call chans_call{&api_link, "GET", "users/me/teams/" + team + "/channels", "",
                            "catch-up: GET the bot's channels"};
       auto chans = co_await rest_retried(chans_call, 5);
       if (!chans.ok()) continue;
       for (const auto& ch : mm::decode_channels(chans.body)) {
         if (ch.last_post_at != 0 && ch.last_post_at < since) continue;
-        rest_call posts_call{api_link.get(), "GET", "channels/" + ch.id + "/posts?since=" + std::to_string(since), "",
+        rest_call posts_call{&api_link, "GET", "channels/" + ch.id + "/posts?since=" + std::to_string(since), "",
                              "catch-up: GET channel posts"};
         auto posts = co_await rest_retried(posts_call, 5);
         if (!posts.ok()) continue;
@@ -471,7 +502,7 @@ struct mattermost_adapter::impl : std::enable_shared_from_this<impl>, runtime::p
       r.ec = asio::error::try_again;  // users/me has not answered yet
       co_return r;
     }
-    rest_call call{api_posts.get(), "POST", "channels/direct",
+    rest_call call{&api_posts, "POST", "channels/direct",
                    boost::json::serialize(mm::direct_channel_body(bot_user_id, user_id)), "opening a DM channel"};
     r = co_await rest(call);
     if (!r.ok()) co_return r;
@@ -491,7 +522,7 @@ struct mattermost_adapter::impl : std::enable_shared_from_this<impl>, runtime::p
     for (const auto& m : people)
       if (!m.platform_id.empty() && !usernames.count(m.platform_id)) wanted.emplace_back(m.platform_id);
     if (wanted.empty()) co_return;
-    rest_call call{api_posts.get(), "POST", "users/ids", boost::json::serialize(wanted), "looking up usernames"};
+    rest_call call{&api_posts, "POST", "users/ids", boost::json::serialize(wanted), "looking up usernames"};
     auto r = co_await rest(call);
     if (!r.ok()) co_return;  // "@id" stays: the post still goes
     for (auto& u : mm::decode_users(r.body)) usernames[u.id] = u.username;
@@ -529,7 +560,7 @@ struct mattermost_adapter::impl : std::enable_shared_from_this<impl>, runtime::p
         patch = mm::post_body(channel, mm::render_mentions(p.text, {}, {}));
         patch.erase("channel_id");
       }
-      rest_call update{api_posts.get(), "PUT", "posts/" + *card_id + "/patch", boost::json::serialize(patch),
+      rest_call update{&api_posts, "PUT", "posts/" + *card_id + "/patch", boost::json::serialize(patch),
                        "updating card " + p.subject};
       auto r = co_await rest(update);
       if (r.status != 404) {
@@ -564,7 +595,7 @@ struct mattermost_adapter::impl : std::enable_shared_from_this<impl>, runtime::p
                               sha256_hex(std::to_string(p.id) + "/" +
                                          std::to_string(p.created_at.time_since_epoch().count()) + "/" + channel)
                                   .substr(0, 26);
-    rest_call post{api_posts.get(), "POST", "posts", boost::json::serialize(body),
+    rest_call post{&api_posts, "POST", "posts", boost::json::serialize(body),
                    "posting " + std::string(to_string(p.kind)) + " " + p.subject};
     auto r = co_await rest(post);
     co_return outcome_of(r);
@@ -692,7 +723,7 @@ struct mattermost_adapter::impl : std::enable_shared_from_this<impl>, runtime::p
     auto self = shared_from_this();
     const std::string state =
         mm::dialog_state_text(c.subject, c.post_id, mm::dialog_tag(secrets.actions_secret, c.subject, c.user_id));
-    rest_call call{api_actions.get(), "POST", "actions/dialogs/open",
+    rest_call call{&api_actions, "POST", "actions/dialogs/open",
                    boost::json::serialize(mm::dialog_open_body(c.trigger_id, section().actions_url, c.subject, state,
                                                                cfg->limits.max_text)),
                    "opening the reject dialog"};

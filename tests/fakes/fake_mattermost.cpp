@@ -255,6 +255,10 @@ struct fake_mattermost::impl final : fake_server::handler {
   std::vector<api_call> call_log;
   std::vector<injected> limits, failures;
   steady::time_point blocked_until{};          // after a 429: requests before this are refused
+  // When that 429 went out: a request that was already on its way (sent
+  // on another connection before the client could read the 429) is refused
+  // too, but is the client's fault only when it arrives after this grace.
+  steady::time_point blocked_at{};
   int live = 0, hello_count = 0, resume_count = 0;
   bool zombie = false, refuse = false;
 
@@ -705,16 +709,19 @@ struct fake_mattermost::impl final : fake_server::handler {
     auto now = steady::now();
     std::optional<injected> limit, fail;
     std::chrono::seconds left{};
+    bool in_flight = false;
     {
       std::lock_guard lk(mu);
       if (now < blocked_until) {
         left = std::chrono::ceil<std::chrono::seconds>(blocked_until - now);
+        in_flight = now < blocked_at + std::chrono::milliseconds(100);
       } else {
         for (auto it = limits.begin(); it != limits.end(); ++it)
           if (call.path.starts_with(it->prefix)) {
             limit = *it;
             if (--it->count <= 0) limits.erase(it);
             blocked_until = now + std::chrono::seconds(limit->seconds);
+            blocked_at = now;
             break;
           }
         if (!limit)
@@ -727,7 +734,7 @@ struct fake_mattermost::impl final : fake_server::handler {
       }
     }
     if (left.count() > 0) {
-      protocol_error(where(call) + ": sent before the 429's reset had passed");
+      if (!in_flight) protocol_error(where(call) + ": sent before the 429's reset had passed");
       return too_many(static_cast<int>(left.count()));
     }
     if (limit) return too_many(limit->seconds);

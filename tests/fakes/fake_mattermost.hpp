@@ -176,7 +176,8 @@ class fake_mattermost {
   void send_raw(const std::string& frame);  // to every open link
   // The next `count` REST requests whose path (relative to /api/v4, e.g. "/posts") starts
   // with prefix get 429 with the headers above and reset `seconds`. Any request before the
-  // reset has passed gets 429 again and is a protocol error.
+  // reset has passed gets 429 again and is a protocol error (unless it arrives within 100 ms of
+  // the 429: then it was on its way on another connection before the client could read it).
   void rate_limit_next(const std::string& prefix, int seconds, int count = 1);
   void fail_next(const std::string& prefix, unsigned status, int count = 1);  // an error body
   // The only token accepted from now on (REST, upgrades, challenges); links already
