@@ -177,6 +177,16 @@ ALTER TABLE outbox ADD COLUMN card TEXT;
 ALTER TABLE drafts ADD COLUMN remind_at TEXT;
 CREATE INDEX drafts_remind ON drafts(remind_at) WHERE status = 'pending' AND remind_at IS NOT NULL;
 )sql",
+    // 6: where each platform's event stream was read up to (Mattermost: the
+    // newest post whose commands are all recorded), so a restart catches up
+    // on what was posted while signoff was down.
+    R"sql(
+CREATE TABLE stream_positions (
+  platform TEXT PRIMARY KEY,
+  position TEXT NOT NULL,
+  at       TEXT NOT NULL
+);
+)sql",
 };
 
 constexpr int n_migrations = static_cast<int>(sizeof migrations / sizeof migrations[0]);

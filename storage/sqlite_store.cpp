@@ -707,6 +707,19 @@ std::optional<time_point> sqlite_store::last_envelope_at(platform on) {
   return parse_ts(s.view(0));
 }
 
+std::optional<std::pair<std::string, time_point>> sqlite_store::stream_position(platform on) {
+  auto s = db_.prepare("SELECT position, at FROM stream_positions WHERE platform = ?");
+  s.bind(1, to_string(on));
+  if (!s.step()) return std::nullopt;
+  return std::pair{s.text(0), parse_ts(s.view(1))};
+}
+
+void sqlite_store::save_stream_position(platform on, const std::string& position, time_point at) {
+  db_.prepare("INSERT INTO stream_positions (platform, position, at) VALUES (?1, ?2, ?3) "
+              "ON CONFLICT(platform) DO UPDATE SET position = ?2, at = ?3")
+      .bind(1, to_string(on)).bind(2, position).bind(3, ts(at)).run();
+}
+
 int sqlite_store::prune_envelopes(time_point before) {
   db_.prepare("DELETE FROM seen_envelopes WHERE seen_at < ?").bind(1, ts(before)).run();
   return db_.changes();

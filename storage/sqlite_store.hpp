@@ -84,6 +84,8 @@ class sqlite_store final : public store {
   std::vector<unconfirmed_envelope> unconfirmed_envelopes(platform on,
                                                           time_point since) override;
   std::optional<time_point> last_envelope_at(platform on) override;
+  std::optional<std::pair<std::string, time_point>> stream_position(platform on) override;
+  void save_stream_position(platform on, const std::string& position, time_point at) override;
   int prune_envelopes(time_point before) override;
   bool take_rate_slot(const std::string& key, time_point now, std::chrono::milliseconds window, int limit,
                       time_point& retry_at) override;

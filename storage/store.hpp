@@ -224,6 +224,10 @@ class store {
   // When the newest delivery on `on` still remembered was seen (nullopt:
   // none). Mattermost catches up on posts made while it was away from there.
   virtual std::optional<time_point> last_envelope_at(platform on) = 0;
+  // Where `on`'s event stream was read up to (platform-defined text), and
+  // when that was saved; nullopt before the first save.
+  virtual std::optional<std::pair<std::string, time_point>> stream_position(platform on) = 0;
+  virtual void save_stream_position(platform on, const std::string& position, time_point at) = 0;
   // Forgets deliveries seen before `before`; returns how many.
   virtual int prune_envelopes(time_point before) = 0;
 

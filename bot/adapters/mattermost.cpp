@@ -105,6 +105,10 @@ struct mattermost_adapter::impl : std::enable_shared_from_this<impl>, runtime::p
   // starts. 0 until the first hello set it.
   std::int64_t last_seen_ms = 0;
   bool catching_up = false, catch_up_again = false;
+  // create_at of the command posts read and not yet recorded: the saved
+  // stream position never passes the oldest of them.
+  std::multiset<std::int64_t> unrecorded;
+  std::int64_t saved_position = 0;
 
   mattermost_counters counters;
 
@@ -143,6 +147,28 @@ struct mattermost_adapter::impl : std::enable_shared_from_this<impl>, runtime::p
     }, asio::detached);
     outbox.start();
     links.start(self, fsm.start(now()));
+    asio::co_spawn(ex, [self]() { return self->save_positions(); }, asio::detached);
+  }
+
+  // The stream position (where a restart's catch-up starts): the newest post
+  // seen, held back to before the oldest command not yet recorded, and not
+  // moved while a catch-up is still taking older posts. Saved every 2 s when
+  // it moved, in a commit of its own.
+  std::int64_t safe_position() const {
+    std::int64_t p = last_seen_ms;
+    if (!unrecorded.empty()) p = std::min(p, *unrecorded.begin() - 1);
+    return p;
+  }
+  awaitable<void> save_positions() {
+    auto self = shared_from_this();
+    while (!flight.stopping()) {
+      asio::steady_timer t(ex, 2s);
+      co_await t.async_wait(use_tuple);
+      if (catching_up || flight.stopping()) continue;
+      const auto p = safe_position();
+      if (p <= saved_position) continue;
+      if (co_await pipe.save_stream_position(platform::mattermost, std::to_string(p))) saved_position = p;
+    }
   }
 
   // ---- REST ---------------------------------------------------------------------
@@ -358,7 +384,9 @@ struct mattermost_adapter::impl : std::enable_shared_from_this<impl>, runtime::p
     auto self = shared_from_this();
     const std::string post_id = p.id;
     const std::string thread = thread_route(p), dm = std::string(route_dm) + p.user_id;
-    pipe.submit(std::move(in), [self, post_id, thread, dm](execution r) {
+    const auto created = unrecorded.insert(p.create_at);
+    pipe.submit(std::move(in), [self, post_id, thread, dm, created](execution r) {
+      self->unrecorded.erase(created);
       if (!r.recorded)
         self->log->error("database could not record {}: {}", r.action.empty() ? "a command" : r.action, r.error);
       if (r.posts_enqueued > 0) self->outbox.wake();
@@ -448,15 +476,35 @@ struct mattermost_adapter::impl : std::enable_shared_from_this<impl>, runtime::p
   awaitable<void> catch_up(bool at_start) {
     auto self = shared_from_this();
     std::int64_t since = 0;
-    const std::int64_t floor = now_ms() - std::chrono::duration_cast<std::chrono::milliseconds>(seen_keep).count();
+    // Deliveries are forgotten after seen_keep: an hour less, so clocks
+    // that disagree cannot bring back a post whose record is gone.
+    const std::int64_t floor =
+        now_ms() - std::chrono::duration_cast<std::chrono::milliseconds>(seen_keep - std::chrono::hours(1)).count();
     if (at_start && last_seen_ms == 0) {
-      auto seen = co_await pipe.last_delivery_seen(platform::mattermost);
-      if (!seen) {
-        log->info("no Mattermost command remembered: nothing to catch up");
-        last_seen_ms = now_ms();
+      // Where the last process got to; databases from before stream
+      // positions were saved: its newest Mattermost command.
+      std::optional<std::int64_t> from;
+      if (auto saved = co_await pipe.stream_position(platform::mattermost)) {
+        try {
+          from = std::stoll(*saved);
+        } catch (const std::exception&) {
+          log->warn("ignoring an unreadable saved stream position");
+        }
+      }
+      if (!from) {
+        if (auto seen = co_await pipe.last_delivery_seen(platform::mattermost))
+          from = std::chrono::duration_cast<std::chrono::milliseconds>(seen->time_since_epoch()).count();
+      }
+      if (!from) {
+        log->info("no Mattermost stream position saved (a new database): nothing to catch up");
+        // Saved at once: a crash in the next seconds must not lose what is
+        // posted meanwhile.
+        last_seen_ms = std::max(last_seen_ms, now_ms());
+        const auto p = safe_position();
+        if (co_await pipe.save_stream_position(platform::mattermost, std::to_string(p))) saved_position = p;
         co_return;
       }
-      since = std::chrono::duration_cast<std::chrono::milliseconds>(seen->time_since_epoch()).count();
+      since = *from;
     } else {
       since = last_seen_ms;
     }

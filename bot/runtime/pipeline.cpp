@@ -75,6 +75,29 @@ asio::awaitable<std::optional<time_point>> command_pipeline::last_delivery_seen(
   });
 }
 
+asio::awaitable<std::optional<std::string>> command_pipeline::stream_position(platform on) {
+  co_return co_await call([&]() -> std::optional<std::string> {
+    try {
+      if (auto p = db_.stream_position(on)) return p->first;
+    } catch (const std::exception&) {
+    }
+    return std::nullopt;
+  });
+}
+
+asio::awaitable<bool> command_pipeline::save_stream_position(platform on, std::string position) {
+  co_return co_await call([&] {
+    try {
+      write_transaction tx(db_);
+      db_.save_stream_position(on, position, clock_now());
+      tx.commit();
+      return true;
+    } catch (const std::exception&) {
+      return false;
+    }
+  });
+}
+
 asio::awaitable<void> command_pipeline::release_posts(std::string owner) {
   co_await call([&] {
     try {

@@ -104,6 +104,11 @@ class command_pipeline {
   // When the newest delivery on `on` still remembered was seen; nullopt when
   // none is, or the database could not be read.
   boost::asio::awaitable<std::optional<time_point>> last_delivery_seen(platform on);
+  // `on`'s saved stream position (store::stream_position); nullopt when
+  // none was saved or the database could not be read.
+  boost::asio::awaitable<std::optional<std::string>> stream_position(platform on);
+  // Saves it, in a commit of its own; false when the database refused.
+  boost::asio::awaitable<bool> save_stream_position(platform on, std::string position);
   // Gives `owner`'s outbox leases back (a clean shutdown).
   boost::asio::awaitable<void> release_posts(std::string owner);
 

@@ -553,21 +553,44 @@ TEST_CASE("all platforms: one platform down never holds up the others, and /heal
           "[mattermost][slack][discord][faults]") {
   three_platforms t;
   auto& env = *t.env;
-  t.env->fake.refuse_connections(true);
+  std::string why;
+  SECTION("refusing connections") {
+    t.env->fake.refuse_connections(true);
+    why = "connecting";
+  }
+  SECTION("a refused token") {
+    t.env->fake.set_token("some-other-token-0000000000");
+    why = "disabled";
+  }
+  SECTION("5xx") {
+    // Six failed connections: with full-jitter backoff that is seconds to a half-minute.
+    t.env->fake.fail_next("/users/me", 503, 6);
+    why = "connecting";
+  }
   env.start(false);
   REQUIRE(t.slack.wait_connections(1, 10s));
   REQUIRE(t.discord.wait_ready(1, 10s));
   REQUIRE(env.log_has("running"));
   auto made = t.slack.wait_ack(t.slack.slash_command(slack_id("alice"), "C0APPROVALS", "/draft", "new while mm down"), 5s);
   REQUIRE(made);
+  REQUIRE(made->payload);
+  CHECK_THAT(text(*made->payload), Catch::Contains("D-1"));
   REQUIRE(env.wait([&] { return t.discord.messages(discord_approvals).size() == 1; }));
+  REQUIRE(env.wait([&] {
+    auto h = json::parse(env.health()).as_object();
+    return h.at("platforms").at("mattermost").at("state") != "connected";
+  }));
   auto h = json::parse(env.health()).as_object();
   CHECK(h.at("platforms").at("slack").at("state") == "connected");
   CHECK(h.at("platforms").at("discord").at("state") == "connected");
-  CHECK(h.at("platforms").at("mattermost").at("state") != "connected");
-  // The Mattermost card waits in the outbox and goes once it is back.
-  t.env->fake.refuse_connections(false);
-  REQUIRE(env.wait([&] { return env.card("D-1").has_value(); }, 20s));
+  if (why == "disabled") {
+    REQUIRE(env.wait([&] { return env.health().find("\"disabled\"") != std::string::npos; }));
+    CHECK(http_get(env.http_port, "/healthz").status == 503);
+  } else {
+    // The Mattermost card waits in the outbox and goes once it is back.
+    t.env->fake.refuse_connections(false);
+    REQUIRE(env.wait([&] { return env.card("D-1").has_value(); }, 70s));
+  }
   CHECK(env.stop() == 0);
 }
 
@@ -576,11 +599,20 @@ TEST_CASE("all platforms: kill -9 under mixed load loses and doubles nothing", "
   auto& env = *t.env;
   t.start();
   std::vector<std::string> mm_posts;
-  std::vector<std::string> slack_ids;
+  std::vector<std::string> slack_ids, discord_ids;
   for (int i = 0; i < 40; ++i) {
     mm_posts.push_back(env.type("alice", "draft new mm " + std::to_string(i)));
     slack_ids.push_back(t.slack.slash_command(slack_id("carol"), "C0APPROVALS", "/draft", "new slack " + std::to_string(i)));
-    if (i == 25) env.crash();
+    discord_ids.push_back(t.discord.command(discord_id("bob"), discord_approvals, "draft",
+                                            json::array{json::object{{"name", "new"}, {"type", 1},
+                                                                     {"options", json::array{json::object{
+                                                                         {"name", "text"}, {"type", 3},
+                                                                         {"value", "discord " + std::to_string(i)}}}}}}));
+    if (i == 25) {
+      // Under load: the first commands are being recorded when it dies.
+      REQUIRE(env.wait([&] { return env.count("platform = 'mattermost' AND action = 'draft.new'") >= 3; }));
+      env.crash();
+    }
   }
   env.start(true, 2);
   REQUIRE(t.slack.wait_connections(1, 10s));
@@ -595,6 +627,11 @@ TEST_CASE("all platforms: kill -9 under mixed load loses and doubles nothing", "
   // Slack: what was acknowledged is there once; nothing twice.
   for (const auto& id : slack_ids)
     CHECK(db.rows("SELECT seq FROM audit_log WHERE json_extract(detail, '$.envelope') = ?", {id}).size() <= 1);
+  for (const auto& id : discord_ids)
+    CHECK(db.rows("SELECT seq FROM audit_log WHERE json_extract(detail, '$.envelope') = ?", {id}).size() <= 1);
+  // IDs are one sequence across platforms: no draft number twice.
+  CHECK(db.rows("SELECT subject FROM audit_log WHERE action = 'draft.new' GROUP BY subject HAVING count(*) > 1")
+            .empty());
   // Every Mattermost command got its answer: in its thread before the
   // crash, or as a late confirmation by DM after it; none twice.
   REQUIRE(env.wait([&] {

@@ -208,3 +208,35 @@ TEST_CASE("pipeline: the newest delivery seen on a platform", "[runtime][pipelin
   REQUIRE(seen);
   CHECK(std::chrono::abs(*seen - (t0 + std::chrono::seconds(9))) < std::chrono::milliseconds(2));
 }
+
+TEST_CASE("pipeline: a platform's stream position is saved and read back, one per platform", "[runtime][pipeline]") {
+  auto loaded = conf::load_string(toml);
+  REQUIRE(loaded.ok());
+  test::temp_dir dir;
+  const auto path = dir.file("signoff.db");
+  std::optional<std::string> before, after, other;
+  bool saved = false;
+  {
+    sqlite_store db(path);
+    executor exec(*loaded.cfg, db, {platform::slack});
+    asio::io_context io(1);
+    runtime::command_pipeline pipe(io.get_executor(), exec, db);
+    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+      before = co_await pipe.stream_position(platform::mattermost);
+      saved = co_await pipe.save_stream_position(platform::mattermost, "1764612000000");
+      saved = saved && co_await pipe.save_stream_position(platform::mattermost, "1764612000123");
+      other = co_await pipe.stream_position(platform::slack);
+      pipe.drain([&] { io.stop(); });
+    }, asio::detached);
+    io.run();
+  }
+  CHECK_FALSE(before);
+  CHECK(saved);
+  CHECK_FALSE(other);
+  // Durable: a new process on the same file reads the newest one.
+  sqlite_store db(path);
+  auto p = db.stream_position(platform::mattermost);
+  REQUIRE(p);
+  CHECK(p->first == "1764612000123");
+  CHECK(std::chrono::abs(p->second - clock_now()) < std::chrono::minutes(1));
+}
