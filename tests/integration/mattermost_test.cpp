@@ -218,6 +218,21 @@ TEST_CASE("mattermost: the bot's own posts, other bots' posts and ordinary chat 
   CHECK(env.stop() == 0);
 }
 
+TEST_CASE("mattermost: a command typed in a thread is answered in that thread", "[mattermost][commands]") {
+  mattermost_env env;
+  env.start();
+  const auto root = env.fake.post_as(mattermost_id("alice"), mattermost_approvals, "launch plan, comments below");
+  const auto in_thread = env.fake.post_as(mattermost_id("alice"), mattermost_approvals,
+                                          "!signoff draft new from the thread", root);
+  // Mattermost refuses a reply to a reply: the answer goes under the thread's root.
+  auto r = env.fake.wait_bot_post([&](const fake_mattermost::post_rec& p) { return p.root_id == root; }, 8s);
+  REQUIRE(r);
+  CHECK_THAT(r->message, Catch::Contains("D-1"));
+  CHECK(env.count("action = 'draft.new' AND json_extract(detail, '$.envelope') = '" + in_thread + "'") == 1);
+  env.no_protocol_errors();
+  CHECK(env.stop() == 0);
+}
+
 TEST_CASE("mattermost: an unknown user is recorded as unknown:<id> and denied", "[mattermost][commands]") {
   mattermost_env env;
   env.fake.add_user("stranger000000000000000000", "stranger");
