@@ -461,7 +461,9 @@ TEST_CASE("mattermost: 429s are honoured and no reply or post is dropped", "[mat
   for (int i = 0; i < 4; ++i) ids.push_back(env.type("alice", "draft new limited " + std::to_string(i)));
   for (const auto& id : ids) CHECK_THAT(env.reply_to(id), Catch::Contains("D-"));
   REQUIRE(env.wait([&] { return env.fake.bot_posts(mattermost_approvals).size() >= 8; }, 20s));
-  CHECK(env.count("action = 'post.sent'") == 4);
+  // Each card's delivery is recorded just after the post went.
+  CHECK(env.wait([&] { return env.count("action = 'post.sent'") == 4; }));
+  CHECK(env.count("action = 'post.failed'") == 0);
   env.no_protocol_errors();
   CHECK(env.stop() == 0);
 }
