@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Chat benchmark: signoff (every decision durable) through the fake Slack
-# against a Bolt for JavaScript app that only acks, and signoff through the
-# fake Discord (tests/bench/slack_bench.cpp prints the table).
+# against a Bolt for JavaScript app that only acks, signoff through the fake
+# Discord and the fake Mattermost, and one signoff process serving all three
+# at once (tests/bench/slack_bench.cpp prints the table).
 #
 # Usage: scripts/bench-slack.sh [BUILD_DIR] [bench options...]
 #   BUILD_DIR  default build-release (a Release build of its own, so a
 #              RelWithDebInfo `build/` used by the tests is not reconfigured)
-#   options    passed to signoff_bench_slack: --platform slack|discord|both,
-#              --n N, --no-bolt, --quick
+#   options    passed to signoff_bench_slack: --platform all (default), both
+#              (slack,discord) or a comma list of slack, discord,
+#              mattermost, mixed; --n N, --no-bolt, --quick
 #
 # Needs Node.js >= 20.18.1 and npm for the Bolt half; without them, or when
 # the npm registry cannot be reached, it says so and runs the signoff half only.
@@ -27,8 +29,10 @@ want_bolt=1
 prev=
 for a in "${args[@]}"; do
   case "$a" in --no-bolt|--quick) want_bolt=0 ;; esac
-  # Bolt is a Slack subject: a Discord-only run needs no Node.
-  [ "$prev" = --platform ] && [ "$a" = discord ] && want_bolt=0
+  # Bolt is a Slack subject: a run without Slack needs no Node.
+  if [ "$prev" = --platform ]; then
+    case ",$a," in *,slack,*|*,both,*|*,all,*) ;; *) want_bolt=0 ;; esac
+  fi
   prev=$a
 done
 

@@ -176,6 +176,7 @@ struct stored_post {
 // (web_conn.go writePump gives the seq then).
 struct event {
   std::string name, data, broadcast;  // serialised JSON
+  std::string timed_post;             // post_as's post: its first write is recorded (event_written_at)
   std::string frame(std::int64_t seq) const {
     return R"({"event":")" + name + R"(","data":)" + data + R"(,"broadcast":)" + broadcast + R"(,"seq":)" +
            std::to_string(seq) + "}";
@@ -248,6 +249,9 @@ struct fake_mattermost::impl final : fake_server::handler {
   std::map<std::string, channel_rec> channels;
   std::vector<stored_post> all_posts;          // oldest first
   std::map<std::string, std::size_t> post_index;
+  std::map<std::string, std::int64_t> replies_of;  // root post ID -> replies (post_json's reply_count)
+  std::map<std::string, steady::time_point> written_at;  // post_as's posts: first write of "posted"
+  std::deque<bot_post> bot_queue;              // POST posts by the bot, for next_bot_post
   std::map<std::string, std::string> trigger_channels;  // trigger ID -> channel of the click
   std::deque<dialog> open_dialogs;
   std::string last_integration_body;           // what click() / submit_dialog() last sent
@@ -314,10 +318,10 @@ struct fake_mattermost::impl final : fake_server::handler {
             {"total_msg_count", c.total_msg_count}, {"extra_update_at", 0}, {"creator_id", ""},
             {"group_constrained", nullptr}, {"shared", nullptr}, {"policy_id", nullptr}};
   }
+  // Kept as a count: a scan of every post here made long runs quadratic.
   std::int64_t reply_count(const std::string& root) const {
-    std::int64_t n = 0;
-    for (const auto& p : all_posts) n += !root.empty() && p.r.root_id == root ? 1 : 0;
-    return n;
+    auto it = replies_of.find(root);
+    return it == replies_of.end() ? 0 : it->second;
   }
   json::object post_json(const stored_post& p) const {
     return {{"id", p.r.id}, {"create_at", p.r.create_at}, {"update_at", p.update_at}, {"edit_at", p.edit_at},
@@ -353,6 +357,19 @@ struct fake_mattermost::impl final : fake_server::handler {
     return e;
   }
 
+  // A user's post event whose write time is kept: the moment the bot could
+  // first read the command (a benchmark's latency starts here).
+  struct timed_frame final : fake_server::outgoing {
+    impl& m;
+    std::string post_id, frame;
+    timed_frame(impl& owner, std::string id, std::string f) : m(owner), post_id(std::move(id)), frame(std::move(f)) {}
+    std::string_view text() const override { return frame; }
+    void written(steady::time_point at) override {
+      std::lock_guard lk(m.mu);
+      m.written_at.emplace(post_id, at);  // a second link's write keeps the first
+    }
+  };
+
   // ---- connection IDs (io thread) ----------------------------------------------------
   void publish_counts() {
     int n = 0;
@@ -375,8 +392,10 @@ struct fake_mattermost::impl final : fake_server::handler {
       c.dead.emplace_back(c.sequence, frame);
       while (c.dead.size() > opt.dead_queue) c.dead.pop_front();
       ++c.sequence;
+      const std::string timed = c.send.front()->timed_post;
       c.send.pop_front();
-      server.send_text(l, std::move(frame));
+      if (timed.empty()) server.send_text(l, std::move(frame));
+      else server.send(l, std::make_shared<timed_frame>(*this, timed, std::move(frame)));
     }
   }
 
@@ -947,6 +966,10 @@ struct fake_mattermost::impl final : fake_server::handler {
       const stored_post& p = store_post(opt.bot_user_id, cid, str(*body, "message"), root, std::move(props));
       e = post_event("posted", p);
       out = post_json(p);
+      bot_post b{p.r, call.at, std::nullopt};
+      if (auto w = written_at.find(root); !root.empty() && w != written_at.end()) b.latency = call.at - w->second;
+      bot_queue.push_back(std::move(b));
+      cv.notify_all();
     }
     deliver(e);
     return json_answer(201, out);
@@ -968,6 +991,7 @@ struct fake_mattermost::impl final : fake_server::handler {
     c.last_post_at = p.r.create_at;
     ++c.total_msg_count;
     post_index[p.r.id] = all_posts.size();
+    if (!root.empty()) ++replies_of[root];
     all_posts.push_back(std::move(p));
     cv.notify_all();
     return all_posts.back();
@@ -1135,10 +1159,29 @@ std::string fake_mattermost::post_as(const std::string& user_id, const std::stri
     if (auto u = m.users.find(user_id); u != m.users.end() && u->second.is_bot) props.get_object()["from_bot"] = "true";
     const auto& p = m.store_post(user_id, channel_id, message, root_id, std::move(props));
     id = p.r.id;
-    e = m.post_event("posted", p);
+    if (auto made = m.post_event("posted", p)) {
+      auto timed = std::make_shared<event>(*made);
+      timed->timed_post = id;
+      e = std::move(timed);
+    }
   }
   m.deliver_from_any(e);
   return id;
+}
+
+std::optional<fake_mattermost::bot_post> fake_mattermost::next_bot_post(std::chrono::milliseconds timeout) {
+  std::unique_lock lk(impl_->mu);
+  if (!impl_->cv.wait_for(lk, timeout, [&] { return !impl_->bot_queue.empty(); })) return std::nullopt;
+  bot_post b = std::move(impl_->bot_queue.front());
+  impl_->bot_queue.pop_front();
+  return b;
+}
+
+std::optional<std::chrono::steady_clock::time_point> fake_mattermost::event_written_at(const std::string& post_id) const {
+  std::lock_guard lk(impl_->mu);
+  auto it = impl_->written_at.find(post_id);
+  if (it == impl_->written_at.end()) return std::nullopt;
+  return it->second;
 }
 
 std::string fake_mattermost::dm_channel_of(const std::string& user_id) {

@@ -131,6 +131,22 @@ class fake_mattermost {
                                   std::size_t nth = 0) const;  // the nth bot DM to that user
   std::optional<post_rec> find_post(const std::string& id) const;
 
+  // ---- timing (benchmarks) -------------------------------------------------------
+  struct bot_post {
+    post_rec post;                                   // as created (cards, threaded replies, DMs)
+    std::chrono::steady_clock::time_point received;  // when the fake read the bot's POST posts
+    // A threaded reply to a post_as post: `received` minus the first write of that post's
+    // "posted" event (nullopt for a root post or a DM, or when the event was never written).
+    std::optional<std::chrono::nanoseconds> latency;
+  };
+  // Pops the oldest post the bot created through POST posts and not popped yet, waiting up
+  // to `timeout` (nullopt: none came). Every bot post is queued from the start; tests that
+  // never pop only pay its memory.
+  std::optional<bot_post> next_bot_post(std::chrono::milliseconds timeout);
+  // When the "posted" event of post_as's post `post_id` was first written to a bot link (just
+  // before the write began); nullopt while it is queued, or when the bot is not in the channel.
+  std::optional<std::chrono::steady_clock::time_point> event_written_at(const std::string& post_id) const;
+
   // ---- interactive messages ------------------------------------------------------
   struct action_result {
     int status = 0;                 // the bot's HTTP status (0: no answer)
