@@ -94,6 +94,7 @@ struct mattermost_adapter::impl : std::enable_shared_from_this<impl>, runtime::p
 
   std::string bot_user_id, bot_username;
   std::map<std::string, std::string> dm_channels;  // user ID -> DM channel ID
+  std::set<std::string> opening_dm;                // users whose DM channel is being opened
   std::map<std::string, std::string> usernames;    // user ID -> username (mentions)
   // Posts this process took (a resumed stream and a catch-up may both bring
   // one): the newest taken_kept.
@@ -550,9 +551,22 @@ struct mattermost_adapter::impl : std::enable_shared_from_this<impl>, runtime::p
       r.ec = asio::error::try_again;  // users/me has not answered yet
       co_return r;
     }
+    // One open per person at a time: a burst of first DMs to someone (a
+    // page and its reply) waits for the first open instead of repeating it.
+    while (opening_dm.count(user_id)) {
+      asio::steady_timer t(ex, 20ms);
+      co_await t.async_wait(use_tuple);
+    }
+    if (auto it = dm_channels.find(user_id); it != dm_channels.end()) {
+      channel = it->second;
+      r.status = 200;
+      co_return r;
+    }
+    opening_dm.insert(user_id);
     rest_call call{&api_posts, "POST", "channels/direct",
                    boost::json::serialize(mm::direct_channel_body(bot_user_id, user_id)), "opening a DM channel"};
     r = co_await rest(call);
+    opening_dm.erase(user_id);
     if (!r.ok()) co_return r;
     auto id = mm::object_id(r.body);
     if (!id) {

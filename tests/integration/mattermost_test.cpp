@@ -555,10 +555,13 @@ TEST_CASE("all platforms: a draft made on Slack is approved on Mattermost, its c
                 "ORDER BY seq") == std::vector<sqlite_db::row>{{"slack", "bob", "ok"},
                                                               {"mattermost", "bob", "denied"},
                                                               {"mattermost", "carol", "ok"}});
-  // Each delivery is its own post.sent, on its own platform.
-  CHECK(env.count("action = 'post.sent' AND platform = 'slack'") >= 2);
-  CHECK(env.count("action = 'post.sent' AND platform = 'discord'") >= 2);
-  CHECK(env.count("action = 'post.sent' AND platform = 'mattermost'") >= 2);
+  // Each delivery is its own post.sent, on its own platform (recorded just
+  // after the platform took it).
+  CHECK(env.wait([&] {
+    return env.count("action = 'post.sent' AND platform = 'slack'") >= 2 &&
+           env.count("action = 'post.sent' AND platform = 'discord'") >= 2 &&
+           env.count("action = 'post.sent' AND platform = 'mattermost'") >= 2;
+  }));
   env.no_protocol_errors();
   CHECK(t.slack.protocol_errors().empty());
   CHECK(t.discord.protocol_errors().empty());
