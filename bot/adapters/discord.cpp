@@ -549,21 +549,8 @@ struct discord_adapter::impl : std::enable_shared_from_this<impl>, runtime::post
   }
 
   static runtime::delivery outcome_of(const rest_result& r) {
-    runtime::delivery d;
-    if (r.ok()) {
-      d.outcome = runtime::delivery::status::sent;
-      d.result = discord::object_id(r.body).value_or("");
-    } else if (r.status == 429) {
-      d.outcome = runtime::delivery::status::retry;
-      d.pause = r.retry_after;
-    } else if (r.ec || r.status >= 500) {
-      d.outcome = runtime::delivery::status::retry;
-      d.pause = 2s;
-    } else {
-      d.outcome = runtime::delivery::status::failed;
-      d.result = r.describe();
-    }
-    return d;
+    return runtime::delivery_of(static_cast<bool>(r.ec), r.status, r.retry_after,
+                                r.ok() ? discord::object_id(r.body).value_or("") : std::string(), r.describe());
   }
 
   awaitable<runtime::delivery> send(const outbox_post& p, std::optional<std::string> card_id) override {

@@ -128,6 +128,25 @@ asio::awaitable<void> outbox_worker::run() {
   }
 }
 
+delivery delivery_of(bool network_error, unsigned status, std::chrono::milliseconds retry_after,
+                     std::string message_id, std::string error) {
+  delivery d;
+  if (!network_error && status >= 200 && status < 300) {
+    d.outcome = delivery::status::sent;
+    d.result = std::move(message_id);
+  } else if (!network_error && status == 429) {
+    d.outcome = delivery::status::retry;
+    d.pause = retry_after;
+  } else if (network_error || status >= 500) {
+    d.outcome = delivery::status::retry;
+    d.pause = std::chrono::seconds(2);
+  } else {
+    d.outcome = delivery::status::failed;
+    d.result = std::move(error);
+  }
+  return d;
+}
+
 std::string failure_notice(const outbox_post& p, const std::string& error) {
   // A direct message's channel is "@person".
   const std::string where = p.channel.starts_with('@') ? p.channel : "#" + p.channel;

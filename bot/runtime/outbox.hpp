@@ -52,6 +52,13 @@ class post_sender {
   virtual void report_failure(const outbox_post& p, const std::string& notice) = 0;
 };
 
+// How a platform's HTTP answer to one send becomes a delivery, the same on
+// every REST platform: 2xx is sent (result: `message_id`); 429 is a retry
+// after `retry_after`; a network error or a 5xx a retry after 2 s; any other
+// answer failed for good, with `error` (which must never hold a token).
+delivery delivery_of(bool network_error, unsigned status, std::chrono::milliseconds retry_after,
+                     std::string message_id, std::string error);
+
 // SPEC: a failed post is also reported to the person whose command caused
 // it. The words of that report, the same on every platform.
 std::string failure_notice(const outbox_post& p, const std::string& error);

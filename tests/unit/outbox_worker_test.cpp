@@ -126,3 +126,22 @@ TEST_CASE("outbox worker: sends, records each delivery once, reports failures, h
                                             Catch::Contains(": channel_not_found. The failure is recorded in the audit log."));
   CHECK(audit::verify(check_db).ok);
 }
+
+TEST_CASE("outbox: a platform's answer to a send maps to sent, retry or failed the same everywhere",
+          "[runtime][outbox]") {
+  using st = runtime::delivery::status;
+  auto d = runtime::delivery_of(false, 201, {}, "m1", "unused");
+  CHECK(d.outcome == st::sent);
+  CHECK(d.result == "m1");
+  d = runtime::delivery_of(false, 429, std::chrono::milliseconds(1500), "", "HTTP 429");
+  CHECK(d.outcome == st::retry);
+  CHECK(d.pause == std::chrono::milliseconds(1500));
+  d = runtime::delivery_of(true, 0, {}, "", "connection refused");
+  CHECK(d.outcome == st::retry);
+  CHECK(d.pause == std::chrono::seconds(2));
+  d = runtime::delivery_of(false, 503, {}, "", "HTTP 503");
+  CHECK(d.outcome == st::retry);
+  d = runtime::delivery_of(false, 403, {}, "", "HTTP 403: not a member");
+  CHECK(d.outcome == st::failed);
+  CHECK(d.result == "HTTP 403: not a member");
+}
