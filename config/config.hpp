@@ -2,6 +2,7 @@
 // signoff.toml -> plain structs, plus validation that names every problem
 // with its key path (SPEC "Configuration"). Pure: no I/O but reading the file.
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -111,6 +112,18 @@ struct mattermost_section {
   std::string actions_secret_file;
 };
 
+// [audit] (SPEC "Signed checkpoints"): with a signing key, `run` and the
+// shell sign a checkpoint of the audit log's Merkle tree every
+// `checkpoint_every` records or `checkpoint_interval`, whichever comes
+// first (when there are new records), and at a clean shutdown.
+struct audit_section {
+  secret_ref signing_key;   // signing_key_file / signing_key_env: Ed25519, PKCS#8 PEM
+  std::string origin;       // the log's name in its checkpoints (the note key name)
+  std::int64_t checkpoint_every = 1000;
+  std::chrono::seconds checkpoint_interval{3600};
+  std::string channel = "audit";  // a name from [channels]
+};
+
 struct rate_limit {
   int count = 60;
   std::chrono::seconds window{60};
@@ -138,6 +151,7 @@ struct config {
   std::optional<slack_section> slack;
   std::optional<discord_section> discord;
   std::optional<mattermost_section> mattermost;
+  std::optional<audit_section> audit;  // absent: no checkpoints
   std::string http_listen = "127.0.0.1:9470";
   limits_section limits;
   std::string sha256;  // SHA-256 hex of the file's bytes (audit `config_sha256`)

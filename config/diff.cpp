@@ -110,6 +110,14 @@ std::vector<std::string> restart_keys(const config& a, const config& b) {
                  if (x.actions_url != y.actions_url) add("actions_url");
                  if (x.actions_secret_file != y.actions_secret_file) add("actions_secret_file");
                });
+  // The signing key is read once at start; the rest belongs with it.
+  section_keys(out, "audit", a.audit, b.audit, [&](const audit_section& x, const audit_section& y, auto add) {
+    secret_keys(x.signing_key, y.signing_key, "signing_key", out, "audit");
+    if (x.origin != y.origin) add("origin");
+    if (x.checkpoint_every != y.checkpoint_every) add("checkpoint_every");
+    if (x.checkpoint_interval != y.checkpoint_interval) add("checkpoint_interval");
+    if (x.channel != y.channel) add("channel");
+  });
   return out;
 }
 
@@ -203,6 +211,7 @@ config reloadable_part(const config& running, config after) {
   after.slack = running.slack;
   after.discord = running.discord;
   after.mattermost = running.mattermost;
+  after.audit = running.audit;
   return after;
 }
 

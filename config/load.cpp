@@ -15,6 +15,7 @@
 #include <limits>
 #include <sstream>
 
+#include "bot/core/note.hpp"
 #include "bot/core/text.hpp"
 #include "bot/core/time.hpp"
 #include "config/config.hpp"
@@ -570,6 +571,31 @@ void load_mattermost(diags& d, const toml::table& root, std::optional<mattermost
                                    "(fine if a reverse proxy rewrites it)");
 }
 
+void load_audit(diags& d, const toml::table& root, std::optional<audit_section>& out) {
+  const toml::table* t = read_table(d, root, "", "audit");
+  if (t == nullptr) return;
+  audit_section& s = out.emplace();
+  check_keys(d, *t, "audit",
+             {"signing_key_file", "signing_key_env", "origin", "checkpoint_every", "checkpoint_interval",
+              "channel", "signing_key"});
+  read_secret(d, *t, "audit", "signing_key", s.signing_key, {"signing_key"});
+  // The origin is the note's key name: a space or '+' would make the
+  // verifier key ("<origin>+<key ID>+<key>") ambiguous.
+  if (read_string(d, *t, "audit", "origin", s.origin, true))
+    if (auto why = note::origin_problem(s.origin); !why.empty())
+      error(d, "audit.origin", quote(s.origin) + " " + why);
+  read_int(d, *t, "audit", "checkpoint_every", s.checkpoint_every, 1, 1'000'000'000);
+  std::optional<std::chrono::seconds> interval;
+  read_after(d, *t, "audit", "checkpoint_interval", interval);
+  if (interval) {
+    if (interval->count() < 1)
+      error(d, "audit.checkpoint_interval", "must be at least 1s");
+    else
+      s.checkpoint_interval = *interval;
+  }
+  if (t->contains("channel")) read_string(d, *t, "audit", "channel", s.channel, true);
+}
+
 void load_http(diags& d, const toml::table& root, std::string& listen) {
   const toml::table* t = read_table(d, root, "", "http");
   if (t == nullptr) return;
@@ -610,7 +636,7 @@ load_result load_string(std::string_view toml_text, std::string_view source_name
   diags& d = r.diagnostics;
   check_keys(d, root, "",
              {"storage", "people", "roles", "approval", "escalation", "channels", "holding_statement", "slack",
-              "discord", "mattermost", "http", "limits"});
+              "discord", "mattermost", "audit", "http", "limits"});
   load_storage(d, root, c.storage);
   load_people(d, root, c.people);
   load_roles(d, root, c.roles);
@@ -621,6 +647,7 @@ load_result load_string(std::string_view toml_text, std::string_view source_name
   load_slack(d, root, c.slack);
   load_discord(d, root, c.discord);
   load_mattermost(d, root, c.mattermost);
+  load_audit(d, root, c.audit);
   load_http(d, root, c.http_listen);
   load_limits(d, root, c.limits);
   detail::cross_check(c, d);

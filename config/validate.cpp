@@ -256,6 +256,17 @@ void check_channel_refs(const config& c, diags& d) {
   for (const route& r : c.escalation) check(join("escalation", r.name) + ".channel", r.channel, "");
   for (std::size_t i = 0; i < c.statements.size(); ++i)
     check(at("holding_statement", i) + ".channel", c.statements[i].channel, "");
+  // Checkpoints are posted so that copies live beyond the database holder's
+  // reach: without the channel they are still signed and stored, but a
+  // default that names nothing is worth a warning, not a refusal.
+  if (c.audit && c.find_channel(c.audit->channel) == nullptr) {
+    if (c.audit->channel == "audit")
+      warning(d, "audit.channel",
+              "channel \"audit\" (the default) is not in [channels]: checkpoints will be signed and "
+              "stored but posted nowhere");
+    else
+      check("audit.channel", c.audit->channel, "");
+  }
 }
 
 void check_statements(const config& c, diags& d) {

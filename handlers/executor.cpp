@@ -4,6 +4,7 @@
 
 #include <functional>
 
+#include "bot/core/note.hpp"
 #include "bot/core/text.hpp"
 #include "bot/core/time.hpp"
 #include "handlers/context.hpp"
@@ -456,6 +457,39 @@ std::optional<time_point> executor::next_due() {
   std::optional<time_point> out;
   for (auto t : {db_.next_escalation_due(), db_.next_embargo(frozen), db_.next_reminder(frozen)})
     if (t && (!out || *t < *out)) out = t;
+  return out;
+}
+
+executor::checkpoint_result executor::checkpoint(const note::signer& key, std::int64_t min_new,
+                                                 time_point now) {
+  checkpoint_result out;
+  write_transaction tx(db_);
+  out.pending = db_.records_since_checkpoint();
+  if (out.pending < std::max<std::int64_t>(min_new, 1)) return out;  // rolled back: nothing written
+  const auto [size, root] = db_.tree_head();
+  out.size = size;
+  out.root_hash = note::base64(root);
+  out.note = key.sign(note::checkpoint_text(key.name(), static_cast<std::uint64_t>(size), root));
+  handlers::result res;
+  res.detail["size"] = size;
+  res.detail["root_hash"] = out.root_hash;
+  if (cfg_->audit && !cfg_->audit->channel.empty()) {
+    // The note verbatim after one line of explanation: `audit verify
+    // --checkpoint` reads a file holding the whole post.
+    const std::string text = "Audit checkpoint of " + key.name() + ": the first " + std::to_string(size) +
+                             " records. Keep this signed note; `signoff audit verify --checkpoint FILE "
+                             "--key VKEY` checks the log against it.\n\n" + out.note;
+    handlers::post_request post{cfg_->audit->channel, post_kind::checkpoint, "", text, std::nullopt, {},
+                                std::nullopt};
+    enqueue_posts(*cfg_, db_, platforms_, {post}, "system", now, res);
+    out.posted = res.detail.contains("outbox");
+  }
+  const auto rec = db_.append_audit({platform::system, "", "", "system", "audit.checkpoint", "", std::nullopt,
+                                     outcome::ok, boost::json::serialize(res.detail)},
+                                    now);
+  db_.add_checkpoint({size, out.root_hash, out.note, rec.ts});
+  tx.commit();
+  out.made = true;
   return out;
 }
 

@@ -21,6 +21,10 @@
 
 namespace signoff {
 
+namespace note {
+class signer;
+}
+
 class executor {
  public:
   // `delivery_platforms`: the adapters in this process that deliver posts
@@ -108,6 +112,22 @@ class executor {
   // records nothing) when the post was already finished elsewhere. Throws
   // storage_failure.
   bool record_delivery(const outbox_post& p, bool sent, const std::string& result, time_point now);
+
+  // SPEC "Signed checkpoints": when at least `min_new` records need one
+  // (store::records_since_checkpoint), signs a checkpoint of the whole log
+  // with `key` (whose name is [audit] origin), stores it, posts it to
+  // [audit] channel on every delivering platform with an ID for it, and
+  // records audit.checkpoint (actor system, detail size and root_hash), in
+  // one transaction. Throws storage_failure (nothing stored).
+  struct checkpoint_result {
+    bool made = false;
+    std::int64_t pending = 0;  // records the next checkpoint would witness, when none was made
+    std::int64_t size = 0;
+    std::string root_hash;     // base64
+    std::string note;          // the signed note
+    bool posted = false;       // outbox posts were enqueued
+  };
+  checkpoint_result checkpoint(const note::signer& key, std::int64_t min_new, time_point now);
 
   const executor_stats& stats() const { return stats_; }
 

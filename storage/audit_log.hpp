@@ -3,10 +3,12 @@
 // verify. Operates on an open sql::db; the caller owns transactions.
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "bot/core/merkle.hpp"
 #include "bot/core/types.hpp"
 #include "storage/audit_types.hpp"
 #include "storage/sqlite.hpp"
@@ -43,6 +45,14 @@ struct verify_result {
   // that is missing, on another table or not the schema's refusing
   // statement, each naming the trigger. Checked whatever the chain's state.
   std::vector<std::string> schema_problems;
+  // SPEC "Signed checkpoints": the RFC 6962 root of the first N records for
+  // each N in verify_options::roots_at that the chain holds through (N past
+  // the first bad record, or past the log's end, is absent).
+  std::map<std::int64_t, merkle::hash> roots;
+};
+
+struct verify_options {
+  std::vector<std::int64_t> roots_at;  // tree sizes whose roots to report
 };
 
 // Recomputes the whole chain in seq order: seq must run 1,2,3… without gaps,
@@ -64,6 +74,15 @@ struct verify_result {
 // trigger check shows the file's schema now: someone who dropped a trigger,
 // rewrote records and the chain, then re-created the trigger (or wrote with
 // triggers disabled on their own connection) leaves nothing it can see.
-verify_result verify(sql::db& d);
+//
+// With `opt.roots_at`, the records also form the Merkle tree (leaf data: the
+// 32 bytes of each record's hash), hashed on the checking thread alongside
+// the chain.
+verify_result verify(sql::db& d, const verify_options& opt = {});
+
+// The RFC 6962 leaf hashes of records 1..size, in seq order (for inclusion
+// proofs). Throws corrupt_row when a record is missing or its hash is not
+// 64 hex digits.
+std::vector<merkle::hash> leaf_hashes(sql::db& d, std::int64_t size);
 
 }  // namespace signoff::audit

@@ -48,6 +48,7 @@ sql::stmt prepare_filtered(sql::db& d, const filter& f) {
     q += c;
     glue = " AND ";
   };
+  if (f.seq) cond("seq = ?");
   if (!f.subject.empty()) cond("subject = ?");
   if (!f.actor.empty()) cond("actor = ?");
   if (!f.action.empty()) cond("action = ?");
@@ -64,6 +65,7 @@ sql::stmt prepare_filtered(sql::db& d, const filter& f) {
 
   auto s = d.prepare(q);
   int i = 0;
+  if (f.seq) s.bind(++i, *f.seq);
   if (!f.subject.empty()) s.bind(++i, f.subject);
   if (!f.actor.empty()) s.bind(++i, f.actor);
   if (!f.action.empty()) s.bind(++i, f.action);
@@ -275,7 +277,15 @@ struct batch {
 // them by hand; stops at the first problem.
 class chain_checker {
  public:
-  chain_checker() : prev_hash_(64, '0') { prev_ts_.reserve(32); }
+  explicit chain_checker(std::vector<std::int64_t> roots_at) : prev_hash_(64, '0'), roots_at_(std::move(roots_at)) {
+    prev_ts_.reserve(32);
+    std::sort(roots_at_.begin(), roots_at_.end());
+    roots_at_.erase(std::unique(roots_at_.begin(), roots_at_.end()), roots_at_.end());
+    next_root_ = roots_at_.begin();
+    while (next_root_ != roots_at_.end() && *next_root_ < 0) ++next_root_;
+    if (next_root_ != roots_at_.end() && *next_root_ == 0) roots_[0] = range_.root(merkle_);
+    while (next_root_ != roots_at_.end() && *next_root_ <= 0) ++next_root_;
+  }
 
   // False (and problem()/bad_seq() set) when `r` breaks the chain.
   bool check(const copied_row& r, std::string_view bytes) {
@@ -337,6 +347,14 @@ class chain_checker {
                              " is not one of slack, discord, mattermost, shell, console, system");
     prev_hash_.assign(f[c_hash]);
     prev_ts_.assign(f[c_ts]);
+    if (next_root_ != roots_at_.end()) {
+      // The hash matched its 64 lowercase hex digits just above.
+      range_.append(merkle_.leaf(*merkle::from_hex(f[c_hash])), merkle_);
+      if (*next_root_ == records_) {
+        roots_[records_] = range_.root(merkle_);
+        ++next_root_;
+      }
+    }
     return true;
   }
 
@@ -350,6 +368,7 @@ class chain_checker {
     } else if (records_ > 0) {
       res.last_hash = prev_hash_;
     }
+    res.roots = roots_;
     return res;
   }
 
@@ -364,6 +383,12 @@ class chain_checker {
   std::string prev_hash_, prev_ts_;
   std::int64_t records_ = 0, bad_seq_ = 0;
   std::string problem_;
+  // The Merkle tree, only while a requested size is still ahead.
+  std::vector<std::int64_t> roots_at_;
+  std::vector<std::int64_t>::const_iterator next_root_;
+  merkle::hasher merkle_;
+  merkle::compact_range range_;
+  std::map<std::int64_t, merkle::hash> roots_;
 };
 
 // Batches flow reader -> checker through `ready_` and back through `free_`;
@@ -372,7 +397,7 @@ class check_pipeline {
  public:
   static constexpr std::size_t batch_rows = 512;
 
-  check_pipeline() {
+  explicit check_pipeline(std::vector<std::int64_t> roots_at) : checker_(std::move(roots_at)) {
     for (auto& b : pool_) {
       b.bytes.reserve(batch_rows * 400);
       b.rows.reserve(batch_rows);
@@ -466,7 +491,7 @@ class check_pipeline {
 
 }  // namespace
 
-verify_result verify(sql::db& d) {
+verify_result verify(sql::db& d, const verify_options& opt) {
   // The schema first: a few rows of sqlite_master, whatever the chain holds.
   std::vector<std::string> schema = trigger_problems(d);
   // One statement = one read transaction: a consistent snapshot even while
@@ -474,7 +499,7 @@ verify_result verify(sql::db& d) {
   auto s = d.prepare(
       "SELECT seq, ts, platform, workspace, channel, actor, action, subject, revision, outcome, "
       "detail, prev_hash, hash FROM audit_log ORDER BY seq");
-  check_pipeline pipeline;
+  check_pipeline pipeline(opt.roots_at);
   while (!pipeline.failed() && s.step()) {
     batch& b = pipeline.current();
     copied_row& r = b.rows.emplace_back();
@@ -498,6 +523,26 @@ verify_result verify(sql::db& d) {
     res.schema_problems = std::move(schema);
   }
   return res;
+}
+
+std::vector<merkle::hash> leaf_hashes(sql::db& d, std::int64_t size) {
+  std::vector<merkle::hash> out;
+  out.reserve(static_cast<std::size_t>(std::max<std::int64_t>(size, 0)));
+  merkle::hasher h;
+  auto s = d.prepare("SELECT seq, hash FROM audit_log WHERE seq <= ? ORDER BY seq");
+  s.bind(1, size);
+  while (s.step()) {
+    const std::int64_t seq = s.i64(0);
+    if (seq != static_cast<std::int64_t>(out.size()) + 1)
+      throw corrupt_row("audit_log has no record " + std::to_string(out.size() + 1) + " (the next is seq " +
+                        std::to_string(seq) + "): run signoff audit verify");
+    auto leaf = merkle::from_hex(s.view(1));
+    if (!leaf) throw corrupt_row("audit_log seq " + std::to_string(seq) + ": hash is not 64 hex digits");
+    out.push_back(h.leaf(*leaf));
+  }
+  if (static_cast<std::int64_t>(out.size()) != size)
+    throw corrupt_row("the log has " + std::to_string(out.size()) + " records, fewer than " + std::to_string(size));
+  return out;
 }
 
 }  // namespace signoff::audit

@@ -40,6 +40,7 @@ struct chain_tail {
 };
 
 struct filter {
+  std::optional<std::int64_t> seq;         // one record (audit prove)
   std::string subject, actor, action;      // '' = any
   std::optional<time_point> since, until;  // inclusive bounds on ts
   std::optional<std::int64_t> limit;       // nullopt = no limit

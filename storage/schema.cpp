@@ -187,6 +187,27 @@ CREATE TABLE stream_positions (
   at       TEXT NOT NULL
 );
 )sql",
+    // 7: signed checkpoints (SPEC "Signed checkpoints"), append-only like the
+    // log they witness, and the Merkle tree's compact range (the roots of
+    // its perfect subtrees, leftmost first, as hex) as of `size` records, so
+    // the next checkpoint hashes only the records appended since.
+    R"sql(
+CREATE TABLE checkpoints (
+  size      INTEGER PRIMARY KEY,
+  root_hash TEXT NOT NULL,
+  note      TEXT NOT NULL,
+  ts        TEXT NOT NULL
+);
+CREATE TRIGGER checkpoints_no_update BEFORE UPDATE ON checkpoints
+BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only: UPDATE refused'); END;
+CREATE TRIGGER checkpoints_no_delete BEFORE DELETE ON checkpoints
+BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only: DELETE refused'); END;
+CREATE TABLE merkle_range (
+  id     INTEGER PRIMARY KEY CHECK (id = 1),
+  size   INTEGER NOT NULL,
+  hashes TEXT NOT NULL
+);
+)sql",
 };
 
 constexpr int n_migrations = static_cast<int>(sizeof migrations / sizeof migrations[0]);

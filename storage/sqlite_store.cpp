@@ -159,6 +159,11 @@ sqlite_store::sqlite_store(const std::string& path, options opt)
   sql::check_ours(db_, path);
   sql::configure_rw(db_, opt.busy_timeout_ms);
   sql::migrate(db_);
+  {
+    auto last = db_.prepare("SELECT coalesce(max(seq), 0) FROM audit_log");
+    last.step();
+    committed_seq_ = last.i64(0);
+  }
   struct stat st {};
   if (plain_file(path) && ::stat(path.c_str(), &st) == 0 && (st.st_mode & 077) != 0)
     loose_mode_ = static_cast<int>(st.st_mode & 0777);
@@ -179,6 +184,7 @@ void sqlite_store::begin() {
 }
 void sqlite_store::commit() {
   db_.prepare("COMMIT").run();
+  if (tail_.known) committed_seq_ = std::max(committed_seq_, tail_.seq);
 }
 void sqlite_store::rollback() noexcept {
   tail_ = {};
@@ -534,6 +540,80 @@ audit::record sqlite_store::append_audit(const audit::entry& e, time_point now) 
 
 std::vector<audit::record> sqlite_store::query_audit(const audit::filter& f) {
   return audit::query(db_, f);
+}
+
+// ---- signed checkpoints -------------------------------------------------------
+
+std::optional<stored_checkpoint> sqlite_store::latest_checkpoint() {
+  auto s = db_.prepare("SELECT size, root_hash, note, ts FROM checkpoints ORDER BY size DESC LIMIT 1");
+  if (!s.step()) return std::nullopt;
+  return stored_checkpoint{s.i64(0), s.text(1), s.text(2), s.text(3)};
+}
+
+std::int64_t sqlite_store::records_since_checkpoint() {
+  // Checkpoint posts' deliveries are told apart by detail.kind (written by
+  // the executor's record_delivery); a detail that is not JSON counts.
+  auto s = db_.prepare(
+      "SELECT count(*) FROM audit_log WHERE seq > (SELECT coalesce(max(size), 0) FROM checkpoints) "
+      "AND action <> 'audit.checkpoint' AND NOT (action IN ('post.sent', 'post.failed') AND "
+      "CASE WHEN json_valid(detail) THEN json_extract(detail, '$.kind') = 'checkpoint' ELSE 0 END)");
+  s.step();
+  return s.i64(0);
+}
+
+std::pair<std::int64_t, merkle::hash> sqlite_store::tree_head() {
+  thread_local merkle::hasher h;
+  std::optional<merkle::compact_range> range;
+  {
+    auto s = db_.prepare("SELECT size, hashes FROM merkle_range WHERE id = 1");
+    if (s.step()) {
+      const auto hex = s.view(1);
+      std::string raw;
+      bool ok = hex.size() % 64 == 0;
+      for (std::size_t i = 0; ok && i < hex.size(); i += 64) {
+        auto node = merkle::from_hex(hex.substr(i, 64));
+        ok = node.has_value();
+        if (ok) raw.append(reinterpret_cast<const char*>(node->data()), node->size());
+      }
+      if (ok && s.i64(0) >= 0) range = merkle::compact_range::from_bytes(static_cast<std::uint64_t>(s.i64(0)), raw);
+    }
+  }
+  std::int64_t last = 0;
+  {
+    auto s = db_.prepare("SELECT coalesce(max(seq), 0) FROM audit_log");
+    s.step();
+    last = s.i64(0);
+  }
+  // A range longer than the log (a backup restored under a newer range) or
+  // unreadable is rebuilt: it is a cache of the records, never evidence.
+  if (!range || range->size() > static_cast<std::uint64_t>(last)) range.emplace();
+  auto s = db_.prepare("SELECT seq, hash FROM audit_log WHERE seq > ? ORDER BY seq");
+  s.bind(1, static_cast<std::int64_t>(range->size()));
+  while (s.step()) {
+    const std::int64_t seq = s.i64(0);
+    if (seq != static_cast<std::int64_t>(range->size()) + 1)
+      throw corrupt_row("audit_log has no record " + std::to_string(range->size() + 1) +
+                        " (the next is seq " + std::to_string(seq) + "): run signoff audit verify");
+    auto leaf = merkle::from_hex(s.view(1));
+    if (!leaf)
+      throw corrupt_row("audit_log seq " + std::to_string(seq) +
+                        ": hash is not 64 hex digits: run signoff audit verify");
+    range->append(h.leaf(*leaf), h);
+  }
+  std::string hex;
+  const std::string raw = range->bytes();
+  hex = to_hex(raw);
+  db_.prepare("INSERT INTO merkle_range (id, size, hashes) VALUES (1, ?, ?) "
+              "ON CONFLICT (id) DO UPDATE SET size = excluded.size, hashes = excluded.hashes")
+      .bind(1, static_cast<std::int64_t>(range->size())).bind(2, hex).run();
+  const auto size = static_cast<std::int64_t>(range->size());
+  committed_seq_ = std::max(committed_seq_, size);
+  return {size, range->root(h)};
+}
+
+void sqlite_store::add_checkpoint(const stored_checkpoint& c) {
+  db_.prepare("INSERT INTO checkpoints (size, root_hash, note, ts) VALUES (?, ?, ?, ?)")
+      .bind(1, c.size).bind(2, c.root_hash).bind(3, c.note).bind(4, c.ts).run();
 }
 
 // ---- outbox ---------------------------------------------------------------

@@ -70,6 +70,12 @@ class sqlite_store final : public store {
   audit::record append_audit(const audit::entry& e, time_point now) override;
   std::vector<audit::record> query_audit(const audit::filter& f) override;
 
+  std::int64_t log_size_hint() const override { return committed_seq_; }
+  std::int64_t records_since_checkpoint() override;
+  std::pair<std::int64_t, merkle::hash> tree_head() override;
+  void add_checkpoint(const stored_checkpoint& c) override;
+  std::optional<stored_checkpoint> latest_checkpoint() override;
+
   std::int64_t enqueue_post(const outbox_post& p) override;
   std::vector<outbox_post> pending_posts(platform on, int limit) override;
   void release_posts(const std::string& owner) override;
@@ -105,6 +111,7 @@ class sqlite_store final : public store {
   bool due_changed_ = false;
   int loose_mode_ = 0;
   audit::chain_tail tail_, saved_tail_;  // see audit::chain_tail
+  std::int64_t committed_seq_ = 0;       // log_size_hint()
 };
 
 }  // namespace signoff

@@ -11,8 +11,9 @@
 #include <string_view>
 #include <vector>
 
-#include "bot/core/types.hpp"
+#include "bot/core/merkle.hpp"
 #include "bot/core/records.hpp"
+#include "bot/core/types.hpp"
 #include "storage/audit_types.hpp"
 #include "storage/errors.hpp"
 
@@ -104,6 +105,15 @@ struct escalation {
   std::vector<std::string> notified;  // everyone paged so far, in order
 };
 
+// A signed checkpoint as stored (SPEC "Signed checkpoints": table
+// `checkpoints`).
+struct stored_checkpoint {
+  std::int64_t size = 0;
+  std::string root_hash;  // base64, as in the note
+  std::string note;       // the whole signed note
+  std::string ts;         // as in audit_log
+};
+
 class store {
  public:
   virtual ~store() = default;
@@ -181,6 +191,28 @@ class store {
   // Audit log
   virtual audit::record append_audit(const audit::entry& e, time_point now) = 0;
   virtual std::vector<audit::record> query_audit(const audit::filter& f) = 0;
+
+  // The seq of the last audit record this store appended in a committed
+  // transaction or found at its last checkpoint (0 before either): a hint
+  // for when the next checkpoint is due. Another process may have appended
+  // since; the checkpoint itself reads the log.
+  virtual std::int64_t log_size_hint() const = 0;
+
+  // Signed checkpoints (SPEC "Signed checkpoints").
+  // Records after the newest stored checkpoint that the next one would
+  // witness: every record but audit.checkpoint records and the deliveries
+  // (post.sent / post.failed) of checkpoint posts, so that a log nobody
+  // writes to is not checkpointed again and again by its own checkpoints.
+  // All records when no checkpoint is stored.
+  virtual std::int64_t records_since_checkpoint() = 0;
+  // Inside a write transaction: the Merkle tree head of the whole log (its
+  // size and RFC 6962 root). Extends the stored compact range by the
+  // records appended since and stores it again; a stored range that does
+  // not fit the log (a restored backup) is rebuilt from every record.
+  // Throws corrupt_row for a record whose hash is not 64 hex digits.
+  virtual std::pair<std::int64_t, merkle::hash> tree_head() = 0;
+  virtual void add_checkpoint(const stored_checkpoint& c) = 0;
+  virtual std::optional<stored_checkpoint> latest_checkpoint() = 0;
 
   // Outbox
   virtual std::int64_t enqueue_post(const outbox_post& p) = 0;

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "bot/core/text.hpp"
+#include "bot/runtime/checkpointer.hpp"
 #include "bot/runtime/event.hpp"
 #include "bot/runtime/pipeline.hpp"
 #include "bot/runtime/scheduler.hpp"
@@ -176,6 +177,7 @@ struct shell_adapter::impl : std::enable_shared_from_this<impl> {
   asio::any_io_executor ex;
   runtime::command_pipeline& pipe;
   runtime::scheduler& timers;
+  runtime::checkpointer* checkpoints = nullptr;
   const std::string as, os_user = os_user_name();
   const shell_fds fds;
   const bool tty;
@@ -226,6 +228,7 @@ struct shell_adapter::impl : std::enable_shared_from_this<impl> {
       if (eof) {
         if (!buf.empty()) co_await handle_line(std::exchange(buf, {}));
         co_await timers.tick();  // the end of input fires and prints what is due
+        if (checkpoints) co_await checkpoints->final_checkpoint();
         co_await deliver();
         break;
       }
@@ -354,6 +357,8 @@ void shell_adapter::stop(std::function<void()> done) {
   impl_->on_stopped = std::move(done);
   impl_->wake.notify();
 }
+
+void shell_adapter::sign_at_end(runtime::checkpointer* c) { impl_->checkpoints = c; }
 
 void shell_adapter::posts_enqueued() {
   impl_->posts_waiting = true;

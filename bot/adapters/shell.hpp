@@ -16,6 +16,7 @@
 #include "bot/runtime/adapter.hpp"
 
 namespace signoff::runtime {
+class checkpointer;
 class command_pipeline;
 class scheduler;
 }  // namespace signoff::runtime
@@ -49,6 +50,9 @@ class shell_adapter final : public runtime::adapter {
   void start() override;
   // Stops reading; `done` once the line in hand is answered and printed.
   void stop(std::function<void()> done) override;
+  // SPEC: the shell signs a last checkpoint at the end of its input, and
+  // prints its post like any other. `c` outlives the adapter.
+  void sign_at_end(runtime::checkpointer* c);
   // A timer enqueued posts: they are printed before the next line.
   void posts_enqueued() override;
   // "connected" while reading, then "stopped".

@@ -3,6 +3,8 @@
 #include <boost/json.hpp>
 
 #include <charconv>
+#include <fstream>
+#include <sstream>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -14,6 +16,9 @@
 #include <fmt/format.h>
 
 #include "bot/app/audit_open.hpp"
+#include "bot/app/signing.hpp"
+#include "bot/core/merkle.hpp"
+#include "bot/core/note.hpp"
 #include "bot/core/text.hpp"
 #include "bot/core/time.hpp"
 #include "storage/audit_log.hpp"
@@ -24,12 +29,23 @@ namespace {
 constexpr std::string_view usage_text =
     "usage: signoff audit query  --db FILE [--subject S] [--actor P] [--action A] [--since T]\n"
     "                            [--until T] [--limit N] [--format table|csv|json] [--csv-safe]\n"
-    "       signoff audit verify --db FILE\n"
+    "       signoff audit verify --db FILE [--checkpoint FILE --key VKEY]\n"
     "       signoff audit export --db FILE --format jsonl|csv [--since T] [--csv-safe]\n"
+    "       signoff audit prove  --db FILE --seq S [--size N]\n"
+    "       signoff audit key    --config FILE\n"
     "T is an RFC 3339 time (2026-11-22T14:03:07Z) or a duration back from now (30s, 15m, 2h, 7d).\n"
     "query lists newest first (table by default); export streams every column, oldest first.\n"
     "verify checks the hash chain, that action, outcome and platform hold SPEC's values, and that\n"
-    "the append-only triggers are in place; it exits 1 naming the first bad seq or trigger.\n"
+    "the append-only triggers are in place, and that every checkpoint stored in the database\n"
+    "matches the log; it exits 1 naming the first bad seq, trigger or checkpoint.\n"
+    "--checkpoint FILE --key VKEY: also check a signed checkpoint kept outside the database (a\n"
+    "copy of its chat post will do): its signature by VKEY, then that the first N records hash\n"
+    "to its root, so a log cut short or rewritten after it fails. --key alone checks the\n"
+    "signatures of the stored checkpoints. VKEY is `signoff audit key`'s output (or @FILE).\n"
+    "prove prints one JSON object: record S, its RFC 9162 inclusion proof in the tree of N\n"
+    "records (default: the newest stored checkpoint that holds S, else the whole log) and that\n"
+    "checkpoint's signed note (null when none of size N is stored).\n"
+    "key prints the verifier key of [audit] signing_key_file (or signing_key_env).\n"
     "--csv-safe (csv only): a field starting with = + - @ TAB or CR gets a leading ' so that a\n"
     "spreadsheet shows it as text instead of running it as a formula. Such fields then differ\n"
     "from the stored bytes: recompute hashes from CSV without --csv-safe (byte-exact) or jsonl.\n"
@@ -308,17 +324,185 @@ int cmd_export(const option_map& o, std::ostream& out, std::ostream& err, time_p
   return unchanged_or_fail(*ev, err);
 }
 
+// --- checkpoints ---
+
+// VKEY as given, or read from @FILE (or from a file of that name when the
+// text is not a key: auditors keep keys in files).
+note::verifier verifier_option(const std::string& given) {
+  std::string text = given;
+  std::string why;
+  const bool at_file = given.starts_with('@');
+  if (at_file || (!note::verifier::parse(given, nullptr) && std::ifstream(given).good())) {
+    std::ifstream in(at_file ? given.substr(1) : given, std::ios::binary);
+    if (!in) throw usage_error("--key: cannot read " + without_controls(given.substr(at_file ? 1 : 0)));
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    text = std::string(trim(ss.str()));
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  }
+  auto v = note::verifier::parse(text, &why);
+  if (!v) throw usage_error("--key: not a verifier key (" + why + "); `signoff audit key --config FILE` prints it");
+  return std::move(*v);
+}
+
+// The signed note in `file_text` for key name `origin`, as a copy of its
+// post holds it: from the line that is the origin (the post has a line of
+// explanation before it) to the end, each line without the spaces around it
+// (the shell indents posts; a note's lines never start or end with one) and
+// ending in LF (CRLF from a mail client).
+std::optional<std::string> find_note(std::string_view file_text, const std::string& origin) {
+  std::string text;
+  bool found = false;
+  std::size_t pos = 0;
+  while (pos < file_text.size()) {
+    auto nl = file_text.find('\n', pos);
+    if (nl == std::string_view::npos) nl = file_text.size();
+    std::string_view line = file_text.substr(pos, nl - pos);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    line = trim(line);
+    found = found || line == origin;
+    if (found) {
+      text += line;
+      text += '\n';
+    }
+    pos = nl + 1;
+  }
+  // Trailing blank lines (a chat client's, an editor's) are not the note's.
+  while (text.size() >= 2 && text.ends_with("\n\n")) text.pop_back();
+  if (!found) return std::nullopt;
+  return text;
+}
+
+// A stored checkpoint's note text without its signatures (C2SP signed-note:
+// the text ends at the last blank line before the signature lines).
+std::optional<note::checkpoint> unsigned_checkpoint(std::string_view signed_note, std::string* why) {
+  const auto split = signed_note.rfind("\n\n");
+  if (split == std::string_view::npos) {
+    *why = "no signature block";
+    return std::nullopt;
+  }
+  return note::parse_checkpoint(signed_note.substr(0, split + 1), why);
+}
+
+struct stored_row {
+  std::int64_t size = 0;
+  std::string root_hash, note;
+};
+
+// Table `checkpoints` (migration 7); none in an older database.
+std::vector<stored_row> stored_checkpoints(sql::db& d) {
+  std::vector<stored_row> out;
+  auto t = d.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'checkpoints'");
+  t.step();
+  if (t.i64(0) == 0) return out;
+  auto s = d.prepare("SELECT size, root_hash, note FROM checkpoints ORDER BY size");
+  while (s.step()) out.push_back({s.i64(0), s.text(1), s.text(2)});
+  return out;
+}
+
+std::string b64(const merkle::hash& h) { return note::base64(h); }
+
 int cmd_verify(const option_map& o, std::ostream& out, std::ostream& err) {
   const std::string path = require(o, "db");
+  std::optional<note::verifier> key;
+  if (o.contains("key")) key = verifier_option(require(o, "key"));
+  // The external checkpoint is checked before the database is opened: a
+  // bad signature is a verdict of its own.
+  std::optional<note::checkpoint> external;
+  std::string external_name;
+  if (o.contains("checkpoint")) {
+    const std::string file = require(o, "checkpoint");
+    if (!key) throw usage_error("--checkpoint needs --key VKEY (the verifier key: signoff audit key)");
+    external_name = without_controls(file);
+    std::ifstream in(file, std::ios::binary);
+    if (!in) throw usage_error("--checkpoint: cannot read " + external_name);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    const std::string file_text = ss.str();
+    auto text = find_note(file_text, key->name());
+    std::string why;
+    std::optional<std::string> body;
+    if (!text)
+      why = "it holds no checkpoint of " + key->name() + " (no line \"" + key->name() + "\")";
+    else if (!(body = note::open(*text, *key, &why)))
+      ;  // why says what
+    else if (!(external = note::parse_checkpoint(*body, &why)))
+      why = "not a checkpoint: " + why;
+    else if (external->origin != key->name())
+      why = "its origin " + quote_arg(external->origin) + " is not the key's name " + key->name();
+    if (!why.empty()) {
+      err << "audit verify: FAILED: checkpoint " << external_name << ": " << why << '\n';
+      return 1;
+    }
+    external_name += fmt::format(" (size {}, root {})", external->size, b64(external->root));
+  }
   auto ev = open_read_only(path, err);
   auto& d = ev->db();
   const auto start = std::chrono::steady_clock::now();
-  const auto res = audit::verify(d);
+  const auto stored = stored_checkpoints(d);
+  audit::verify_options opt;
+  for (const auto& c : stored) opt.roots_at.push_back(c.size);
+  if (external) opt.roots_at.push_back(static_cast<std::int64_t>(external->size));
+  const auto res = audit::verify(d, opt);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double rate = secs > 0 ? static_cast<double>(res.records) / secs : 0.0;
   // Before any verdict: a verdict on a file that changed under an immutable
   // read is no verdict.
   if (int rc = unchanged_or_fail(*ev, err)) return rc;
+  // Each checkpoint against the tree: present when the chain holds through
+  // its size, absent when the log ends before it or breaks first.
+  std::vector<std::string> failures, passes;
+  auto against_tree = [&](const std::string& name, std::int64_t size, const merkle::hash& root) {
+    auto it = res.roots.find(size);
+    if (it != res.roots.end()) {
+      if (it->second == root) return true;
+      failures.push_back(name + ": the first " + std::to_string(size) +
+                         " records do not hash to its root (they hash to " + b64(it->second) +
+                         "): the log was rewritten");
+    } else if (res.first_bad_seq != 0 && res.first_bad_seq <= size) {
+      failures.push_back(name + ": cannot be checked: the chain breaks at seq " + std::to_string(res.first_bad_seq) +
+                         " first");
+    } else {
+      failures.push_back(name + ": the log has only " + std::to_string(res.records) + " records but the checkpoint covers " +
+                         std::to_string(size) + ": records were removed from its end");
+    }
+    return false;
+  };
+  for (const auto& c : stored) {
+    const std::string name = "stored checkpoint of size " + std::to_string(c.size);
+    std::string why;
+    std::optional<note::checkpoint> cp;
+    if (key) {
+      if (auto body = note::open(c.note, *key, &why)) cp = note::parse_checkpoint(*body, &why);
+    } else {
+      cp = unsigned_checkpoint(c.note, &why);
+    }
+    if (!cp) {
+      failures.push_back(name + ": its note " + why);
+      continue;
+    }
+    if (cp->size != static_cast<std::uint64_t>(c.size) || b64(cp->root) != c.root_hash) {
+      failures.push_back(name + ": its note (size " + std::to_string(cp->size) + ", root " + b64(cp->root) +
+                         ") differs from its size and root_hash columns");
+      continue;
+    }
+    against_tree(name, c.size, cp->root);
+  }
+  if (external && against_tree("checkpoint " + external_name, static_cast<std::int64_t>(external->size), external->root))
+    passes.push_back("checkpoint " + external_name + ": signed by " + key->verifier_key() + ", and the first " +
+                     std::to_string(external->size) + " records hash to its root");
+  if (!failures.empty()) {
+    if (res.ok)
+      out << fmt::format("audit verify: the hash chain holds: {} records in {:.3f} s ({:.0f} records/s)\n",
+                         res.records, secs, rate);
+    else
+      out << fmt::format("audit verify: {} records read in {:.3f} s ({:.0f} records/s)\n", res.records, secs, rate);
+    if (res.first_bad_seq != 0)
+      err << fmt::format("audit verify: FAILED at seq {}: {}\n", res.first_bad_seq, res.problem);
+    for (const auto& p : res.schema_problems) err << "audit verify: FAILED: " << p << '\n';
+    for (const auto& f : failures) err << "audit verify: FAILED: " << f << '\n';
+    return 1;
+  }
   if (!res.ok) {
     out << fmt::format("audit verify: {} records read in {:.3f} s ({:.0f} records/s)\n",
                        res.records, secs, rate);
@@ -333,10 +517,118 @@ int cmd_verify(const option_map& o, std::ostream& out, std::ostream& err) {
   out << fmt::format("audit verify: OK, {} records checked in {:.3f} s ({:.0f} records/s)\n",
                      res.records, secs, rate);
   if (res.records > 0) out << fmt::format("last record: seq {}, hash {}\n", res.records, res.last_hash);
-  // A plain chain cannot see records cut off its end: say so, and give the
-  // auditor the head to compare with a copy kept elsewhere.
-  out << "note: records removed from the end of the log leave a valid shorter chain; compare the "
-         "last seq and hash with an independent copy\n";
+  for (const auto& p : passes) out << p << '\n';
+  if (!stored.empty())
+    out << fmt::format("{} stored checkpoint(s) match the log{}; the newest covers seq 1..{}\n", stored.size(),
+                       key ? " and are signed by the key" : "", stored.back().size);
+  // Records after the newest checkpoint someone kept are witnessed by
+  // nothing outside the file: say so, and give the auditor the head.
+  const std::int64_t witnessed = external ? static_cast<std::int64_t>(external->size) : 0;
+  if (witnessed > 0)
+    out << fmt::format("note: records after seq {} are not covered by that checkpoint: check them against a newer "
+                       "one\n", witnessed);
+  else
+    out << "note: records removed from the end of the log leave a valid shorter chain; check a signed "
+           "checkpoint kept outside the database (--checkpoint FILE --key VKEY), or compare the last seq "
+           "and hash with an independent copy\n";
+  return 0;
+}
+
+int cmd_prove(const option_map& o, std::ostream& out, std::ostream& err) {
+  const std::string path = require(o, "db");
+  auto positive = [](const option_map& m, std::string_view name) {
+    const std::string v = require(m, name);
+    std::int64_t n = 0;
+    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (ec != std::errc{} || p != v.data() + v.size() || n <= 0)
+      throw usage_error("--" + std::string(name) + ": expected a positive integer");
+    return n;
+  };
+  const std::int64_t seq = positive(o, "seq");
+  std::optional<std::int64_t> size;
+  if (o.contains("size")) size = positive(o, "size");
+
+  auto ev = open_read_only(path, err);
+  auto& d = ev->db();
+  std::int64_t total = 0;
+  {
+    auto s = d.prepare("SELECT coalesce(max(seq), 0) FROM audit_log");
+    s.step();
+    total = s.i64(0);
+  }
+  if (seq > total) throw usage_error("--seq " + std::to_string(seq) + ": the log has " + std::to_string(total) + " records");
+  const auto stored = stored_checkpoints(d);
+  if (!size) {
+    for (const auto& c : stored)
+      if (c.size >= seq && c.size <= total) size = c.size;
+    if (!size) {
+      size = total;
+      err << "audit prove: no stored checkpoint holds seq " << seq << " yet: proving against the whole log ("
+          << total << " records), which no signature witnesses\n";
+    }
+  }
+  if (*size < seq || *size > total)
+    throw usage_error("--size " + std::to_string(*size) + ": must be at least --seq (" + std::to_string(seq) +
+                      ") and at most the log's " + std::to_string(total) + " records");
+  const auto leaves = audit::leaf_hashes(d, *size);
+  merkle::hasher h;
+  merkle::compact_range range;
+  for (const auto& l : leaves) range.append(l, h);
+  const auto root = range.root(h);
+  const auto proof = merkle::inclusion_proof(static_cast<std::uint64_t>(seq - 1), leaves, h);
+  audit::filter f;
+  f.seq = seq;
+  const auto rows = audit::query(d, f);
+  if (rows.empty()) throw std::runtime_error("record " + std::to_string(seq) + " vanished while reading");
+  const stored_row* cp = nullptr;
+  for (const auto& c : stored)
+    if (c.size == *size) cp = &c;
+  if (int rc = unchanged_or_fail(*ev, err)) return rc;
+  if (cp && cp->root_hash != b64(root)) {
+    err << "audit prove: FAILED: the first " << *size << " records hash to " << b64(root)
+        << ", not to the root of the stored checkpoint of that size (" << cp->root_hash
+        << "): the log was rewritten; run signoff audit verify\n";
+    return 1;
+  }
+  boost::json::object j;
+  j["seq"] = seq;
+  j["leaf_index"] = seq - 1;
+  j["tree_size"] = *size;
+  j["leaf_hash"] = b64(leaves[static_cast<std::size_t>(seq - 1)]);
+  j["root_hash"] = b64(root);
+  boost::json::array p;
+  for (const auto& x : proof) p.emplace_back(b64(x));
+  j["proof"] = std::move(p);
+  j["record"] = to_json(rows.front());
+  if (cp)
+    j["checkpoint"] = cp->note;
+  else
+    j["checkpoint"] = nullptr;
+  out << boost::json::serialize(j) << '\n';
+  out.flush();
+  return 0;
+}
+
+int cmd_key(const option_map& o, std::ostream& out, std::ostream& err) {
+  const std::string config_path = require(o, "config");
+  auto loaded = conf::load_file(config_path);
+  for (const auto& dg : loaded.diagnostics)
+    if (!dg.warning) err << conf::format(dg) << '\n';
+  if (!loaded.ok()) {
+    err << "signoff audit: " << config_path << " is not a valid config\n";
+    return 2;
+  }
+  if (!loaded.cfg->audit) {
+    err << "signoff audit: " << config_path << " has no [audit] section (signing_key_file, origin)\n";
+    return 2;
+  }
+  std::string problem;
+  auto key = load_signer(*loaded.cfg, problem);
+  if (!key) {
+    err << "signoff audit: cannot load the audit signing key: " << problem << '\n';
+    return 2;
+  }
+  out << key->verifier_key() << '\n';
   return 0;
 }
 
@@ -356,7 +648,9 @@ int run_audit_cli(const std::vector<std::string>& args, std::ostream& out, std::
                                       "format"},
                                      {"csv-safe"}),
                        out, err, now);
-    if (sub == "verify") return cmd_verify(parse_options(args, {"db"}), out, err);
+    if (sub == "verify") return cmd_verify(parse_options(args, {"db", "checkpoint", "key"}), out, err);
+    if (sub == "prove") return cmd_prove(parse_options(args, {"db", "seq", "size"}), out, err);
+    if (sub == "key") return cmd_key(parse_options(args, {"config"}), out, err);
     if (sub == "export")
       return cmd_export(parse_options(args, {"db", "format", "since"}, {"csv-safe"}), out, err, now);
     throw usage_error(sub.empty() ? "missing subcommand"

@@ -17,8 +17,10 @@ constexpr const char* usage_text =
     "  signoff check-config --config FILE\n"
     "  signoff audit query  --db FILE [--subject S] [--actor P] [--action A] [--since T] "
     "[--until T] [--limit N] [--format table|csv|json]\n"
-    "  signoff audit verify --db FILE\n"
+    "  signoff audit verify --db FILE [--checkpoint FILE --key VKEY]\n"
     "  signoff audit export --db FILE --format jsonl|csv [--since T]\n"
+    "  signoff audit prove  --db FILE --seq S [--size N]\n"
+    "  signoff audit key    --config FILE\n"
     "  signoff --version\n";
 
 int usage(const std::string& problem) {

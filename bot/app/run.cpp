@@ -4,6 +4,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <spdlog/sinks/stdout_sinks.h>
@@ -17,8 +19,10 @@
 #include <vector>
 
 #include "bot/app/platforms.hpp"
+#include "bot/app/signing.hpp"
 #include "bot/core/time.hpp"
 #include "bot/net/net.hpp"
+#include "bot/runtime/checkpointer.hpp"
 #include "bot/runtime/health.hpp"
 #include "bot/runtime/pipeline.hpp"
 #include "bot/runtime/reload.hpp"
@@ -44,11 +48,13 @@ void setup_logging() {
 struct service {
   runtime::command_pipeline& pipe;
   std::vector<std::unique_ptr<runtime::adapter>> adapters;
+  const runtime::checkpointer* checkpoints = nullptr;
 
   net::http_reply serve(std::string_view target) const {
     if (target != "/healthz" && target != "/metrics")
       return net::http_reply{404, "text/plain; charset=utf-8", "not found: try /healthz or /metrics\n"};
-    const auto s = runtime::snapshot(pipe, adapters);
+    auto s = runtime::snapshot(pipe, adapters);
+    if (checkpoints) s.checkpoints = checkpoints->stats();
     auto r = target == "/healthz" ? runtime::healthz(s) : runtime::metrics(s);
     return net::http_reply{r.status, std::move(r.content_type), std::move(r.body)};
   }
@@ -67,6 +73,15 @@ struct service {
       });
   }
 };
+
+// Shutdown, once the adapters stopped: the last checkpoint witnesses the
+// commands they finished (its post goes out at the next start), then the
+// pipeline commits what is queued and the loop ends.
+asio::awaitable<void> last_checkpoint_then_drain(runtime::checkpointer* checkpoints,
+                                                 runtime::command_pipeline& pipe, asio::io_context& ioc) {
+  if (checkpoints) co_await checkpoints->final_checkpoint();
+  pipe.drain([&ioc] { ioc.stop(); });
+}
 
 }  // namespace
 
@@ -103,6 +118,14 @@ int run_service(const std::string& config_path) {
   if (!plans) return 2;
   std::vector<platform> delivering;
   for (const auto& p : *plans) delivering.push_back(p.on);
+  // Read once, before anything is served: a key that cannot sign stops the
+  // start (checkpoints were asked for), and its bytes are never logged.
+  std::string key_problem;
+  auto signer = app::load_signer(cfg, key_problem);
+  if (!key_problem.empty()) {
+    log->error("cannot load the audit signing key: {}", key_problem);
+    return 2;
+  }
 
   std::unique_ptr<sqlite_store> db;
   try {
@@ -150,6 +173,18 @@ int run_service(const std::string& config_path) {
   runtime::scheduler timers(ioc.get_executor(), pipe, exec, log, [&] { svc.posts_enqueued(); });
   timers.start();
 
+  std::unique_ptr<runtime::checkpointer> checkpoints;
+  if (signer) {
+    checkpoints = std::make_unique<runtime::checkpointer>(
+        ioc.get_executor(), pipe, exec, *signer, cfg.audit->checkpoint_every,
+        std::chrono::duration_cast<std::chrono::milliseconds>(cfg.audit->checkpoint_interval), log,
+        [&] { svc.posts_enqueued(); });
+    svc.checkpoints = checkpoints.get();
+    checkpoints->start();
+    log->info("signing audit checkpoints as {} (every {} records or {} s)", signer->verifier_key(),
+              cfg.audit->checkpoint_every, cfg.audit->checkpoint_interval.count());
+  }
+
   runtime::config_reloader reloader(ioc.get_executor(), pipe, exec, config_path, log,
                                     [&](std::shared_ptr<const conf::config> next) {
                                       for (auto& a : svc.adapters) a->reconfigure(next);
@@ -162,9 +197,12 @@ int run_service(const std::string& config_path) {
     log->info("signal {}: finishing commands in flight, then exiting", sig);
     sd_notify("STOPPING=1");
     timers.stop();
+    if (checkpoints) checkpoints->stop();
     reloader.stop();
     http->stop();
-    svc.stop_all([&] { pipe.drain([&] { ioc.stop(); }); });
+    svc.stop_all([&] {
+      asio::co_spawn(ioc, last_checkpoint_then_drain(checkpoints.get(), pipe, ioc), asio::detached);
+    });
   });
 
   sd_notify("READY=1");

@@ -10,7 +10,9 @@
 #include <mutex>
 
 #include "bot/adapters/shell.hpp"
+#include "bot/app/signing.hpp"
 #include "bot/core/time.hpp"
+#include "bot/runtime/checkpointer.hpp"
 #include "bot/runtime/pipeline.hpp"
 #include "bot/runtime/reload.hpp"
 #include "bot/runtime/scheduler.hpp"
@@ -66,6 +68,12 @@ int run_shell(const shell_options& o) {
     write_all(o.err_fd, "signoff shell: --as '" + as + "' is not a person in " + o.config_path + "\n");
     return 2;
   }
+  std::string key_problem;
+  auto signer = app::load_signer(cfg, key_problem);
+  if (!key_problem.empty()) {
+    write_all(o.err_fd, "signoff shell: cannot load the audit signing key: " + key_problem + "\n");
+    return 2;
+  }
   std::string path = o.db_path.empty() ? cfg.storage.path : o.db_path;
   try {
     sqlite_store db(path, sqlite_store::options{static_cast<int>(cfg.storage.busy_timeout.count()), nullptr});
@@ -94,15 +102,25 @@ int run_shell(const shell_options& o) {
                                                            "without @name now act as an unknown user",
                                                            as, o.config_path);
                                       });
+    std::unique_ptr<runtime::checkpointer> checkpoints;
     shell = std::make_unique<adapters::shell_adapter>(
         ioc.get_executor(), pipe, timers, as, adapters::shell_fds{o.in_fd, o.out_fd, o.err_fd}, [&] {
           // End of input: stop the timers, commit what is queued, exit 0.
           timers.stop();
+          if (checkpoints) checkpoints->stop();
           reloader.stop();
           shell->stop([&] { pipe.drain([&] { ioc.stop(); }); });
         });
+    if (signer) {
+      checkpoints = std::make_unique<runtime::checkpointer>(
+          ioc.get_executor(), pipe, exec, *signer, cfg.audit->checkpoint_every,
+          std::chrono::duration_cast<std::chrono::milliseconds>(cfg.audit->checkpoint_interval),
+          shell_logger(o.err_fd), [&] { shell->posts_enqueued(); });
+      shell->sign_at_end(checkpoints.get());
+    }
     reloader.start();
     shell->start();
+    if (checkpoints) checkpoints->start();
     timers.start();
     ioc.run();
     return 0;

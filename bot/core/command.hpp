@@ -49,6 +49,7 @@ struct executor_stats {
   std::uint64_t timer_rows_skipped = 0;  // timer rows that could not be read back, skipped
   std::uint64_t posts_sent = 0, posts_failed = 0;
   std::uint64_t duplicates = 0;     // deliveries seen before, not executed again
+  std::int64_t log_size = 0;        // store::log_size_hint() after the last database job
 };
 
 // A post's delivery, recorded as post.sent / post.failed.

@@ -59,11 +59,12 @@ constexpr std::string_view to_string(outcome o) noexcept {
 // platform (the shell: the person's id). A dm whose subject is an
 // escalation (E-n) is that escalation's page and offers an Ack button where
 // the platform has buttons.
-enum class post_kind { card, card_update, statement, page, notice, dm };
+// A `checkpoint` is a signed audit checkpoint posted to [audit] channel.
+enum class post_kind { card, card_update, statement, page, notice, dm, checkpoint };
 
-inline constexpr std::array<post_kind, 6> all_post_kinds = {post_kind::card, post_kind::card_update,
-                                                            post_kind::statement, post_kind::page,
-                                                            post_kind::notice, post_kind::dm};
+inline constexpr std::array<post_kind, 7> all_post_kinds = {
+    post_kind::card,   post_kind::card_update, post_kind::statement, post_kind::page,
+    post_kind::notice, post_kind::dm,          post_kind::checkpoint};
 
 constexpr std::string_view to_string(post_kind k) noexcept {
   switch (k) {
@@ -73,6 +74,7 @@ constexpr std::string_view to_string(post_kind k) noexcept {
     case post_kind::page: return "page";
     case post_kind::notice: return "notice";
     case post_kind::dm: return "dm";
+    case post_kind::checkpoint: return "checkpoint";
   }
   return {};
 }

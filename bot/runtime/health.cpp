@@ -54,6 +54,15 @@ health_reply metrics(const health_snapshot& s) {
   m.counter("signoff_posts_sent_total", "Outbox posts delivered.", st.posts_sent);
   m.counter("signoff_posts_failed_total", "Outbox posts that failed for good.", st.posts_failed);
   m.gauge("signoff_database_up", "1 when the last group commit was recorded.", s.database_ok ? 1 : 0);
+  m.gauge("signoff_audit_records", "The last audit record's seq this process committed or read.",
+          st.log_size);
+  if (const auto& c = s.checkpoints) {
+    m.counter("signoff_audit_checkpoints_total", "Signed audit checkpoints made by this process.", c->made);
+    m.counter("signoff_audit_checkpoint_failures_total", "Audit checkpoints that could not be made.",
+              c->failures);
+    m.gauge("signoff_audit_checkpoint_size", "Tree size of the newest checkpoint this process signed.",
+            c->last_size);
+  }
   std::string body = m.str();
   for (const auto& p : s.platforms) body += p.metrics;
   return {200, "text/plain; version=0.0.4; charset=utf-8", std::move(body)};

@@ -6,11 +6,13 @@
 // database access).
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "bot/core/command.hpp"
 #include "bot/runtime/adapter.hpp"
+#include "bot/runtime/checkpointer.hpp"
 
 namespace signoff::runtime {
 
@@ -28,6 +30,8 @@ struct health_snapshot {
   bool database_ok = true;  // false while the last group commit could not be recorded
   std::uint64_t batches = 0;  // durable group commits of commands
   std::vector<platform_health> platforms;
+  // Signed checkpoints, when [audit] has a signing key.
+  std::optional<checkpoint_stats> checkpoints;
 };
 
 struct health_reply {

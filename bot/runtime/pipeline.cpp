@@ -47,7 +47,11 @@ void command_pipeline::submit(incoming in, done_fn done) {
   wake_.notify();
 }
 
-executor_stats command_pipeline::stats_now() const { return exec_.stats(); }
+executor_stats command_pipeline::stats_now() const {
+  auto st = exec_.stats();
+  st.log_size = db_.log_size_hint();
+  return st;
+}
 
 asio::awaitable<unconfirmed> command_pipeline::late_confirmations(platform on, time_point since,
                                                                   time_point forget_before) {
@@ -176,7 +180,7 @@ void command_pipeline::start_batch() {
     executor::rider_results rr;
     auto results = exec_.execute_batch(ins, now(), *extra, rr);
     asio::post(io_, [this, batch, results = std::move(results), extra, delivered, claimed, rr = std::move(rr),
-                     st = exec_.stats()]() mutable {
+                     st = stats_now()]() mutable {
       auto& conf = extra->confirmed;
       in_flight_ = false;
       stats_ = st;
@@ -199,6 +203,7 @@ void command_pipeline::start_batch() {
         (*claimed)[i](recorded ? std::move(rr.claimed[i]) : std::vector<outbox_post>{});
       if (rr.due_changed)
         for (auto& hook : due_hooks_) hook();
+      for (auto& hook : commit_hooks_) hook();
       wake_.notify();
     });
   });

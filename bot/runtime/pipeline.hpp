@@ -146,6 +146,9 @@ class command_pipeline {
   // approved a draft, ended a crisis): the scheduler looks again then, and
   // not after every commit.
   void on_due_changed(std::function<void()> hook) { due_hooks_.push_back(std::move(hook)); }
+  // Calls `hook` on the io executor after every group commit, with stats()
+  // (log_size included) already updated: the checkpointer counts records.
+  void on_committed(std::function<void()> hook) { commit_hooks_.push_back(std::move(hook)); }
   // A job run through call() brought a due time forward (a reload started
   // reminders): the same hooks run.
   void due_changed() {
@@ -197,7 +200,7 @@ class command_pipeline {
   bool in_flight_ = false, draining_ = false, finished_ = false;
   std::function<void()> drained_;
   event wake_;
-  std::vector<std::function<void()>> due_hooks_;
+  std::vector<std::function<void()>> due_hooks_, commit_hooks_;
   executor_stats stats_;
   bool database_ok_ = true;
   std::uint64_t batches_ = 0;
