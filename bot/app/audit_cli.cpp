@@ -345,32 +345,38 @@ note::verifier verifier_option(const std::string& given) {
   return std::move(*v);
 }
 
-// The signed note in `file_text` for key name `origin`, as a copy of its
-// post holds it: from the line that is the origin (the post has a line of
-// explanation before it) to the end, each line without the spaces around it
-// (the shell indents posts; a note's lines never start or end with one) and
+// The signed notes in `file_text` for key name `origin`, as a copy of their
+// posts holds them (a chat export, the shell's output, a mail): each from a
+// line that is the origin (a post has a line of explanation before it)
+// through its signature lines, each line without the spaces around it (the
+// shell indents posts; a note's lines never start or end with one) and
 // ending in LF (CRLF from a mail client).
-std::optional<std::string> find_note(std::string_view file_text, const std::string& origin) {
-  std::string text;
-  bool found = false;
-  std::size_t pos = 0;
-  while (pos < file_text.size()) {
+std::vector<std::string> find_notes(std::string_view file_text, const std::string& origin) {
+  std::vector<std::string> lines;
+  for (std::size_t pos = 0; pos < file_text.size();) {
     auto nl = file_text.find('\n', pos);
     if (nl == std::string_view::npos) nl = file_text.size();
     std::string_view line = file_text.substr(pos, nl - pos);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    line = trim(line);
-    found = found || line == origin;
-    if (found) {
-      text += line;
-      text += '\n';
-    }
+    lines.emplace_back(trim(line));
     pos = nl + 1;
   }
-  // Trailing blank lines (a chat client's, an editor's) are not the note's.
-  while (text.size() >= 2 && text.ends_with("\n\n")) text.pop_back();
-  if (!found) return std::nullopt;
-  return text;
+  std::vector<std::string> notes;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    if (lines[i] != origin) continue;
+    // The text runs to the first blank line; signature lines follow it.
+    std::string note;
+    std::size_t j = i;
+    for (; j < lines.size() && !lines[j].empty(); ++j) note += lines[j] + "\n";
+    if (j >= lines.size()) continue;
+    note += "\n";
+    std::size_t sigs = 0;
+    for (++j; j < lines.size() && lines[j].starts_with("\u2014 "); ++j, ++sigs) note += lines[j] + "\n";
+    if (sigs == 0) continue;
+    notes.push_back(std::move(note));
+    i = j - 1;
+  }
+  return notes;
 }
 
 // A stored checkpoint's note text without its signatures (C2SP signed-note:
@@ -406,35 +412,46 @@ int cmd_verify(const option_map& o, std::ostream& out, std::ostream& err) {
   const std::string path = require(o, "db");
   std::optional<note::verifier> key;
   if (o.contains("key")) key = verifier_option(require(o, "key"));
-  // The external checkpoint is checked before the database is opened: a
-  // bad signature is a verdict of its own.
-  std::optional<note::checkpoint> external;
-  std::string external_name;
+  // The kept checkpoints are checked before the database is opened: a bad
+  // signature is a verdict of its own.
+  struct kept {
+    note::checkpoint cp;
+    std::string name;
+  };
+  std::vector<kept> external;
   if (o.contains("checkpoint")) {
     const std::string file = require(o, "checkpoint");
     if (!key) throw usage_error("--checkpoint needs --key VKEY (the verifier key: signoff audit key)");
-    external_name = without_controls(file);
+    const std::string file_name = without_controls(file);
     std::ifstream in(file, std::ios::binary);
-    if (!in) throw usage_error("--checkpoint: cannot read " + external_name);
+    if (!in) throw usage_error("--checkpoint: cannot read " + file_name);
     std::ostringstream ss;
     ss << in.rdbuf();
     const std::string file_text = ss.str();
-    auto text = find_note(file_text, key->name());
-    std::string why;
-    std::optional<std::string> body;
-    if (!text)
-      why = "it holds no checkpoint of " + key->name() + " (no line \"" + key->name() + "\")";
-    else if (!(body = note::open(*text, *key, &why)))
-      ;  // why says what
-    else if (!(external = note::parse_checkpoint(*body, &why)))
-      why = "not a checkpoint: " + why;
-    else if (external->origin != key->name())
-      why = "its origin " + quote_arg(external->origin) + " is not the key's name " + key->name();
-    if (!why.empty()) {
-      err << "audit verify: FAILED: checkpoint " << external_name << ": " << why << '\n';
+    const auto notes = find_notes(file_text, key->name());
+    if (notes.empty()) {
+      err << "audit verify: FAILED: checkpoint " << file_name << ": it holds no signed checkpoint of "
+          << key->name() << " (no line \"" << key->name() << "\" followed by a blank line and a signature)\n";
       return 1;
     }
-    external_name += fmt::format(" (size {}, root {})", external->size, b64(external->root));
+    for (std::size_t i = 0; i < notes.size(); ++i) {
+      const std::string name =
+          "checkpoint " + file_name + (notes.size() > 1 ? " #" + std::to_string(i + 1) : std::string());
+      std::string why;
+      std::optional<note::checkpoint> cp;
+      if (auto body = note::open(notes[i], *key, &why)) {
+        cp = note::parse_checkpoint(*body, &why);
+        if (!cp)
+          why = "not a checkpoint: " + why;
+        else if (cp->origin != key->name())
+          why = "its origin " + quote_arg(cp->origin) + " is not the key's name " + key->name();
+      }
+      if (!why.empty()) {
+        err << "audit verify: FAILED: " << name << ": " << why << '\n';
+        return 1;
+      }
+      external.push_back({*cp, name + fmt::format(" (size {}, root {})", cp->size, b64(cp->root))});
+    }
   }
   auto ev = open_read_only(path, err);
   auto& d = ev->db();
@@ -442,7 +459,7 @@ int cmd_verify(const option_map& o, std::ostream& out, std::ostream& err) {
   const auto stored = stored_checkpoints(d);
   audit::verify_options opt;
   for (const auto& c : stored) opt.roots_at.push_back(c.size);
-  if (external) opt.roots_at.push_back(static_cast<std::int64_t>(external->size));
+  for (const auto& k : external) opt.roots_at.push_back(static_cast<std::int64_t>(k.cp.size));
   const auto res = audit::verify(d, opt);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double rate = secs > 0 ? static_cast<double>(res.records) / secs : 0.0;
@@ -488,9 +505,14 @@ int cmd_verify(const option_map& o, std::ostream& out, std::ostream& err) {
     }
     against_tree(name, c.size, cp->root);
   }
-  if (external && against_tree("checkpoint " + external_name, static_cast<std::int64_t>(external->size), external->root))
-    passes.push_back("checkpoint " + external_name + ": signed by " + key->verifier_key() + ", and the first " +
-                     std::to_string(external->size) + " records hash to its root");
+  std::int64_t witnessed = 0;
+  for (const auto& k : external) {
+    const auto size = static_cast<std::int64_t>(k.cp.size);
+    if (!against_tree(k.name, size, k.cp.root)) continue;
+    passes.push_back(k.name + ": signed by " + key->verifier_key() + ", and the first " + std::to_string(size) +
+                     " records hash to its root");
+    witnessed = std::max(witnessed, size);
+  }
   if (!failures.empty()) {
     if (res.ok)
       out << fmt::format("audit verify: the hash chain holds: {} records in {:.3f} s ({:.0f} records/s)\n",
@@ -523,10 +545,9 @@ int cmd_verify(const option_map& o, std::ostream& out, std::ostream& err) {
                        key ? " and are signed by the key" : "", stored.back().size);
   // Records after the newest checkpoint someone kept are witnessed by
   // nothing outside the file: say so, and give the auditor the head.
-  const std::int64_t witnessed = external ? static_cast<std::int64_t>(external->size) : 0;
   if (witnessed > 0)
-    out << fmt::format("note: records after seq {} are not covered by that checkpoint: check them against a newer "
-                       "one\n", witnessed);
+    out << fmt::format("note: records after seq {} are not covered by the checkpoint(s) given: check them against a "
+                       "newer one\n", witnessed);
   else
     out << "note: records removed from the end of the log leave a valid shorter chain; check a signed "
            "checkpoint kept outside the database (--checkpoint FILE --key VKEY), or compare the last seq "

@@ -150,7 +150,7 @@ TEST_CASE("hardening: due times an earlier build wrote past year 9999 are repair
   CHECK(contains(r.out, "E-2 acknowledged"));
   auto db = inst.db();
   CHECK(db.text("SELECT due_at FROM escalations WHERE id = 1") == "9999-12-31T23:59:59.999Z");
-  CHECK(db.integer("PRAGMA user_version") == 6);  // migrations 3 to 6 ran
+  CHECK(db.integer("PRAGMA user_version") == 7);  // migrations 3 to 7 ran
   CHECK(db.integer("SELECT count(*) FROM audit_log WHERE action = 'escalation.level'") == 0);
 }
 

@@ -1,11 +1,14 @@
 #include "support/fixture.hpp"
 
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <pwd.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <stdexcept>
 #include <utility>
 
 namespace signoff::test {
@@ -66,6 +69,7 @@ levels = [{ notify = ["bob"], after = "1h" },
   channel("approvals", "C0APPROVALS", discord_approvals, mattermost_approvals);
   channel("escalations", "C0ESCALATIONS", discord_escalations, mattermost_escalations);
   channel("statements", "C0COMMS", discord_statements, mattermost_statements);
+  channel("audit", "C0AUDIT", discord_audit, mattermost_audit);
   t += R"toml(
 [[holding_statement]]
 key = "data-breach"
@@ -218,6 +222,48 @@ std::int64_t first_bad_seq(sqlite_db& db) {
     ++expected_seq;
   }
   return 0;
+}
+
+void rewrite_chain(sqlite_db& db, std::int64_t from_seq) {
+  auto rows = db.rows(
+      "SELECT seq, ts, platform, workspace, channel, actor, action, subject, revision, outcome, "
+      "detail, prev_hash, hash FROM audit_log WHERE seq >= ? ORDER BY seq",
+      {std::to_string(from_seq - 1)});
+  std::string prev(64, '0');
+  for (const auto& r : rows) {
+    const std::int64_t seq = std::stoll(r[0].value_or("0"));
+    if (seq < from_seq) {
+      prev = r[12].value_or("");
+      continue;
+    }
+    std::string joined;
+    for (std::size_t i = 0; i <= 10; ++i) {
+      if (i > 0) joined += '\x1f';
+      joined += r[i].value_or("");
+    }
+    joined += '\x1f';
+    joined += prev;
+    const std::string hash = sha256_hex(joined);
+    db.rows("UPDATE audit_log SET prev_hash = ?, hash = ? WHERE seq = ?", {prev, hash, std::to_string(seq)});
+    prev = hash;
+  }
+}
+
+std::string ed25519_pem() {
+  EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
+  if (!key) throw std::runtime_error("Ed25519 key generation failed");
+  BIO* bio = BIO_new(BIO_s_mem());
+  if (!bio || PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+    BIO_free(bio);
+    EVP_PKEY_free(key);
+    throw std::runtime_error("PEM encoding failed");
+  }
+  char* data = nullptr;
+  const long len = BIO_get_mem_data(bio, &data);
+  std::string pem(data, static_cast<std::size_t>(len));
+  BIO_free(bio);
+  EVP_PKEY_free(key);
+  return pem;
 }
 
 installation::installation(std::string binary, const config_options& o) : binary_(std::move(binary)) {

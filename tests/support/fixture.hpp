@@ -33,6 +33,7 @@ std::string mattermost_id(const std::string& person);
 inline constexpr const char* mattermost_approvals = "chapprovals000000000000000";
 inline constexpr const char* mattermost_escalations = "chescalations0000000000000";
 inline constexpr const char* mattermost_statements = "chstatements00000000000000";
+inline constexpr const char* mattermost_audit = "chaudit0000000000000000000";
 
 // The Discord user ID test_config gives `person` when discord_ids is set (a
 // snowflake made of the name's letters), and the channels' Discord IDs.
@@ -40,6 +41,7 @@ std::string discord_id(const std::string& person);
 inline constexpr const char* discord_approvals = "1300000000000000001";
 inline constexpr const char* discord_escalations = "1300000000000000002";
 inline constexpr const char* discord_statements = "1300000000000000003";
+inline constexpr const char* discord_audit = "1300000000000000004";
 
 // The Slack user ID test_config gives `person` when slack_ids is set.
 std::string slack_id(const std::string& person);
@@ -79,6 +81,15 @@ std::string rfc3339_ms(std::chrono::system_clock::time_point t);
 // signoff's code. Returns the first seq that does not hold, or 0 when the
 // whole chain holds.
 std::int64_t first_bad_seq(sqlite_db& db);
+
+// A forger's rewrite: recomputes prev_hash and hash of every record from
+// `from_seq` on by SPEC's definition, so the chain holds again after rows
+// were altered or removed. The append-only triggers must be dropped first.
+void rewrite_chain(sqlite_db& db, std::int64_t from_seq);
+
+// A fresh Ed25519 private key as PKCS#8 PEM (what `openssl genpkey
+// -algorithm ed25519` writes), generated in-process.
+std::string ed25519_pem();
 
 class installation {
  public:

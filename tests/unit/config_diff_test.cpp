@@ -207,6 +207,19 @@ TEST_CASE("config diff: keys that take a restart are named and kept as running",
   CHECK(diff(a, in_force).ignored.empty());
 }
 
+TEST_CASE("config diff: [audit] takes a restart (the signing key is read once)", "[config][reload][checkpoint]") {
+  const std::string audit = "[audit]\nsigning_key_file = \"/run/k\"\norigin = \"o\"\nchannel = \"approvals\"\n";
+  const auto a = load(before_toml + audit);
+  const auto b = load(before_toml + signoff::test::replaced(audit, "/run/k", "/run/k2") + "checkpoint_every = 5\n");
+  const auto d = diff(a, b);
+  CHECK(d.ignored == std::vector<std::string>{"audit.signing_key_file", "audit.checkpoint_every"});
+  const auto in_force = reloadable_part(a, b);
+  REQUIRE(in_force.audit);
+  CHECK(in_force.audit->signing_key.file == "/run/k");
+  CHECK(in_force.audit->checkpoint_every == 1000);
+  CHECK(diff(load(before_toml), a).ignored == std::vector<std::string>{"audit"});
+}
+
 TEST_CASE("config diff: a class's remind_after is a change of that class", "[config][reload]") {
   const auto a = load(before_toml);
   const auto text = signoff::test::replaced(before_toml, "[approval.legal]\n", "[approval.legal]\nremind_after = \"4h\"\n");

@@ -690,6 +690,60 @@ TEST_CASE("platform secrets come from *_file or *_env only", "[config]") {
   }
 }
 
+TEST_CASE("[audit]: signed checkpoints need a key, a well-formed origin and a known channel", "[config][checkpoint]") {
+  const std::string audit = "[audit]\nsigning_key_file = \"/run/k\"\norigin = \"log.example.com/audit\"\n";
+  SECTION("defaults") {
+    auto r = load_string(base + audit + "channel = \"approvals\"\n");
+    REQUIRE(r.ok());
+    REQUIRE(r.cfg->audit);
+    CHECK(r.cfg->audit->signing_key.file == "/run/k");
+    CHECK(r.cfg->audit->origin == "log.example.com/audit");
+    CHECK(r.cfg->audit->checkpoint_every == 1000);
+    CHECK(r.cfg->audit->checkpoint_interval == std::chrono::hours(1));
+    CHECK(r.diagnostics.empty());
+    CHECK_FALSE(load_string(base).cfg->audit);
+  }
+  SECTION("the default channel \"audit\" missing from [channels] is a warning, a named one an error") {
+    auto r = load_string(base + audit);
+    REQUIRE(r.ok());
+    bool warned = false;
+    for (const auto& dg : r.diagnostics) warned |= dg.warning && dg.key == "audit.channel";
+    CHECK(warned);
+    require_error(load_string(base + audit + "channel = \"auditt\"\n"), "audit.channel", "not in [channels]");
+  }
+  SECTION("origin: no spaces, no '+', no control characters, not empty") {
+    const std::string key = "[audit]\nsigning_key_file = \"/run/k\"\nchannel = \"approvals\"\n";
+    require_error(load_string(base + key + "origin = \"my log\"\n"), "audit.origin", "space");
+    require_error(load_string(base + key + "origin = \"log+1\"\n"), "audit.origin", "'+'");
+    require_error(load_string(base + key + "origin = \"log\\u0007\"\n"), "audit.origin", "control");
+    require_error(load_string(base + key + "origin = \"\"\n"), "audit.origin", "must not be empty");
+    require_error(load_string(base + key), "audit.origin", "missing");
+  }
+  SECTION("the key is read from a file or the environment, never written in the config") {
+    require_error(load_string(base + "[audit]\norigin = \"o\"\nchannel = \"approvals\"\n"),
+                  "audit.signing_key_file", "missing (or signing_key_env)");
+    auto lit = load_string(base + "[audit]\norigin = \"o\"\nchannel = \"approvals\"\nsigning_key = \"-----BEGIN "
+                                  "PRIVATE KEY-----MC4CAQAwBQYDK2VwBCIEIsecret\"\n");
+    require_error(lit, "audit.signing_key", "signing_key_file");
+    for (const auto& dg : lit.diagnostics) CHECK(dg.message.find("MC4CAQ") == std::string::npos);
+    auto env = load_string(base + "[audit]\nsigning_key_env = \"SIGNOFF_AUDIT_KEY\"\norigin = \"o\"\n"
+                                  "channel = \"approvals\"\n");
+    REQUIRE(env.ok());
+    CHECK(env.cfg->audit->signing_key.env == "SIGNOFF_AUDIT_KEY");
+  }
+  SECTION("checkpoint_every and checkpoint_interval") {
+    const std::string a = base + audit + "channel = \"approvals\"\n";
+    require_error(load_string(a + "checkpoint_every = 0\n"), "audit.checkpoint_every", "at least 1");
+    require_error(load_string(a + "checkpoint_every = \"10\"\n"), "audit.checkpoint_every", "integer");
+    require_error(load_string(a + "checkpoint_interval = \"1 hour\"\n"), "audit.checkpoint_interval");
+    auto r = load_string(a + "checkpoint_every = 50\ncheckpoint_interval = \"15m\"\n");
+    REQUIRE(r.ok());
+    CHECK(r.cfg->audit->checkpoint_every == 50);
+    CHECK(r.cfg->audit->checkpoint_interval == std::chrono::minutes(15));
+    require_error(load_string(a + "checkpoint_evry = 5\n"), "audit.checkpoint_evry", "unknown key");
+  }
+}
+
 TEST_CASE("person ids and role names are single words", "[config]") {
   require_error(load_string(with("id = \"bob\"", "id = \"bob smith\"")), "people[1].id", "spaces");
   require_error(load_string(with("id = \"bob\"", "id = \"\"")), "people[1].id", "must not be empty");

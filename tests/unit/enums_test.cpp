@@ -56,7 +56,7 @@ TEST_CASE("enums: to_string and parse round-trip every value with SPEC's exact s
                 parse_platform);
   check_strings(all_outcomes, {"ok", "denied", "invalid", "error"}, parse_outcome);
   // The outbox's kinds (SPEC names cards, card updates, statements and pages).
-  check_strings(all_post_kinds, {"card", "card_update", "statement", "page", "notice", "dm"}, parse_post_kind);
+  check_strings(all_post_kinds, {"card", "card_update", "statement", "page", "notice", "dm", "checkpoint"}, parse_post_kind);
   CHECK_FALSE(parse_platform("irc"));
   CHECK_FALSE(parse_outcome("okay"));
   CHECK_FALSE(parse_post_kind("carrd"));

@@ -4,6 +4,8 @@
 
 #include <boost/json/parse.hpp>
 
+#include "bot/core/merkle.hpp"
+#include "bot/core/note.hpp"
 #include "bot/core/text.hpp"
 #include "bot/core/time.hpp"
 #include "handlers/executor.hpp"
@@ -870,4 +872,82 @@ TEST_CASE("reminders: a class gone from the config, or a reminder row that canno
   CHECK(t.fired.empty());
   CHECK(b.count("SELECT count(*) FROM audit_log WHERE action = 'draft.remind' AND outcome = 'ok'") == 1);
   CHECK(b.count("SELECT count(*) FROM outbox WHERE kind = 'notice'") == 1);  // the stop posts nothing
+}
+
+// --- signed checkpoints (SPEC "Signed checkpoints") ---------------------------
+
+TEST_CASE("checkpoint: signs the whole log's tree, stores, posts and records it, and never checkpoints itself",
+          "[checkpoint]") {
+  bot b(std::string(team_toml) + "[audit]\nsigning_key_file = \"/run/k\"\norigin = \"log.example/audit\"\nchannel = \"approvals\"\n");
+  std::array<unsigned char, 32> seed{};
+  seed.fill(7);
+  const auto key = note::signer::from_seed(seed, "log.example/audit");
+  const auto vkey = note::verifier::parse(key.verifier_key(), nullptr);
+  REQUIRE(vkey);
+  expect(b.run("alice", "/draft new One"), outcome::ok);
+  expect(b.run("alice", "/draft list"), outcome::ok);
+  const auto size = b.count("SELECT max(seq) FROM audit_log");
+
+  // The tree, computed here from the stored hashes as SPEC defines it.
+  auto root_of = [&](std::int64_t n) {
+    merkle::hasher h;
+    merkle::compact_range range;
+    auto s = b.db.raw().prepare("SELECT hash FROM audit_log WHERE seq <= ? ORDER BY seq");
+    s.bind(1, n);
+    while (s.step()) range.append(h.leaf(*merkle::from_hex(s.view(0))), h);
+    return note::base64(range.root(h));
+  };
+
+  auto c = b.ex.checkpoint(key, 1, b.now);
+  REQUIRE(c.made);
+  CHECK(c.size == size);
+  CHECK(c.root_hash == root_of(size));
+  std::string why;
+  auto body = note::open(c.note, *vkey, &why);
+  INFO(why);
+  REQUIRE(body);
+  CHECK(*body == "log.example/audit\n" + std::to_string(size) + "\n" + c.root_hash + "\n");
+  // Recorded once, after the records it covers, by system.
+  auto rec = b.last();
+  CHECK(rec.seq == size + 1);
+  CHECK(rec.action == "audit.checkpoint");
+  CHECK(rec.actor == "system");
+  auto d = boost::json::parse(rec.detail).as_object();
+  CHECK(d.at("size").as_int64() == size);
+  CHECK(d.at("root_hash").as_string() == c.root_hash);
+  CHECK(b.count("SELECT count(*) FROM checkpoints") == 1);
+  // Posted to [audit] channel on the platform that has its ID.
+  auto posts = b.db.pending_posts(platform::slack, 10);
+  std::erase_if(posts, [](const outbox_post& p) { return p.kind != post_kind::checkpoint; });
+  REQUIRE(posts.size() == 1);
+  CHECK(posts[0].platform_channel == "C0APPROVALS");
+  CHECK(posts[0].text.find(c.note) != std::string::npos);
+
+  // Its own record and its post's delivery do not call for another.
+  CHECK_FALSE(b.ex.checkpoint(key, 1, b.now).made);
+  REQUIRE(b.ex.record_delivery(posts[0], true, "1700000000.000200", b.now));
+  auto again = b.ex.checkpoint(key, 1, b.now);
+  CHECK_FALSE(again.made);
+  CHECK(again.pending == 0);
+
+  // One new command: one record waiting; `min_new` 2 waits, 1 signs.
+  expect(b.run("alice", "/crisis status"), outcome::ok);
+  auto wait = b.ex.checkpoint(key, 2, b.now);
+  CHECK_FALSE(wait.made);
+  CHECK(wait.pending == 1);
+  const auto size2 = b.count("SELECT max(seq) FROM audit_log");
+  auto c2 = b.ex.checkpoint(key, 1, b.now);
+  REQUIRE(c2.made);
+  CHECK(c2.size == size2);
+  CHECK(c2.root_hash == root_of(size2));
+  CHECK(b.count("SELECT size FROM merkle_range") == size2);
+
+  // The stored range is a cache: damaged, it is rebuilt from the records.
+  b.db.raw().exec("UPDATE merkle_range SET hashes = 'zz'");
+  expect(b.run("alice", "/crisis status"), outcome::ok);
+  auto c3 = b.ex.checkpoint(key, 1, b.now);
+  REQUIRE(c3.made);
+  CHECK(c3.root_hash == root_of(c3.size));
+  // A checkpoint records no platform failures: nothing but the one post.
+  CHECK(b.count("SELECT count(*) FROM audit_log WHERE outcome <> 'ok'") == 0);
 }
