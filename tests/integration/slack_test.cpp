@@ -776,3 +776,45 @@ TEST_CASE("slack: a pending draft is reminded in its class's channel, mentioning
   REQUIRE(env.wait([&] { return env.count("action = 'draft.remind' AND actor = 'system'") >= 1; }));
   REQUIRE(env.wait([&] { return env.count("action = 'post.sent' AND json_extract(detail, '$.kind') = 'notice'") >= 1; }));
 }
+
+TEST_CASE("slack: signed checkpoints are posted to the audit channel, and one is signed at shutdown",
+          "[slack][checkpoint]") {
+  config_options o;
+  temp_dir keys;
+  const std::string key = keys.write("audit-key.pem", ed25519_pem());
+  o.extra = "[audit]\nsigning_key_file = \"" + key + "\"\norigin = \"slack.test/audit\"\ncheckpoint_every = 3\n";
+  slack_env env(o);
+  env.start();
+  CHECK_THAT(env.cmd("alice", "/draft", "new First"), Catch::Contains("D-1 created"));
+  CHECK_THAT(env.cmd("alice", "/crisis", "status"), Catch::Contains("No active crisis"));
+  // config.load, two commands and the card's delivery: one checkpoint, posted.
+  REQUIRE(env.wait([&] { return !env.messages("C0AUDIT").empty(); }));
+  const auto posted = env.messages("C0AUDIT").front().text;
+  CHECK_THAT(posted, Catch::Contains("slack.test/audit\n"));
+  CHECK_THAT(posted, Catch::Contains("\n\n\u2014 slack.test/audit "));
+  REQUIRE(env.wait([&] { return env.count("action = 'post.sent' AND json_extract(detail, '$.kind') = 'checkpoint'") == 1; }));
+  auto m = http_get(env.http_port, "/metrics");
+  CHECK_THAT(m.body, Catch::Contains("signoff_audit_checkpoints_total 1"));
+
+  // The copy in Slack is what an auditor keeps.
+  const std::string kept = keys.write("from-slack.txt", posted);
+  auto vkey = run({SIGNOFF_BINARY, "audit", "key", "--config", env.inst.config_path()});
+  REQUIRE(vkey.status == 0);
+  vkey.out.pop_back();
+
+  // One more command, then SIGTERM: the last checkpoint covers it.
+  CHECK_THAT(env.cmd("bob", "/crisis", "status"), Catch::Contains("No active crisis"));
+  const auto before_stop = env.count("1");
+  CHECK(env.stop() == 0);
+  auto db = env.inst.db();
+  CHECK(db.integer("SELECT max(size) FROM checkpoints") >= before_stop);
+  CHECK(db.integer("SELECT count(*) FROM checkpoints") == 2);
+  // Its post waits in the outbox and goes out at the next start.
+  env.start();
+  REQUIRE(env.wait([&] { return env.messages("C0AUDIT").size() == 2; }));
+  CHECK(env.stop() == 0);
+  auto v = env.inst.audit("verify", {"--checkpoint", kept, "--key", vkey.out});
+  INFO(v.out << v.err);
+  CHECK(v.status == 0);
+  env.chain_holds();
+}

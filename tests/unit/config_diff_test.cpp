@@ -207,7 +207,7 @@ TEST_CASE("config diff: keys that take a restart are named and kept as running",
   CHECK(diff(a, in_force).ignored.empty());
 }
 
-TEST_CASE("config diff: [audit] takes a restart (the signing key is read once)", "[config][reload][checkpoint]") {
+TEST_CASE("config diff: the audit section takes a restart (the signing key is read once)", "[config][reload][checkpoint]") {
   const std::string audit = "[audit]\nsigning_key_file = \"/run/k\"\norigin = \"o\"\nchannel = \"approvals\"\n";
   const auto a = load(before_toml + audit);
   const auto b = load(before_toml + signoff::test::replaced(audit, "/run/k", "/run/k2") + "checkpoint_every = 5\n");

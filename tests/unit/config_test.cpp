@@ -690,7 +690,7 @@ TEST_CASE("platform secrets come from *_file or *_env only", "[config]") {
   }
 }
 
-TEST_CASE("[audit]: signed checkpoints need a key, a well-formed origin and a known channel", "[config][checkpoint]") {
+TEST_CASE("audit section: signed checkpoints need a key, a well-formed origin and a known channel", "[config][checkpoint]") {
   const std::string audit = "[audit]\nsigning_key_file = \"/run/k\"\norigin = \"log.example.com/audit\"\n";
   SECTION("defaults") {
     auto r = load_string(base + audit + "channel = \"approvals\"\n");
