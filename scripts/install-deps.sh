@@ -12,6 +12,7 @@ pkgs=(
   catch2
   clang libclang-rt-14-dev
   openssl
+  python3 python3-cryptography   # tests: scripts/verify-inclusion.py, the independent verifier
 )
 
 missing=()

@@ -139,7 +139,8 @@ TEST_CASE("hardening: due times an earlier build wrote past year 9999 are repair
     auto db = inst.db();
     db.exec("UPDATE escalations SET due_at = '10240-08-21T10:00:00.000Z' WHERE id = 1;"
             "DROP TABLE rate_events; ALTER TABLE outbox DROP COLUMN card; DROP INDEX drafts_remind; "
-            "ALTER TABLE drafts DROP COLUMN remind_at; DROP TABLE stream_positions; PRAGMA application_id = 0; "
+            "ALTER TABLE drafts DROP COLUMN remind_at; DROP TABLE stream_positions; DROP TABLE checkpoints; "
+            "DROP TABLE merkle_range; PRAGMA application_id = 0; "
             "PRAGMA user_version = 2;");
   }
   auto r = inst.shell("/escalations\n@bob /ack E-2\n");
