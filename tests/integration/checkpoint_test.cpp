@@ -273,18 +273,49 @@ TEST_CASE("checkpoints: every tampering is caught, naming the checkpoint", "[int
       auto db = s.inst.db();
       drop_triggers(db);
       // Every record's actor changed and every hash recomputed.
-      db.exec("UPDATE audit_log SET actor = actor || '-x'; DELETE FROM checkpoints; DELETE FROM merkle_range;");
+      db.exec("UPDATE audit_log SET actor = actor || '-x'; DELETE FROM merkle_range;");
+      rewrite_chain(db, 1);
+      REQUIRE(first_bad_seq(db) == 0);
+    }
+    // The stored checkpoints and the audit.checkpoint records in the chain
+    // both still name the old tree: plain verify catches this much.
+    auto plain = s.inst.audit("verify");
+    CHECK(plain.status == 1);
+    CHECK(contains(plain.err, "stored checkpoint of size"));
+    CHECK(contains(plain.err, "the audit.checkpoint record at seq"));
+    {
+      // A thorough forger removes both witnesses too.
+      auto db = s.inst.db();
+      db.exec("DELETE FROM checkpoints; UPDATE audit_log SET action = 'help', detail = '{}' "
+              "WHERE action = 'audit.checkpoint';");
       rewrite_chain(db, 1);
       restore_triggers(db);
       REQUIRE(first_bad_seq(db) == 0);
     }
-    CHECK(s.inst.audit("verify").status == 0);
+    CHECK(s.inst.audit("verify").status == 0);  // the gap only a kept checkpoint closes
     auto v = verify_with(s, kept, vkey);
     INFO(v.out << v.err);
     CHECK(v.status == 1);
     CHECK(contains(v.err, "FAILED: " + name));
     CHECK(contains(v.err, "records do not hash to its root"));
     CHECK(contains(v.err, "the log was rewritten"));
+  }
+
+  SECTION("a rewrite below a checkpoint with the checkpoints table emptied: its record in the chain still tells") {
+    {
+      auto db = s.inst.db();
+      drop_triggers(db);
+      db.exec("UPDATE audit_log SET detail = replace(detail, 'fine', 'FINE') WHERE action = 'draft.approve';"
+              "DELETE FROM checkpoints;");
+      rewrite_chain(db, db.integer("SELECT seq FROM audit_log WHERE action = 'draft.approve'"));
+      restore_triggers(db);
+      REQUIRE(first_bad_seq(db) == 0);
+    }
+    auto plain = s.inst.audit("verify");
+    INFO(plain.out << plain.err);
+    CHECK(plain.status == 1);
+    CHECK(contains(plain.err, "the audit.checkpoint record at seq"));
+    CHECK(contains(plain.err, "the log was rewritten"));
   }
 
   SECTION("one record altered and everything after it recomputed") {
