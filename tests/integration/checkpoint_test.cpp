@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -420,4 +421,30 @@ TEST_CASE("checkpoints: config and key problems are refused clearly, never showi
     CHECK(contains(v.err, "--key"));
     CHECK(s.inst.audit("verify", {"--checkpoint", kept}).status == 2);  // needs --key
   }
+}
+
+TEST_CASE("checkpoints: checkpoint_interval signs one while the shell waits, and an idle log gets no more",
+          "[integration][checkpoint]") {
+  signing_install s(1000, "checkpoint_interval = \"1s\"\n");
+  auto sh = s.inst.start_shell();
+  REQUIRE(sh.write("/draft new Waiting for the interval\n"));
+  REQUIRE(sh.wait_for_stdout("D-1 created", std::chrono::seconds(5)));
+  // Far below checkpoint_every: the interval makes it.
+  REQUIRE(sh.wait_for_stdout("[#audit] Audit checkpoint of", std::chrono::seconds(10)));
+  auto db = s.inst.db();
+  REQUIRE(sh.wait_until([&] { return db.integer("SELECT count(*) FROM checkpoints") == 1; }, std::chrono::seconds(5)));
+  // Its own record and post delivery are all that is new: three more
+  // intervals pass without another checkpoint.
+  std::this_thread::sleep_for(std::chrono::milliseconds(3500));
+  CHECK(db.integer("SELECT count(*) FROM checkpoints") == 1);
+  // A new command: the next interval witnesses it.
+  REQUIRE(sh.write("/crisis status\n"));
+  REQUIRE(sh.wait_until([&] { return db.integer("SELECT count(*) FROM checkpoints") == 2; }, std::chrono::seconds(10)));
+  const auto status_seq = db.integer("SELECT seq FROM audit_log WHERE action = 'crisis.status'");
+  CHECK(db.integer("SELECT max(size) FROM checkpoints") >= status_seq);
+  sh.close_stdin();
+  CHECK(sh.wait_exit(std::chrono::seconds(10)) == 0);
+  // End of input: only the second checkpoint's own records were new, so none at the end.
+  CHECK(db.integer("SELECT count(*) FROM checkpoints") == 2);
+  CHECK(s.inst.audit("verify").status == 0);
 }
