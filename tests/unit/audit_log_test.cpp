@@ -71,6 +71,21 @@ audit::entry make_entry(std::string actor, std::string action, std::string subje
   return e;
 }
 
+// SHA-256 of `data` as 32 raw bytes, through OpenSSL's EVP.
+std::string sha256_raw(std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  REQUIRE(ctx != nullptr);
+  const bool ok = EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) == 1 &&
+                  EVP_DigestUpdate(ctx, data.data(), data.size()) == 1 &&
+                  EVP_DigestFinal_ex(ctx, md, &len) == 1;
+  EVP_MD_CTX_free(ctx);
+  REQUIRE(ok);
+  REQUIRE(len == 32);
+  return std::string(reinterpret_cast<const char*>(md), len);
+}
+
 // SPEC's hash, computed here on its own (not through chain_hash): the 12
 // fields joined by 0x1F, SHA-256 through OpenSSL's EVP, lowercase hex.
 std::string spec_hash(const std::vector<std::string>& fields) {
@@ -80,23 +95,36 @@ std::string spec_hash(const std::vector<std::string>& fields) {
     if (i) pre.push_back('\x1f');
     pre += fields[i];
   }
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  REQUIRE(ctx != nullptr);
-  const bool ok = EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) == 1 &&
-                  EVP_DigestUpdate(ctx, pre.data(), pre.size()) == 1 &&
-                  EVP_DigestFinal_ex(ctx, md, &len) == 1;
-  EVP_MD_CTX_free(ctx);
-  REQUIRE(ok);
-  REQUIRE(len == 32);
   std::string hex;
   char byte[3];
-  for (unsigned int i = 0; i < len; ++i) {
-    std::snprintf(byte, sizeof byte, "%02x", md[i]);
+  for (unsigned char c : sha256_raw(pre)) {
+    std::snprintf(byte, sizeof byte, "%02x", c);
     hex += byte;
   }
   return hex;
+}
+
+// RFC 6962 section 2.1 straight from its definition (not through
+// bot/core/merkle): the Merkle Tree Hash of leaf data [begin, end).
+std::string rfc6962_root(const std::vector<std::string>& leaves, std::size_t begin, std::size_t end) {
+  const std::size_t n = end - begin;
+  if (n == 0) return sha256_raw("");
+  std::string in(1, n == 1 ? '\x00' : '\x01');
+  if (n == 1) return sha256_raw(in + leaves[begin]);
+  std::size_t k = 1;
+  while (k * 2 < n) k *= 2;  // the largest power of two below n
+  in += rfc6962_root(leaves, begin, begin + k);
+  in += rfc6962_root(leaves, begin + k, end);
+  return sha256_raw(in);
+}
+
+// 64 hex digits -> their 32 bytes.
+std::string unhex(const std::string& hex) {
+  REQUIRE(hex.size() == 64);
+  std::string out;
+  for (std::size_t i = 0; i < hex.size(); i += 2)
+    out.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+  return out;
 }
 
 // All 13 columns of every row as SQLite's text (NULL revision -> '').
@@ -296,6 +324,29 @@ TEST_CASE("verify passes on a good chain and on an empty log", "[audit][chain]")
   CHECK(res.first_bad_seq == 0);
   CHECK(res.problem.empty());
   CHECK(res.last_hash == raw_rows(*d).back()[12]);
+}
+
+TEST_CASE("verify reports the RFC 6962 root of each requested tree size", "[audit][chain]") {
+  temp_dir t;
+  auto d = open_store(t.file("a.db"));
+  fill(*d, 1100);  // more than two hashing batches
+  std::vector<std::string> leaves;  // SPEC: leaf data is the 32 bytes of the record's hash
+  for (const auto& row : raw_rows(*d)) leaves.push_back(unhex(row[12]));
+  const std::vector<std::int64_t> sizes = {0, 1, 2, 3, 7, 8, 9, 511, 512, 513, 1024, 1025, 1100};
+  audit::verify_options opt;
+  opt.roots_at = sizes;
+  opt.roots_at.push_back(1101);  // past the log's end: no root
+  const auto res = audit::verify(*d, opt);
+  REQUIRE(res.ok);
+  CHECK(res.roots.size() == sizes.size());
+  for (const auto n : sizes) {
+    INFO("tree size " << n);
+    const auto it = res.roots.find(n);
+    REQUIRE(it != res.roots.end());
+    CHECK(std::string(it->second.begin(), it->second.end()) ==
+          rfc6962_root(leaves, 0, static_cast<std::size_t>(n)));
+  }
+  CHECK_FALSE(res.roots.contains(1101));
 }
 
 TEST_CASE("verify names the record whose field was altered", "[audit][chain]") {
