@@ -515,8 +515,8 @@ void bench_verify_checkpoint(const fs::path& path, const checkpoint_figures& cp,
   }
   while (!how.empty() && how.back() == '\n') how.pop_back();
   const auto c = best_median(cli);
-  fmt::print("(f) CLI: best {:.0f}, median {:.0f} records/s (it also checks the {} stored checkpoints; "
-             "opened: {})\n",
+  fmt::print("(f) CLI: best {:.0f}, median {:.0f} records/s (it also checks the {} stored checkpoints "
+             "and as many audit.checkpoint records; opened: {})\n",
              c.best, c.median, stored,
              how.find("immutable") != std::string::npos ? "immutable, no side files"
              : how.empty()                               ? "read-only in place"
