@@ -92,18 +92,6 @@ bool strict_ts(std::string_view ts) {
   return true;
 }
 
-// The bytes of a record hash already found equal to the computed lowercase
-// hex (64 characters, each 0-9 or a-f), so nothing is checked: with the tree
-// requested, merkle::from_hex's general parser was ~55 ns of the ~300 ns the
-// Merkle part costs a record (tests/bench/storage_bench.cpp row (f)).
-merkle::hash matched_hex_bytes(std::string_view hex) {
-  auto nibble = [](char c) { return static_cast<unsigned>(c <= '9' ? c - '0' : c - 'a' + 10); };
-  merkle::hash out;
-  for (std::size_t i = 0; i < out.size(); ++i)
-    out[i] = static_cast<unsigned char>(nibble(hex[2 * i]) << 4 | nibble(hex[2 * i + 1]));
-  return out;
-}
-
 bool has_controls(std::string_view s) {
   return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; });
 }
@@ -361,7 +349,7 @@ class chain_checker {
     prev_ts_.assign(f[c_ts]);
     if (next_root_ != roots_at_.end()) {
       // The hash matched its 64 lowercase hex digits just above.
-      range_.append(merkle_.leaf(matched_hex_bytes(f[c_hash])), merkle_);
+      range_.append(merkle_.leaf(*merkle::from_hex(f[c_hash])), merkle_);
       if (*next_root_ == records_) {
         roots_[records_] = range_.root(merkle_);
         ++next_root_;

@@ -1,7 +1,6 @@
 #include "bot/core/merkle.hpp"
 
 #include <bit>
-#include <charconv>
 #include <stdexcept>
 
 #include <openssl/evp.h>
@@ -181,14 +180,20 @@ bool verify_inclusion(std::uint64_t index, std::uint64_t size, const hash& leaf_
 }
 
 std::optional<hash> from_hex(std::string_view hex) {
+  // A plain nibble loop: `audit verify` decodes every record's hash with it
+  // (std::from_chars cost ~55 ns of the ~300 ns the tree adds per record).
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
   if (hex.size() != 64) return std::nullopt;
   hash out;
   for (std::size_t i = 0; i < 32; ++i) {
-    const char* first = hex.data() + 2 * i;
-    // from_chars takes no sign and no space, so two characters that parse
-    // fully are two hex digits.
-    const auto [end, ec] = std::from_chars(first, first + 2, out[i], 16);
-    if (ec != std::errc{} || end != first + 2) return std::nullopt;
+    const int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out[i] = static_cast<unsigned char>(hi << 4 | lo);
   }
   return out;
 }
