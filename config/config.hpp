@@ -124,6 +124,13 @@ struct audit_section {
   std::string channel = "audit";  // a name from [channels]
 };
 
+// [console] (SPEC "Audit console"): the read-only web view `run` serves.
+struct console_section {
+  std::string listen;     // host:port
+  std::string base_url;   // what login links point at; ends in '/'
+  std::string cert_file, key_file;  // TLS: both or neither; required off loopback
+};
+
 struct rate_limit {
   int count = 60;
   std::chrono::seconds window{60};
@@ -152,6 +159,7 @@ struct config {
   std::optional<discord_section> discord;
   std::optional<mattermost_section> mattermost;
   std::optional<audit_section> audit;  // absent: no checkpoints
+  std::optional<console_section> console;  // absent: no audit console
   std::string http_listen = "127.0.0.1:9470";
   limits_section limits;
   std::string sha256;  // SHA-256 hex of the file's bytes (audit `config_sha256`)

@@ -110,6 +110,13 @@ std::vector<std::string> restart_keys(const config& a, const config& b) {
                  if (x.actions_url != y.actions_url) add("actions_url");
                  if (x.actions_secret_file != y.actions_secret_file) add("actions_secret_file");
                });
+  section_keys(out, "console", a.console, b.console,
+               [&](const console_section& x, const console_section& y, auto add) {
+                 if (x.listen != y.listen) add("listen");
+                 if (x.base_url != y.base_url) add("base_url");
+                 if (x.cert_file != y.cert_file) add("cert_file");
+                 if (x.key_file != y.key_file) add("key_file");
+               });
   // The signing key is read once at start; the rest belongs with it.
   section_keys(out, "audit", a.audit, b.audit, [&](const audit_section& x, const audit_section& y, auto add) {
     secret_keys(x.signing_key, y.signing_key, "signing_key", out, "audit");
@@ -212,6 +219,7 @@ config reloadable_part(const config& running, config after) {
   after.discord = running.discord;
   after.mattermost = running.mattermost;
   after.audit = running.audit;
+  after.console = running.console;
   return after;
 }
 

@@ -596,6 +596,33 @@ void load_audit(diags& d, const toml::table& root, std::optional<audit_section>&
   if (t->contains("channel")) read_string(d, *t, "audit", "channel", s.channel, true);
 }
 
+bool loopback_listen(std::string_view listen) {
+  const auto host = listen.substr(0, listen.rfind(':'));
+  return host == "127.0.0.1" || host == "[::1]" || host == "localhost" || host.starts_with("127.");
+}
+
+void load_console(diags& d, const toml::table& root, std::optional<console_section>& out) {
+  const toml::table* t = read_table(d, root, "", "console");
+  if (t == nullptr) return;
+  console_section& s = out.emplace();
+  check_keys(d, *t, "console", {"listen", "base_url", "cert_file", "key_file"});
+  if (read_string(d, *t, "console", "listen", s.listen, true) && !valid_listen(s.listen))
+    error(d, "console.listen", quote(s.listen) + " is not HOST:PORT (e.g. 127.0.0.1:9471)");
+  // Login links go out in chat: https, or http on loopback (a reverse proxy
+  // on the same host terminates TLS).
+  read_url(d, *t, "console", "base_url", s.base_url, true);
+  if (!s.base_url.empty() && !s.base_url.ends_with('/')) s.base_url += '/';
+  read_string(d, *t, "console", "cert_file", s.cert_file);
+  read_string(d, *t, "console", "key_file", s.key_file);
+  if (s.cert_file.empty() != s.key_file.empty())
+    error(d, s.cert_file.empty() ? "console.cert_file" : "console.key_file",
+          "missing: TLS needs both cert_file and key_file");
+  if (!s.listen.empty() && valid_listen(s.listen) && !loopback_listen(s.listen) && s.cert_file.empty())
+    error(d, "console.cert_file",
+          "missing: the console listens on " + quote(s.listen) +
+              ", not a loopback address, so it needs TLS (cert_file and key_file)");
+}
+
 void load_http(diags& d, const toml::table& root, std::string& listen) {
   const toml::table* t = read_table(d, root, "", "http");
   if (t == nullptr) return;
@@ -636,7 +663,7 @@ load_result load_string(std::string_view toml_text, std::string_view source_name
   diags& d = r.diagnostics;
   check_keys(d, root, "",
              {"storage", "people", "roles", "approval", "escalation", "channels", "holding_statement", "slack",
-              "discord", "mattermost", "audit", "http", "limits"});
+              "discord", "mattermost", "audit", "console", "http", "limits"});
   load_storage(d, root, c.storage);
   load_people(d, root, c.people);
   load_roles(d, root, c.roles);
@@ -648,6 +675,7 @@ load_result load_string(std::string_view toml_text, std::string_view source_name
   load_discord(d, root, c.discord);
   load_mattermost(d, root, c.mattermost);
   load_audit(d, root, c.audit);
+  load_console(d, root, c.console);
   load_http(d, root, c.http_listen);
   load_limits(d, root, c.limits);
   detail::cross_check(c, d);

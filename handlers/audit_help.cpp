@@ -7,6 +7,22 @@
 
 namespace signoff::handlers {
 
+result handle_audit_console(const cmd::command&, context& ctx, const std::string& token) {
+  if (!ctx.cfg.has_permission(ctx.who, "audit"))
+    return denied("only auditors and admins may open the audit console");
+  if (!ctx.cfg.console) return invalid("the audit console is not configured on this signoff (no [console] section)");
+  const std::string hash = sha256_hex(token);
+  const time_point expires = ctx.now + std::chrono::minutes(5);
+  ctx.db.add_console_token(hash, ctx.who.id, ctx.now, expires);
+  result r;
+  r.detail["token_id"] = hash.substr(0, 12);  // names the link in its console.login record
+  r.detail["expires_at"] = format_rfc3339_ms(expires);
+  r.reply = "Your audit console link (for you alone: single use, valid 5 minutes):\n" + ctx.cfg.console->base_url +
+            "login?token=" + token;
+  r.secret_reply = true;
+  return r;
+}
+
 result handle_audit(const cmd::command& c, context& ctx) {
   if (!ctx.cfg.has_permission(ctx.who, "audit")) return denied("only auditors and admins may query the audit log");
   audit::filter f;
@@ -68,7 +84,7 @@ std::string help_text(const conf::config& cfg, const conf::person* who) {
       case cmd::verb::draft_show: case cmd::verb::draft_list: ok = sees_drafts; break;
       case cmd::verb::approve: case cmd::verb::reject: ok = has("approve"); break;
       case cmd::verb::crisis_start: case cmd::verb::crisis_end: case cmd::verb::hold_issue: ok = has("crisis"); break;
-      case cmd::verb::audit: ok = has("audit"); break;
+      case cmd::verb::audit: case cmd::verb::audit_console: ok = has("audit"); break;
       default: break;
     }
     if (ok) out += "\n  " + std::string(cmd::usage_of(v));

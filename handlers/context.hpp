@@ -37,6 +37,9 @@ struct result {
   boost::json::object detail;  // SPEC detail keys that apply (note, reason, error, ...)
   std::string reply;
   std::vector<post_request> posts;
+  // The reply holds a secret (a console login link): the copy kept for a
+  // redelivery or a late confirmation says so instead of repeating it.
+  bool secret_reply = false;
 };
 
 struct context {
@@ -60,6 +63,10 @@ result handle_decision(const cmd::command& c, context& ctx);    // approve, reje
 result handle_crisis(const cmd::command& c, context& ctx);      // crisis_*, hold_*
 result handle_escalation(const cmd::command& c, context& ctx);  // escalate, ack, resolve, escalations
 result handle_audit(const cmd::command& c, context& ctx);
+// `/audit console`: a single-use login link to the audit console for the
+// actor, valid 5 minutes, built around `token` (random, from the executor);
+// only its SHA-256 is stored.
+result handle_audit_console(const cmd::command& c, context& ctx, const std::string& token);
 result handle_handover(const cmd::command& c, context& ctx);   // handlers/handover.cpp
 
 // Who may see a draft (SPEC: /draft show and list; /handover filters the

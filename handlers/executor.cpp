@@ -1,6 +1,7 @@
 #include "handlers/executor.hpp"
 
 #include <boost/json/serialize.hpp>
+#include <openssl/rand.h>
 
 #include <functional>
 
@@ -17,6 +18,12 @@ constexpr std::string_view not_recorded_reply =
     "NOT RECORDED: signoff could not write to its database, so nothing was changed and "
     "this command did not take effect. Please try again shortly; if it persists, tell an "
     "operator.";
+
+// What a redelivery or a late confirmation repeats of a reply that held a
+// secret (a console login link): the database never keeps the link itself.
+constexpr std::string_view secret_reply_kept =
+    "Your audit console link was sent in the reply to this command. It is single use and valid for "
+    "5 minutes; if you did not get it, type /audit console again for a new one.";
 
 std::string platform_channel_id(const conf::config& cfg, platform on, const std::string& channel) {
   if (on == platform::shell) return channel;  // the terminal shows channel names
@@ -88,6 +95,27 @@ void enqueue_posts(const conf::config& cfg, store& db, const std::vector<platfor
   }
 }
 
+// 32 random bytes, base64url without padding: a console login token or
+// session cookie value.
+std::string random_secret() {
+  unsigned char raw[32];
+  if (RAND_bytes(raw, sizeof raw) != 1) throw std::runtime_error("no random bytes for a console secret");
+  static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string out;
+  std::uint32_t acc = 0;
+  int bits = 0;
+  for (unsigned char b : raw) {
+    acc = (acc << 8) | b;
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out += alphabet[(acc >> bits) & 0x3F];
+    }
+  }
+  if (bits > 0) out += alphabet[(acc << (6 - bits)) & 0x3F];
+  return out;
+}
+
 }  // namespace
 
 actor executor::resolved(const actor& a) const {
@@ -105,7 +133,7 @@ executor::executor(const conf::config& cfg, store& db, std::vector<platform> del
                std::move(delivery_platforms)) {}
 
 executor::executor(std::shared_ptr<const conf::config> cfg, store& db, std::vector<platform> delivery_platforms)
-    : cfg_(std::move(cfg)), db_(db), platforms_(std::move(delivery_platforms)) {}
+    : new_secret(random_secret), cfg_(std::move(cfg)), db_(db), platforms_(std::move(delivery_platforms)) {}
 
 // The limit's key: the person, or the platform user ID for someone not in
 // the config (SPEC: every actor is limited, unknown users included).
@@ -271,7 +299,8 @@ execution executor::run_one(const incoming& in, time_point now) {
                    res.subject, res.revision, res.outcome, boost::json::serialize(detail)};
     auto rec = db_.append_audit(e, now);
     if (!who.envelope.empty() && in.refusal.empty())
-      db_.remember_envelope(who.platform, who.envelope, rec.seq, res.reply, in.response_url, now);
+      db_.remember_envelope(who.platform, who.envelope, rec.seq,
+                            res.secret_reply ? std::string(secret_reply_kept) : res.reply, in.response_url, now);
     ex.recorded = true;
     ex.seq = rec.seq;
     ex.outcome = res.outcome;
@@ -304,6 +333,7 @@ execution executor::run_one(const incoming& in, time_point now) {
         case cmd::verb::escalations:
           return handlers::handle_escalation(*parsed, ctx);
         case cmd::verb::audit: return handlers::handle_audit(*parsed, ctx);
+        case cmd::verb::audit_console: return handlers::handle_audit_console(*parsed, ctx, new_secret());
         case cmd::verb::handover: return handlers::handle_handover(*parsed, ctx);
         case cmd::verb::help: break;
       }
@@ -384,6 +414,13 @@ executor::reload_result executor::reload(const conf::load_result& loaded, const 
         started.push_back(boost::json::value("D-" + std::to_string(dr.id)));
       }
       if (!started.empty()) d["reminders_started"] = std::move(started);
+    }
+    if (next) {
+      // SPEC "Audit console": who lost the audit role loses the session now.
+      std::vector<std::string> auditors;
+      for (const auto& p : next->people)
+        if (next->has_permission(p, "audit")) auditors.push_back(p.id);
+      if (int n = db_.revoke_console_sessions_except(auditors, now); n > 0) d["console_sessions_revoked"] = n;
     }
     db_.append_audit({platform::system, "", "", "system", "config.reload", "", std::nullopt, oc,
                       boost::json::serialize(d)},
@@ -491,6 +528,64 @@ executor::checkpoint_result executor::checkpoint(const note::signer& key, std::i
   tx.commit();
   out.made = true;
   return out;
+}
+
+executor::console_login_result executor::console_login(const std::string& token, time_point now) {
+  console_login_result out;
+  const std::string hash = sha256_hex(token);
+  boost::json::object d;
+  d["token_id"] = hash.substr(0, 12);
+  write_transaction tx(db_);
+  const auto t = db_.find_console_token(hash);
+  std::string actor_name = "unknown:console";
+  if (!t) {
+    out.error = "this login link is not one signoff issued";
+  } else {
+    actor_name = out.person = t->person;
+    const conf::person* p = cfg_->find_person(t->person);
+    if (t->used_at)
+      out.error = "this login link was already used";
+    else if (now >= t->expires_at)
+      out.error = "this login link expired (links are valid for 5 minutes)";
+    else if (!p || !cfg_->has_permission(*p, "audit"))
+      out.error = t->person + " no longer may use the audit console";
+    if (!t->used_at) db_.use_console_token(hash, now);  // single use, even when refused
+  }
+  if (out.error.empty()) {
+    out.session = new_secret();
+    const std::string sid = sha256_hex(out.session);
+    const time_point expires = now + std::chrono::hours(8);
+    db_.add_console_session(sid, out.person, now, expires);
+    d["session_id"] = sid.substr(0, 12);
+    d["expires_at"] = format_rfc3339_ms(expires);
+    out.ok = true;
+  } else {
+    d["error"] = out.error;
+  }
+  db_.append_audit({platform::console, "", "", actor_name, "console.login", "", std::nullopt,
+                    out.ok ? outcome::ok : outcome::denied, boost::json::serialize(d)},
+                   now);
+  tx.commit();
+  if (!out.ok) out.session.clear();
+  return out;
+}
+
+void executor::console_logout(const std::string& session, time_point now) {
+  write_transaction tx(db_);
+  db_.revoke_console_session(sha256_hex(session), now);
+  tx.commit();
+}
+
+void executor::console_export(const std::string& person, const std::string& format, boost::json::object filters,
+                              time_point now) {
+  boost::json::object d;
+  d["format"] = format;
+  if (!filters.empty()) d["filters"] = std::move(filters);
+  write_transaction tx(db_);
+  db_.append_audit({platform::console, "", "", person, "console.export", "", std::nullopt, outcome::ok,
+                    boost::json::serialize(d)},
+                   now);
+  tx.commit();
 }
 
 bool executor::record_delivery(const outbox_post& p, bool sent, const std::string& result,

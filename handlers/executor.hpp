@@ -5,6 +5,7 @@
 // produce the reply. Pure of I/O but for the store; adapters call it.
 // Not thread-safe: call from one thread (the adapters' executor).
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <set>
@@ -12,6 +13,8 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <boost/json/object.hpp>
 
 #include "bot/core/command.hpp"
 #include "bot/core/types.hpp"
@@ -130,6 +133,26 @@ class executor {
   checkpoint_result checkpoint(const note::signer& key, std::int64_t min_new, time_point now);
 
   const executor_stats& stats() const { return stats_; }
+
+  // The audit console (SPEC "Audit console"), each in one transaction with
+  // its console.login / console.export record (platform `console`).
+  // Exchanges login token `token` for a session: ok with the new session's
+  // cookie value and its person, or denied (used, expired, unknown token,
+  // or a person who no longer may audit), recorded either way.
+  struct console_login_result {
+    bool ok = false;
+    std::string person;      // '' for an unknown token
+    std::string session;     // the cookie value (only its hash is stored)
+    std::string error;       // why refused
+  };
+  console_login_result console_login(const std::string& token, time_point now);
+  void console_logout(const std::string& session, time_point now);
+  // An export of the console's filtered view by `person` (detail: format and
+  // the filters), recorded before a byte of it is sent.
+  void console_export(const std::string& person, const std::string& format, boost::json::object filters,
+                      time_point now);
+  // Random secrets for tokens and sessions (tests replace it).
+  std::function<std::string()> new_secret;
 
  private:
   bool over_limit(const actor& who, time_point now, std::string& why);

@@ -17,7 +17,7 @@ struct verb_info {
   std::string_view usage;
 };
 
-constexpr std::array<verb_info, 20> verbs{{
+constexpr std::array<verb_info, 21> verbs{{
     {verb::draft_new, "draft", "new", "draft.new",
      "/draft new [--to T1,T2] [--class CLASS] [--embargo TIME] TEXT"},
     {verb::draft_edit, "draft", "edit", "draft.edit", "/draft edit D-n TEXT"},
@@ -41,6 +41,7 @@ constexpr std::array<verb_info, 20> verbs{{
     {verb::audit, "audit", "", "audit.query",
      "/audit [SUBJECT] [--actor PERSON] [--action ACTION] [--since TIME] [--until TIME] "
      "[--limit N]"},
+    {verb::audit_console, "audit", "console", "audit.console", "/audit console"},
     {verb::handover, "handover", "", "handover", "/handover [--hours N]"},
     {verb::help, "help", "", "help", "/signoff help"},
 }};
@@ -203,7 +204,8 @@ void note_options_in_text(command& c, const std::vector<std::string_view>& opts)
 bool read_only(verb v) {
   switch (v) {
     case verb::draft_show: case verb::draft_list: case verb::crisis_status: case verb::hold_list:
-    case verb::hold_show: case verb::escalations: case verb::audit: case verb::handover: case verb::help:
+    case verb::hold_show: case verb::escalations: case verb::audit: case verb::audit_console:
+    case verb::handover: case verb::help:
       return true;
     default:
       return false;
@@ -261,10 +263,26 @@ std::variant<command, parse_error> parse(std::string_view line, time_point now, 
   if (!word_known)
     return parse_error{std::nullopt, "unknown command " + quote_arg(word, 32), {}};
   std::string sub;
-  bool has_sub = false;
-  for (const auto& i : verbs)
+  bool has_sub = false, has_plain = false;
+  for (const auto& i : verbs) {
     if (i.word == word && !i.sub.empty()) has_sub = true;
-  if (has_sub) {
+    if (i.word == word && i.sub.empty()) has_plain = true;
+  }
+  if (has_sub && has_plain) {
+    // A verb that also takes a positional (`/audit D-1`, `/audit console`):
+    // the sub-verb only when the next word is exactly one.
+    cursor peek = cur;
+    std::string next;
+    if (peek.next(next))
+      for (const auto& i : verbs)
+        if (i.word == word && i.sub == next) {
+          found = &i;
+          cur = peek;
+        }
+    if (!found)
+      for (const auto& i : verbs)
+        if (i.word == word && i.sub.empty()) found = &i;
+  } else if (has_sub) {
     if (!cur.next(sub) || sub.empty()) {
       std::string subs;
       for (const auto& i : verbs)

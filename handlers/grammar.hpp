@@ -20,7 +20,7 @@ enum class verb {
   crisis_start, crisis_end, crisis_status,
   hold_list, hold_show, hold_issue,
   escalate, ack, resolve, escalations,
-  audit, handover, help,
+  audit, audit_console, handover, help,
 };
 
 // The audit `action` a verb records (SPEC "Audit store").

@@ -208,6 +208,26 @@ CREATE TABLE merkle_range (
   hashes TEXT NOT NULL
 );
 )sql",
+    // 8: the audit console's login links and sessions (SPEC "Audit
+    // console"), each stored only as the SHA-256 of its secret, so the
+    // database never holds a usable token or cookie.
+    R"sql(
+CREATE TABLE console_tokens (
+  token_hash TEXT PRIMARY KEY,
+  person     TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  expires_at TEXT NOT NULL,
+  used_at    TEXT
+);
+CREATE TABLE console_sessions (
+  id_hash    TEXT PRIMARY KEY,
+  person     TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  expires_at TEXT NOT NULL,
+  revoked_at TEXT
+);
+CREATE INDEX console_sessions_person ON console_sessions(person) WHERE revoked_at IS NULL;
+)sql",
 };
 
 constexpr int n_migrations = static_cast<int>(sizeof migrations / sizeof migrations[0]);

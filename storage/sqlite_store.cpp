@@ -616,6 +616,55 @@ void sqlite_store::add_checkpoint(const stored_checkpoint& c) {
       .bind(1, c.size).bind(2, c.root_hash).bind(3, c.note).bind(4, c.ts).run();
 }
 
+// ---- audit console -----------------------------------------------------------
+
+void sqlite_store::add_console_token(const std::string& token_hash, const std::string& person, time_point at,
+                                     time_point expires_at) {
+  db_.prepare("INSERT INTO console_tokens (token_hash, person, created_at, expires_at) VALUES (?, ?, ?, ?)")
+      .bind(1, token_hash).bind(2, person).bind(3, ts(at)).bind(4, ts(expires_at)).run();
+}
+
+std::optional<store::console_token> sqlite_store::find_console_token(const std::string& token_hash) {
+  auto s = db_.prepare("SELECT person, expires_at, used_at FROM console_tokens WHERE token_hash = ?");
+  s.bind(1, token_hash);
+  if (!s.step()) return std::nullopt;
+  console_token t{s.text(0), parse_ts(s.view(1)), std::nullopt};
+  if (!s.is_null(2)) t.used_at = parse_ts(s.view(2));
+  return t;
+}
+
+void sqlite_store::use_console_token(const std::string& token_hash, time_point at) {
+  db_.prepare("UPDATE console_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL")
+      .bind(1, ts(at)).bind(2, token_hash).run();
+}
+
+void sqlite_store::add_console_session(const std::string& id_hash, const std::string& person, time_point at,
+                                       time_point expires_at) {
+  db_.prepare("INSERT INTO console_sessions (id_hash, person, created_at, expires_at) VALUES (?, ?, ?, ?)")
+      .bind(1, id_hash).bind(2, person).bind(3, ts(at)).bind(4, ts(expires_at)).run();
+}
+
+std::optional<std::string> sqlite_store::console_session_person(const std::string& id_hash, time_point now) {
+  auto s = db_.prepare(
+      "SELECT person FROM console_sessions WHERE id_hash = ? AND revoked_at IS NULL AND expires_at > ?");
+  s.bind(1, id_hash).bind(2, ts(now));
+  if (!s.step()) return std::nullopt;
+  return s.text(0);
+}
+
+void sqlite_store::revoke_console_session(const std::string& id_hash, time_point at) {
+  db_.prepare("UPDATE console_sessions SET revoked_at = ? WHERE id_hash = ? AND revoked_at IS NULL")
+      .bind(1, ts(at)).bind(2, id_hash).run();
+}
+
+int sqlite_store::revoke_console_sessions_except(const std::vector<std::string>& keep, time_point at) {
+  boost::json::array arr(keep.begin(), keep.end());
+  db_.prepare("UPDATE console_sessions SET revoked_at = ? WHERE revoked_at IS NULL AND person NOT IN "
+              "(SELECT value FROM json_each(?))")
+      .bind(1, ts(at)).bind(2, boost::json::serialize(arr)).run();
+  return db_.changes();
+}
+
 // ---- outbox ---------------------------------------------------------------
 
 std::int64_t sqlite_store::enqueue_post(const outbox_post& p) {

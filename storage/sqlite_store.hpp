@@ -76,6 +76,16 @@ class sqlite_store final : public store {
   void add_checkpoint(const stored_checkpoint& c) override;
   std::optional<stored_checkpoint> latest_checkpoint() override;
 
+  void add_console_token(const std::string& token_hash, const std::string& person, time_point at,
+                         time_point expires_at) override;
+  std::optional<console_token> find_console_token(const std::string& token_hash) override;
+  void use_console_token(const std::string& token_hash, time_point at) override;
+  void add_console_session(const std::string& id_hash, const std::string& person, time_point at,
+                           time_point expires_at) override;
+  std::optional<std::string> console_session_person(const std::string& id_hash, time_point now) override;
+  void revoke_console_session(const std::string& id_hash, time_point at) override;
+  int revoke_console_sessions_except(const std::vector<std::string>& keep, time_point at) override;
+
   std::int64_t enqueue_post(const outbox_post& p) override;
   std::vector<outbox_post> pending_posts(platform on, int limit) override;
   void release_posts(const std::string& owner) override;

@@ -214,6 +214,25 @@ class store {
   virtual void add_checkpoint(const stored_checkpoint& c) = 0;
   virtual std::optional<stored_checkpoint> latest_checkpoint() = 0;
 
+  // The audit console (SPEC "Audit console"): login tokens and sessions,
+  // by the SHA-256 hex of their secret.
+  struct console_token {
+    std::string person;
+    time_point expires_at;
+    std::optional<time_point> used_at;
+  };
+  virtual void add_console_token(const std::string& token_hash, const std::string& person, time_point at,
+                                 time_point expires_at) = 0;
+  virtual std::optional<console_token> find_console_token(const std::string& token_hash) = 0;
+  virtual void use_console_token(const std::string& token_hash, time_point at) = 0;
+  virtual void add_console_session(const std::string& id_hash, const std::string& person, time_point at,
+                                   time_point expires_at) = 0;
+  // The person of the live session `id_hash` (not revoked, not expired at `now`).
+  virtual std::optional<std::string> console_session_person(const std::string& id_hash, time_point now) = 0;
+  virtual void revoke_console_session(const std::string& id_hash, time_point at) = 0;
+  // Revokes every live session whose person is not in `keep`; returns how many.
+  virtual int revoke_console_sessions_except(const std::vector<std::string>& keep, time_point at) = 0;
+
   // Outbox
   virtual std::int64_t enqueue_post(const outbox_post& p) = 0;
   // Pending posts for `on`, oldest first (inspection; does not claim).

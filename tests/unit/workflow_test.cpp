@@ -951,3 +951,98 @@ TEST_CASE("checkpoint: signs the whole log's tree, stores, posts and records it,
   // A checkpoint records no platform failures: nothing but the one post.
   CHECK(b.count("SELECT count(*) FROM audit_log WHERE outcome <> 'ok'") == 0);
 }
+
+// --- the audit console's login (SPEC "Audit console") ---------------------------
+
+namespace {
+const std::string console_toml = std::string(team_toml) +
+                                 "[console]\nlisten = \"127.0.0.1:9471\"\nbase_url = \"https://audit.example.com/console\"\n";
+
+// The token in a console link reply.
+std::string token_of(const std::string& reply) {
+  const auto at = reply.find("login?token=");
+  REQUIRE(at != std::string::npos);
+  return reply.substr(at + 12);
+}
+}  // namespace
+
+TEST_CASE("console: /audit console gives an auditor a single-use 5-minute link, stored only as a hash",
+          "[console][auth]") {
+  bot b(console_toml);
+  int n = 0;
+  b.ex.new_secret = [&] { return "secret-" + std::to_string(++n); };
+  auto r = b.run("heidi", "/audit console");
+  expect(r, outcome::ok);
+  CHECK(b.last().action == "audit.console");
+  CHECK(r.reply.find("https://audit.example.com/console/login?token=secret-1") != std::string::npos);
+  CHECK(r.read_only);  // Mattermost sends it by DM: to the actor alone
+  // The database never holds the token: not in the tokens table, not in the
+  // record, not in the reply kept for a redelivery.
+  CHECK(b.count("SELECT count(*) FROM console_tokens WHERE token_hash = '" + sha256_hex("secret-1") + "'") == 1);
+  CHECK(b.count("SELECT count(*) FROM audit_log WHERE detail LIKE '%secret-1%'") == 0);
+  CHECK(b.count("SELECT count(*) FROM seen_envelopes WHERE reply LIKE '%secret-1%'") == 0);
+  // `/audit D-1` is still a query, `/signoff audit console` the same command.
+  expect(b.run("heidi", "/audit D-1"), outcome::ok);
+  CHECK(b.last().action == "audit.query");
+  expect(b.run("heidi", "/signoff audit console"), outcome::ok);
+  CHECK(b.last().action == "audit.console");
+  // A non-auditor is never issued one.
+  expect(b.run("alice", "/audit console"), outcome::denied);
+  CHECK(b.count("SELECT count(*) FROM console_tokens WHERE person = 'alice'") == 0);
+
+  SECTION("the link is exchanged once for a session") {
+    auto ok = b.ex.console_login(token_of(r.reply), b.now + std::chrono::minutes(4));
+    REQUIRE(ok.ok);
+    CHECK(ok.person == "heidi");
+    CHECK(!ok.session.empty());
+    auto rec = b.last();
+    CHECK(rec.action == "console.login");
+    CHECK(rec.platform == "console");
+    CHECK(rec.actor == "heidi");
+    CHECK(rec.outcome == "ok");
+    CHECK(b.db.console_session_person(sha256_hex(ok.session), b.now + std::chrono::hours(7)) == "heidi");
+    CHECK_FALSE(b.db.console_session_person(sha256_hex(ok.session), b.now + std::chrono::hours(9)));  // 8 h
+    CHECK(b.count("SELECT count(*) FROM console_sessions WHERE id_hash = '" + sha256_hex(ok.session) + "'") == 1);
+    // A second use is refused and recorded by the token's person.
+    auto again = b.ex.console_login(token_of(r.reply), b.now + std::chrono::minutes(4));
+    CHECK_FALSE(again.ok);
+    CHECK(again.session.empty());
+    CHECK(b.last().outcome == "denied");
+    CHECK(b.last().actor == "heidi");
+    CHECK(b.last_detail().at("error").as_string() == "this login link was already used");
+    // Logout ends the session.
+    b.ex.console_logout(ok.session, b.now + std::chrono::minutes(5));
+    CHECK_FALSE(b.db.console_session_person(sha256_hex(ok.session), b.now + std::chrono::minutes(6)));
+  }
+  SECTION("an expired link is refused") {
+    auto late = b.ex.console_login(token_of(r.reply), b.now + std::chrono::minutes(5));
+    CHECK_FALSE(late.ok);
+    CHECK(b.last().outcome == "denied");
+    CHECK(b.last_detail().at("error").as_string().find("expired") != std::string::npos);
+  }
+  SECTION("an unknown token is refused as unknown:console") {
+    auto bad = b.ex.console_login("made-up", b.now);
+    CHECK_FALSE(bad.ok);
+    CHECK(b.last().actor == "unknown:console");
+    CHECK(b.last().outcome == "denied");
+  }
+  SECTION("a person who lost the audit role at a reload loses the session, and unused links") {
+    auto ok = b.ex.console_login(token_of(r.reply), b.now);
+    REQUIRE(ok.ok);
+    auto spare = b.run("heidi", "/audit console");  // issued before the reload
+    auto text = signoff::test::replaced(console_toml, "audit   = [\"auditor\", \"admin\"]", "audit   = [\"admin\"]");
+    auto res = b.ex.reload(conf::load_string(text), "test", b.now);
+    REQUIRE(res.applied);
+    CHECK(b.last_detail().at("console_sessions_revoked").as_int64() == 1);
+    CHECK_FALSE(b.db.console_session_person(sha256_hex(ok.session), b.now));
+    auto after = b.ex.console_login(token_of(spare.reply), b.now);
+    CHECK_FALSE(after.ok);
+    CHECK(b.last_detail().at("error").as_string() == "heidi no longer may use the audit console");
+  }
+}
+
+TEST_CASE("console: without a [console] section the link is refused as invalid", "[console][auth]") {
+  bot b;
+  expect(b.run("heidi", "/audit console"), outcome::invalid);
+  CHECK(b.last().action == "audit.console");
+}
