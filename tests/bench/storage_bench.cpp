@@ -280,6 +280,21 @@ class timed_store final : public store {
   std::int64_t log_size_hint() const override { return s_.log_size_hint(); }
   void add_checkpoint(const stored_checkpoint& c) override { s_.add_checkpoint(c); }
   std::optional<stored_checkpoint> latest_checkpoint() override { return s_.latest_checkpoint(); }
+  void add_console_token(const std::string& h, const std::string& p, time_point at, time_point exp) override {
+    s_.add_console_token(h, p, at, exp);
+  }
+  std::optional<console_token> find_console_token(const std::string& h) override { return s_.find_console_token(h); }
+  void use_console_token(const std::string& h, time_point at) override { s_.use_console_token(h, at); }
+  void add_console_session(const std::string& h, const std::string& p, time_point at, time_point exp) override {
+    s_.add_console_session(h, p, at, exp);
+  }
+  std::optional<std::string> console_session_person(const std::string& h, time_point now) override {
+    return s_.console_session_person(h, now);
+  }
+  void revoke_console_session(const std::string& h, time_point at) override { s_.revoke_console_session(h, at); }
+  int revoke_console_sessions_except(const std::vector<std::string>& keep, time_point at) override {
+    return s_.revoke_console_sessions_except(keep, at);
+  }
   std::int64_t enqueue_post(const outbox_post& p) override { return s_.enqueue_post(p); }
   std::vector<outbox_post> pending_posts(platform on, int limit) override { return s_.pending_posts(on, limit); }
   std::vector<outbox_post> claim_posts(platform on, const std::string& owner, time_point now,
