@@ -1041,7 +1041,7 @@ TEST_CASE("console: /audit console gives an auditor a single-use 5-minute link, 
   }
 }
 
-TEST_CASE("console: without a [console] section the link is refused as invalid", "[console][auth]") {
+TEST_CASE("console: without a console section the link is refused as invalid", "[console][auth]") {
   bot b;
   expect(b.run("heidi", "/audit console"), outcome::invalid);
   CHECK(b.last().action == "audit.console");
