@@ -301,6 +301,34 @@ charts sample_charts() {
   return c;
 }
 
+escalation_view sample_escalation() {
+  escalation_view e;
+  e.id = 3;
+  e.route = "db";
+  e.sev = "sev2";
+  e.summary = "disk full";
+  e.opened_by = "gina";
+  e.opened_at = "2026-11-22T10:00:00.000Z";
+  e.status = "acked";
+  e.level = 2;
+  e.acked_by = "frank";
+  e.acked_at = "2026-11-22T10:20:00.000Z";
+  e.levels = {{1, {"gina", "hal"}, "2026-11-22T10:00:00.000Z"}, {2, {"frank"}, "2026-11-22T10:15:00.000Z"}};
+  return e;
+}
+
+crisis_view sample_crisis() {
+  crisis_view c;
+  c.id = 1;
+  c.sev = "sev1";
+  c.title = "outage";
+  c.started_by = "ivy";
+  c.started_at = "2026-11-22T11:00:00.000Z";
+  c.statements = {{50, "2026-11-22T11:05:00.000Z", "ivy", "outage-initial", "abcd1234", 2}};
+  c.held_back = {rec(51, "D-8", "denied")};
+  return c;
+}
+
 // The <svg>...</svg> pieces of a page, in order.
 std::vector<std::string> svgs(const std::string& html) {
   std::vector<std::string> out;
@@ -527,15 +555,7 @@ TEST_CASE("a timeline shows revisions with a diff, decisions and posts", "[conso
 }
 
 TEST_CASE("escalations, crises and the chain show what SPEC lists", "[console][render]") {
-  escalation_view e;
-  e.id = 3;
-  e.route = "db";
-  e.summary = "disk full";
-  e.status = "acked";
-  e.level = 2;
-  e.acked_by = "frank";
-  e.acked_at = "2026-11-22T10:20:00.000Z";
-  e.levels = {{1, {"gina", "hal"}, "2026-11-22T10:00:00.000Z"}, {2, {"frank"}, "2026-11-22T10:15:00.000Z"}};
+  const auto e = sample_escalation();
   const auto esc = render_escalations({e}, alice);
   check_page(esc);
   CHECK(has(esc, "E-3 disk full"));
@@ -543,12 +563,7 @@ TEST_CASE("escalations, crises and the chain show what SPEC lists", "[console][r
   CHECK(has(esc, "frank at 2026-11-22T10:20:00.000Z"));
   CHECK(has(render_escalations({}, alice), "No escalations."));
 
-  crisis_view c;
-  c.id = 1;
-  c.title = "outage";
-  c.started_by = "ivy";
-  c.statements = {{50, "2026-11-22T11:00:00.000Z", "ivy", "outage-initial", "abcd", 2}};
-  c.held_back = {rec(51, "D-8", "denied")};
+  const auto c = sample_crisis();
   const auto cr = render_crises({c}, alice);
   check_page(cr);
   CHECK(has(cr, "C-1 outage"));
@@ -757,26 +772,6 @@ TEST_CASE("the pages are written out for a person to look at", "[console][render
   lp.newer = 0;
   auto t = sample_timeline();
   t.revisions.push_back({3, evil_text, "cc33", "mallory", "2026-11-20T12:00:00.000Z"});
-  escalation_view e;
-  e.id = 3;
-  e.route = "db";
-  e.sev = "sev2";
-  e.summary = "disk full on db-1";
-  e.opened_by = "gina";
-  e.opened_at = "2026-11-22T10:00:00.000Z";
-  e.status = "acked";
-  e.level = 2;
-  e.acked_by = "frank";
-  e.acked_at = "2026-11-22T10:20:00.000Z";
-  e.levels = {{1, {"gina", "hal"}, "2026-11-22T10:00:00.000Z"}, {2, {"frank"}, "2026-11-22T10:15:00.000Z"}};
-  crisis_view c;
-  c.id = 1;
-  c.sev = "sev1";
-  c.title = "payment outage";
-  c.started_by = "ivy";
-  c.started_at = "2026-11-22T11:00:00.000Z";
-  c.statements = {{50, "2026-11-22T11:05:00.000Z", "ivy", "outage-initial", "abcd1234", 2}};
-  c.held_back = {rec(51, "D-8", "denied")};
   chain_view ch;
   ch.records = 1234;
   ch.last_hash = std::string(64, 'a');
@@ -791,8 +786,8 @@ TEST_CASE("the pages are written out for a person to look at", "[console][render
   const std::vector<std::pair<std::string, std::string>> pages = {
       {"log", render_log(lp, alice)},
       {"draft", render_timeline(t, alice)},
-      {"escalations", render_escalations({e}, alice)},
-      {"crises", render_crises({c}, alice)},
+      {"escalations", render_escalations({sample_escalation()}, alice)},
+      {"crises", render_crises({sample_crisis()}, alice)},
       {"chain", render_chain(ch, alice)},
       {"charts", render_charts(sample_charts(), alice)},
       {"login", render_login("alice", "Alice Adams", "tok")},
