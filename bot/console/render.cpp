@@ -162,7 +162,8 @@ double clamp0(double v) { return std::isfinite(v) && v > 0 ? v : 0; }
 
 struct frame {
   double left = 56, right = 16, top = 14, plot_h = 240, bottom = 46;
-  double width = 0;
+  double width = 0, min_width = 480;
+  double min_plot_w() const { return min_width - left - right; }
   double height() const { return top + plot_h + bottom; }
   double base() const { return top + plot_h; }
 };
@@ -219,9 +220,12 @@ void approvals_chart(std::string& out, const std::vector<approval_week>& data) {
   for (const auto& a : data) max_h = std::max({max_h, clamp0(a.median_s) / 3600, clamp0(a.p90_s) / 3600});
 
   constexpr double bar = 14, gap = 10;
-  const double group = static_cast<double>(std::max<std::size_t>(classes.size(), 1)) * bar + gap;
+  const double bars = static_cast<double>(std::max<std::size_t>(classes.size(), 1)) * bar;
   frame f;
-  f.width = std::max(420.0, f.left + static_cast<double>(weeks.size()) * group + f.right);
+  // A few weeks spread over the minimum width rather than huddle at the left.
+  const double group = std::max(bars + gap, f.min_plot_w() / static_cast<double>(std::max<std::size_t>(weeks.size(), 1)));
+  f.width = f.left + static_cast<double>(weeks.size()) * group + f.right;
+  f.width = std::max(f.width, f.min_width);
 
   out += "<figure class=\"chart\"><figcaption>Approval time per class per week</figcaption>";
   const double scale = open_chart(
@@ -240,7 +244,7 @@ void approvals_chart(std::string& out, const std::vector<approval_week>& data) {
   for (const auto& a : data) {
     const auto wi = static_cast<std::size_t>(std::lower_bound(weeks.begin(), weeks.end(), a.week) - weeks.begin());
     const auto ci = static_cast<std::size_t>(std::find(classes.begin(), classes.end(), a.cls) - classes.begin());
-    const double x = f.left + static_cast<double>(wi) * group + gap / 2 + static_cast<double>(ci) * bar;
+    const double x = f.left + static_cast<double>(wi) * group + (group - bars) / 2 + static_cast<double>(ci) * bar;
     const double med = clamp0(a.median_s) / 3600 * scale;
     const double p90 = std::max(med, clamp0(a.p90_s) / 3600 * scale);
     const double mid = x + (bar - 2) / 2;
@@ -279,9 +283,9 @@ void commands_chart(std::string& out, const std::vector<outcome_day>& data) {
   for (const auto& d : data) max_n = std::max(max_n, pos(d.ok) + pos(d.denied) + pos(d.invalid) + pos(d.error));
 
   constexpr double bar = 10, gap = 3;
-  constexpr double group = bar + gap;
   frame f;
-  f.width = std::max(420.0, f.left + static_cast<double>(data.size()) * group + f.right);
+  const double group = std::max(bar + gap, std::min(4 * bar, f.min_plot_w() / static_cast<double>(std::max<std::size_t>(data.size(), 1))));
+  f.width = std::max(f.min_width, f.left + static_cast<double>(data.size()) * group + f.right);
 
   out += "<figure class=\"chart\"><figcaption>Commands per day by outcome</figcaption>";
   const double scale = open_chart(out, f, "chart-commands", "Commands per day by outcome",
@@ -289,10 +293,10 @@ void commands_chart(std::string& out, const std::vector<outcome_day>& data) {
                                   max_n, "commands", true);
   if (data.empty()) no_data(out, f, "No commands yet");
 
-  const auto every = static_cast<std::size_t>(std::ceil(72 / group));
+  const auto every = static_cast<std::size_t>(std::max(1.0, std::ceil(72 / group)));
   for (std::size_t i = 0; i < data.size(); ++i) {
     const auto& d = data[i];
-    const double x = f.left + static_cast<double>(i) * group + gap / 2;
+    const double x = f.left + static_cast<double>(i) * group + (group - bar) / 2;
     if (i % every == 0) x_label(out, x + bar / 2, f, d.day);
     out += "<g class=\"pt\"><title>" + escape(d.day) + ": " + num(d.ok) + " ok, " + num(d.denied) +
            " denied, " + num(d.invalid) + " invalid, " + num(d.error) + " error</title>";
