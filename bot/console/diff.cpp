@@ -97,7 +97,7 @@ std::vector<diff_op> word_diff(std::string_view before, std::string_view after) 
     for (std::size_t j = 0; j < m; ++j) push(raw, diff_op::added, b[pre + j]);
   } else {
     // len[i][j]: LCS length of a's middle from i and b's middle from j.
-    // The cap keeps min(n, m) under 2^11, so 16 bits hold any length.
+    // The cap keeps min(n, m) under 2^10, so 16 bits hold any length.
     const std::size_t w = m + 1;
     std::vector<std::uint16_t> len((n + 1) * w, 0);
     for (std::size_t i = n; i-- > 0;) {

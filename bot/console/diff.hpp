@@ -16,9 +16,10 @@ struct diff_op {
 
 // The LCS table is (n+1)*(m+1) cells over the tokens left once the common
 // prefix and suffix are trimmed; past this many cells the middle is shown
-// as "whole text replaced" instead, so a huge draft costs at most a few MB
-// and milliseconds.
-inline constexpr std::size_t word_diff_max_cells = std::size_t{4} << 20;
+// as "whole text replaced" instead. 1M cells (2 MB, about 6 ms here) is a
+// rewrite of some 500 words on each side; a timeline page renders every
+// revision's diff, so this keeps it well inside its time budget.
+inline constexpr std::size_t word_diff_max_cells = std::size_t{1} << 20;
 
 // Splits both texts into tokens (runs of white space and runs of anything
 // else, white space kept) and returns the edit from `before` to `after`:
