@@ -140,7 +140,8 @@ TEST_CASE("hardening: due times an earlier build wrote past year 9999 are repair
     db.exec("UPDATE escalations SET due_at = '10240-08-21T10:00:00.000Z' WHERE id = 1;"
             "DROP TABLE rate_events; ALTER TABLE outbox DROP COLUMN card; DROP INDEX drafts_remind; "
             "ALTER TABLE drafts DROP COLUMN remind_at; DROP TABLE stream_positions; DROP TABLE checkpoints; "
-            "DROP TABLE merkle_range; PRAGMA application_id = 0; "
+            "DROP TABLE merkle_range; DROP TABLE console_tokens; DROP TABLE console_sessions; "
+            "PRAGMA application_id = 0; "
             "PRAGMA user_version = 2;");
   }
   auto r = inst.shell("/escalations\n@bob /ack E-2\n");
@@ -151,7 +152,7 @@ TEST_CASE("hardening: due times an earlier build wrote past year 9999 are repair
   CHECK(contains(r.out, "E-2 acknowledged"));
   auto db = inst.db();
   CHECK(db.text("SELECT due_at FROM escalations WHERE id = 1") == "9999-12-31T23:59:59.999Z");
-  CHECK(db.integer("PRAGMA user_version") == 7);  // migrations 3 to 7 ran
+  CHECK(db.integer("PRAGMA user_version") == 8);  // migrations 3 to 8 ran
   CHECK(db.integer("SELECT count(*) FROM audit_log WHERE action = 'escalation.level'") == 0);
 }
 
