@@ -69,14 +69,6 @@ text = "We are investigating an outage."
 commands_per_person = "off"
 )";
 
-// What migration 8 will create; until it lands the tests make the tables.
-constexpr const char* console_tables = R"(
-CREATE TABLE IF NOT EXISTS console_sessions (id_hash TEXT PRIMARY KEY, person TEXT NOT NULL,
-  created_at TEXT NOT NULL, expires_at TEXT NOT NULL, revoked_at TEXT);
-CREATE TABLE IF NOT EXISTS console_tokens (token_hash TEXT PRIMARY KEY, person TEXT NOT NULL,
-  created_at TEXT NOT NULL, expires_at TEXT NOT NULL, used_at TEXT);
-)";
-
 conf::config team() {
   auto r = conf::load_string(console_team);
   for (const auto& d : r.diagnostics) INFO(conf::format(d));
@@ -413,7 +405,7 @@ TEST_CASE("crises with the statements issued and what the freeze held back", "[c
   CHECK(r.crises(1).size() == 1);
 }
 
-TEST_CASE("chain state and the latest checkpoint, and an old database without the table", "[console][read]") {
+TEST_CASE("chain state and the latest checkpoint, and an old database without those tables", "[console][read]") {
   world w;
   w.run("alice", "/draft new one");
   std::array<unsigned char, 32> seed{};
@@ -444,6 +436,9 @@ TEST_CASE("chain state and the latest checkpoint, and an old database without th
   auto oc = o.chain();
   CHECK(oc.records == 0);
   CHECK_FALSE(oc.latest_checkpoint);
+  // Nor console tables: nobody is signed in, nothing fails.
+  CHECK_FALSE(o.session_person("abc", w.now));
+  CHECK_FALSE(o.token("abc", w.now));
 }
 
 TEST_CASE("charts: approval time per class per ISO week, commands per day by outcome", "[console][read]") {
@@ -509,25 +504,19 @@ TEST_CASE("charts: approval time per class per ISO week, commands per day by out
 
 TEST_CASE("sessions and login tokens by hash: live, expired, revoked, used, unknown", "[console][read]") {
   world w;
-  w.run("alice", "/draft new x");
-  {
-    reader before_tables(w.path);
-    CHECK_FALSE(before_tables.session_person("abc", w.now));
-    CHECK_FALSE(before_tables.token("abc", w.now));
-  }
-  w.db.raw().exec(console_tables);
-  w.db.raw().exec(
-      "INSERT INTO console_sessions VALUES "
-      "('live', 'heidi', '2026-11-22T11:00:00.000Z', '2026-11-22T19:00:00.000Z', NULL),"
-      "('old', 'heidi', '2026-11-22T01:00:00.000Z', '2026-11-22T09:00:00.000Z', NULL),"
-      "('gone', 'heidi', '2026-11-22T11:00:00.000Z', '2026-11-22T19:00:00.000Z', '2026-11-22T11:30:00.000Z');"
-      "INSERT INTO console_tokens VALUES "
-      "('fresh', 'heidi', '2026-11-22T11:58:00.000Z', '2026-11-22T12:03:00.000Z', NULL),"
-      "('spent', 'heidi', '2026-11-22T11:58:00.000Z', '2026-11-22T12:03:00.000Z', '2026-11-22T11:59:00.000Z'),"
-      "('stale', 'bob', '2026-11-22T11:50:00.000Z', '2026-11-22T11:55:00.000Z', NULL);");
+  auto at = [](const char* t) { return *parse_rfc3339(t); };
+  // Written as the console's login writes them (storage/sqlite_store.cpp).
+  w.db.add_console_session("live", "heidi", at("2026-11-22T11:00:00Z"), at("2026-11-22T19:00:00Z"));
+  w.db.add_console_session("old", "heidi", at("2026-11-22T01:00:00Z"), at("2026-11-22T09:00:00Z"));
+  w.db.add_console_session("gone", "heidi", at("2026-11-22T11:00:00Z"), at("2026-11-22T19:00:00Z"));
+  w.db.revoke_console_session("gone", at("2026-11-22T11:30:00Z"));
+  w.db.add_console_token("fresh", "heidi", at("2026-11-22T11:58:00Z"), at("2026-11-22T12:03:00Z"));
+  w.db.add_console_token("spent", "heidi", at("2026-11-22T11:58:00Z"), at("2026-11-22T12:03:00Z"));
+  w.db.use_console_token("spent", at("2026-11-22T11:59:00Z"));
+  w.db.add_console_token("stale", "bob", at("2026-11-22T11:50:00Z"), at("2026-11-22T11:55:00Z"));
   reader r(w.path);
   CHECK(r.session_person("live", w.now) == std::optional<std::string>("heidi"));
-  CHECK_FALSE(r.session_person("live", *parse_rfc3339("2026-11-22T19:00:00Z")));  // expiry is exclusive
+  CHECK_FALSE(r.session_person("live", at("2026-11-22T19:00:00Z")));  // expiry is exclusive
   CHECK_FALSE(r.session_person("old", w.now));
   CHECK_FALSE(r.session_person("gone", w.now));
   CHECK_FALSE(r.session_person("nope", w.now));
@@ -538,7 +527,7 @@ TEST_CASE("sessions and login tokens by hash: live, expired, revoked, used, unkn
   CHECK(fresh->person == "heidi");
   CHECK_FALSE(fresh->used);
   CHECK_FALSE(fresh->expired);
-  CHECK(r.token("fresh", *parse_rfc3339("2026-11-22T12:03:00Z"))->expired);
+  CHECK(r.token("fresh", at("2026-11-22T12:03:00Z"))->expired);
   auto spent = r.token("spent", w.now);
   REQUIRE(spent);
   CHECK(spent->used);
