@@ -52,6 +52,10 @@ sql::stmt prepare_filtered(sql::db& d, const filter& f) {
   if (!f.subject.empty()) cond("subject = ?");
   if (!f.actor.empty()) cond("actor = ?");
   if (!f.action.empty()) cond("action = ?");
+  if (!f.outcome.empty()) cond("outcome = ?");
+  if (!f.platform.empty()) cond("platform = ?");
+  if (f.before) cond("seq < ?");
+  if (f.after) cond("seq > ?");
   if (f.since) {
     cond("ts >= ?");
     cond("seq >= (SELECT min(seq) FROM audit_log INDEXED BY audit_log_ts WHERE ts >= ?)");
@@ -69,6 +73,10 @@ sql::stmt prepare_filtered(sql::db& d, const filter& f) {
   if (!f.subject.empty()) s.bind(++i, f.subject);
   if (!f.actor.empty()) s.bind(++i, f.actor);
   if (!f.action.empty()) s.bind(++i, f.action);
+  if (!f.outcome.empty()) s.bind(++i, f.outcome);
+  if (!f.platform.empty()) s.bind(++i, f.platform);
+  if (f.before) s.bind(++i, *f.before);
+  if (f.after) s.bind(++i, *f.after);
   for (const auto& bound : {f.since, f.until}) {
     if (!bound) continue;
     const std::string ts = format_rfc3339_ms(*bound);

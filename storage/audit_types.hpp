@@ -45,6 +45,10 @@ struct filter {
   std::optional<time_point> since, until;  // inclusive bounds on ts
   std::optional<std::int64_t> limit;       // nullopt = no limit
   bool newest_first = true;
+  std::string outcome, platform;           // '' = any (the console's filters)
+  // Keyset paging (the console's log): only records with seq < before /
+  // seq > after, so a deep page costs what the first does.
+  std::optional<std::int64_t> before, after;
 };
 
 }  // namespace signoff::audit

@@ -52,6 +52,9 @@ struct timeline_event {
 struct post_view {
   std::int64_t outbox_id = 0;
   std::string kind, platform, channel, status, message_id, at;
+  // The platform's channel ID (message IDs are per channel on Slack), and
+  // why a failed post failed. `at`: when it was sent or failed, else queued.
+  std::string platform_channel, error;
 };
 
 struct timeline {
