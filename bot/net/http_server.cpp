@@ -26,37 +26,14 @@ namespace {
 
 constexpr std::chrono::seconds connection_deadline{10};
 
-// "127.0.0.1:9470", "[::1]:9470", "localhost:0".
-std::optional<tcp::endpoint> parse_listen(const std::string& listen) {
-  const auto colon = listen.rfind(':');
-  if (colon == std::string::npos) return std::nullopt;
-  std::string host = listen.substr(0, colon);
-  const std::string port = listen.substr(colon + 1);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  if (host == "localhost") host = "127.0.0.1";
-  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
-  const unsigned long p = std::stoul(port);
-  if (p > 65535) return std::nullopt;
-  error_code ec;
-  const auto address = asio::ip::make_address(host, ec);
-  if (ec) return std::nullopt;
-  return tcp::endpoint(address, static_cast<std::uint16_t>(p));
-}
-
 // Shared with the accept loop and every connection coroutine, so stopping or
 // destroying the http_server never frees what they use.
-struct server_state {
+struct server_state : listener_state {
   server_state(asio::any_io_executor e, std::string l, http_server::handler handler)
-      : ex(std::move(e)), listen(std::move(l)), h(std::move(handler)), acceptor(ex) {}
-  asio::any_io_executor ex;
+      : listener_state(std::move(e)), listen(std::move(l)), h(std::move(handler)) {}
   std::string listen;
   http_server::handler h;
   std::map<std::string, http_server::post_handler, std::less<>> posts;
-  tcp::acceptor acceptor;
-  std::uint16_t port = 0;
-  bool started = false;
-  bool stopped = false;
-  std::vector<std::weak_ptr<beast::tcp_stream>> connections;  // to close them on stop()
 };
 
 http::response<http::string_body> response_of(http_reply r) {
@@ -128,22 +105,64 @@ asio::awaitable<void> serve(std::shared_ptr<server_state> s, std::shared_ptr<bea
 
 asio::awaitable<void> accept_loop(std::shared_ptr<server_state> s) {
   while (!s->stopped) {
-    auto [ec, socket] = co_await s->acceptor.async_accept(tok);
+    auto socket = co_await accept_or_pause(s->acceptor);
     if (s->stopped) break;
-    if (ec) {
-      // Out of descriptors and the like: wait a little instead of spinning.
-      asio::steady_timer pause(s->ex, std::chrono::milliseconds(100));
-      co_await pause.async_wait(tok);
-      continue;
-    }
-    std::erase_if(s->connections, [](const auto& w) { return w.expired(); });
-    auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
-    s->connections.push_back(stream);
+    if (!socket) continue;
+    auto stream = std::make_shared<beast::tcp_stream>(std::move(*socket));
+    s->track(stream);
     asio::co_spawn(s->ex, serve(s, std::move(stream)), asio::detached);
   }
 }
 
 }  // namespace
+
+namespace detail {
+
+namespace {
+
+std::optional<tcp::endpoint> parse_listen(const std::string& listen) {
+  const auto colon = listen.rfind(':');
+  if (colon == std::string::npos) return std::nullopt;
+  std::string host = listen.substr(0, colon);
+  const std::string port = listen.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host == "localhost") host = "127.0.0.1";
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  const unsigned long p = std::stoul(port);
+  if (p > 65535) return std::nullopt;
+  error_code ec;
+  const auto address = asio::ip::make_address(host, ec);
+  if (ec) return std::nullopt;
+  return tcp::endpoint(address, static_cast<std::uint16_t>(p));
+}
+
+}  // namespace
+
+std::uint16_t listen_on(tcp::acceptor& a, const std::string& listen, std::string_view what) {
+  const std::string prefix(what);
+  const auto endpoint = parse_listen(listen);
+  if (!endpoint) throw std::runtime_error(prefix + ": cannot listen on '" + listen + "': expected host:port");
+  error_code ec;
+  auto fail = [&](const char* step) {
+    throw std::runtime_error(prefix + ": cannot listen on " + listen + " (" + step + "): " + ec.message());
+  };
+  if (a.open(endpoint->protocol(), ec); ec) fail("socket");
+  // Linux still refuses a port another socket listens on.
+  if (a.set_option(tcp::acceptor::reuse_address(true), ec); ec) fail("SO_REUSEADDR");
+  if (a.bind(*endpoint, ec); ec) fail("bind");
+  if (a.listen(asio::socket_base::max_listen_connections, ec); ec) fail("listen");
+  return a.local_endpoint().port();
+}
+
+asio::awaitable<std::optional<tcp::socket>> accept_or_pause(tcp::acceptor& a) {
+  auto [ec, socket] = co_await a.async_accept(tok);
+  if (!ec) co_return std::move(socket);
+  asio::steady_timer pause(a.get_executor(), std::chrono::milliseconds(100));
+  co_await pause.async_wait(tok);
+  co_return std::nullopt;
+}
+
+}  // namespace detail
 
 struct http_server::impl {
   std::shared_ptr<server_state> s;
@@ -153,19 +172,7 @@ http_server::http_server(asio::any_io_executor ex, const std::string& listen, ha
     : impl_(std::make_unique<impl>()) {
   impl_->s = std::make_shared<server_state>(std::move(ex), listen, std::move(h));
   auto& s = *impl_->s;
-  const auto endpoint = parse_listen(listen);
-  if (!endpoint) throw std::runtime_error("http: cannot listen on '" + listen + "': expected host:port");
-  error_code ec;
-  auto fail = [&](const char* step) {
-    throw std::runtime_error("http: cannot listen on " + listen + " (" + step + "): " + ec.message());
-  };
-  if (s.acceptor.open(endpoint->protocol(), ec); ec) fail("socket");
-  // A restarted process must not wait out TIME_WAIT; Linux still refuses a
-  // port another socket listens on.
-  if (s.acceptor.set_option(tcp::acceptor::reuse_address(true), ec); ec) fail("SO_REUSEADDR");
-  if (s.acceptor.bind(*endpoint, ec); ec) fail("bind");
-  if (s.acceptor.listen(asio::socket_base::max_listen_connections, ec); ec) fail("listen");
-  s.port = s.acceptor.local_endpoint().port();
+  s.port = listen_on(s.acceptor, listen, "http");
 }
 
 http_server::~http_server() { stop(); }
@@ -175,21 +182,9 @@ std::uint16_t http_server::port() const { return impl_->s->port; }
 void http_server::route_post(std::string path, post_handler h) { impl_->s->posts[std::move(path)] = std::move(h); }
 
 void http_server::start() {
-  auto& s = impl_->s;
-  if (s->started || s->stopped) return;
-  s->started = true;
-  asio::co_spawn(s->ex, accept_loop(s), asio::detached);
+  if (impl_->s->begin()) asio::co_spawn(impl_->s->ex, accept_loop(impl_->s), asio::detached);
 }
 
-void http_server::stop() {
-  auto& s = *impl_->s;
-  if (s.stopped) return;
-  s.stopped = true;
-  error_code ignored;
-  s.acceptor.close(ignored);
-  for (auto& w : s.connections)
-    if (auto c = w.lock()) c->close();
-  s.connections.clear();
-}
+void http_server::stop() { impl_->s->stop(); }
 
 }  // namespace signoff::net

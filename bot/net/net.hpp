@@ -207,4 +207,96 @@ class http_server {
   std::unique_ptr<impl> impl_;
 };
 
+// ---------------------------------------------------------------------------
+// The audit console's HTTP/1.1 server (SPEC "Audit console"): keep-alive,
+// TLS when a certificate is configured, strict limits on what a client may
+// send, and streamed (chunked) answers for exports. It knows nothing about
+// pages, sessions or security headers: the handler supplies every header of
+// its responses, and `own_headers` go on the answers the server makes itself.
+
+struct console_request {
+  std::string method, target;  // method: GET or POST (a HEAD arrives as GET); target: path + query as received
+  // Header values as received ('' when absent); several Cookie headers are
+  // joined with "; ".
+  std::string cookie, content_type, origin, sec_fetch_site, host;
+  std::string body;  // at most console_server_options::max_body bytes
+  bool tls = false;  // the connection is TLS
+};
+
+struct console_response {
+  unsigned status = 200;
+  // Set-Cookie, Location, Content-Type, the security headers... The server
+  // owns the framing: Content-Length, Transfer-Encoding and Connection given
+  // here are ignored. A name or value holding CR, LF or NUL turns the whole
+  // answer into a 500 (no header injection).
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+};
+
+// A streamed answer (export). The handler calls begin() once, write() for
+// each piece, then finish(). The body goes out chunked (close-delimited to an
+// HTTP/1.0 client, such as a default nginx proxy). A handler that returns or
+// throws without finish() leaves the body unterminated and the connection is
+// closed, so the client sees a failed download, never a silently short file.
+class response_stream {
+ public:
+  virtual ~response_stream() = default;
+  // Sends the status line and head.headers (framing headers ignored, as in
+  // console_response) and head.body, when not empty, as the first piece. Sets
+  // the handler's `streamed`. False: the client went away, or begin() was
+  // already called.
+  virtual boost::asio::awaitable<bool> begin(console_response head) = 0;
+  // Sends one piece (empty pieces are skipped). False: the client went away
+  // (or stopped reading for read_timeout), begin() was not called, the
+  // request was HEAD (nothing but the head is sent), or finish() came first.
+  // After false, stop writing.
+  virtual boost::asio::awaitable<bool> write(std::string chunk) = 0;
+  // Ends the body (the last chunk); false as for write().
+  virtual boost::asio::awaitable<bool> finish() = 0;
+};
+
+struct console_server_options {
+  std::string listen;               // host:port, port 0 picks
+  std::string cert_file, key_file;  // both or neither: TLS (PEM; chain allowed in cert_file)
+  // Past these a request is answered 431 (header bytes, header count) or 413
+  // (body) and the connection closed.
+  std::size_t max_header_bytes = 8192, max_headers = 64, max_body = 16384;
+  // A request (or a TLS handshake) not complete this long after the server
+  // began waiting for it gets 408 and the connection is closed; an idle
+  // keep-alive connection is closed silently. Each write of a response has
+  // the same deadline.
+  std::chrono::seconds read_timeout{10};
+  // Added to every answer the server makes itself (400, 405, 408, 413, 431,
+  // 500), e.g. the console's Content-Security-Policy.
+  std::vector<std::pair<std::string, std::string>> own_headers;
+};
+
+class console_server {
+ public:
+  // The handler either returns a complete response, or answers through the
+  // stream (response_stream::begin sets `streamed`; the returned value is then
+  // ignored). It runs on the executor `ex`, one request at a time per
+  // connection. An exception from it is a 500 (or, mid-stream, a closed
+  // connection); its text is never sent.
+  using handler = std::function<boost::asio::awaitable<console_response>(console_request, response_stream&,
+                                                                        bool& streamed)>;
+  // Binds `o.listen` and, with TLS, loads the certificate chain and key and
+  // checks that they match. Throws std::runtime_error naming the address or
+  // the file and the reason (never key bytes).
+  console_server(boost::asio::any_io_executor ex, console_server_options o, handler h);
+  ~console_server();  // stop()
+  console_server(const console_server&) = delete;
+  console_server& operator=(const console_server&) = delete;
+  std::uint16_t port() const;
+  // Starts accepting (spawns the accept loop on the executor).
+  void start();
+  // Closes the listener and every open connection; a handler still running
+  // finishes, and its writes return false. On the executor's thread.
+  void stop();
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
 }  // namespace signoff::net
