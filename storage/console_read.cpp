@@ -492,6 +492,25 @@ std::string reader::for_each(const log_filter& f, time_point now,
   return {};
 }
 
+std::vector<audit::record> reader::export_page(const log_filter& f, std::int64_t after, std::int64_t upto, int limit,
+                                              time_point now, std::string& error) {
+  std::vector<audit::record> out;
+  auto af = make_filter(f, now, error);
+  if (!af) return out;
+  af->newest_first = false;
+  af->after = after;
+  af->before = upto + 1;
+  af->limit = std::clamp(limit, 1, 10000);
+  audit::for_each(db_, *af, [&](const audit::record& r) { out.push_back(r); });
+  return out;
+}
+
+std::int64_t reader::last_seq() {
+  auto s = db_.prepare("SELECT coalesce(max(seq), 0) FROM audit_log");
+  s.step();
+  return s.i64(0);
+}
+
 std::optional<std::string> reader::session_person(const std::string& id_hash, time_point now) {
   if (!has_table("console_sessions")) return std::nullopt;
   auto s = db_.prepare(

@@ -82,6 +82,16 @@ class reader {
   // including before the console_sessions table exists.
   std::optional<std::string> session_person(const std::string& id_hash, time_point now);
 
+  // The export, page by page so that the console's thread can send each one
+  // before reading the next: at most `limit` records matching `f` with
+  // after < seq <= upto, oldest first. `upto` pins the export to the log as
+  // it was when it began (records appended meanwhile are not in it). Empty
+  // with `error` set when the filter does not parse.
+  std::vector<audit::record> export_page(const log_filter& f, std::int64_t after, std::int64_t upto, int limit,
+                                         time_point now, std::string& error);
+  // The last seq now (0 for an empty log).
+  std::int64_t last_seq();
+
   // The person a login token (by the SHA-256 hex of the token) names and
   // whether it was used or has expired at `now`; nullopt for an unknown token.
   struct token_state {

@@ -18,6 +18,7 @@
 #include <memory>
 #include <vector>
 
+#include "bot/app/console.hpp"
 #include "bot/app/platforms.hpp"
 #include "bot/app/signing.hpp"
 #include "bot/core/time.hpp"
@@ -185,9 +186,23 @@ int run_service(const std::string& config_path) {
               cfg.audit->checkpoint_every, cfg.audit->checkpoint_interval.count());
   }
 
+  std::unique_ptr<app::audit_console> console;
+  if (cfg.console) {
+    try {
+      console = std::make_unique<app::audit_console>(shared, pipe, exec, ioc.get_executor(),
+                                                     signer ? signer->verifier_key() : std::string(), log);
+      log->info("audit console on {}://{} (port {}), links point at {}", cfg.console->cert_file.empty() ? "http" : "https",
+                cfg.console->listen, console->port(), cfg.console->base_url);
+    } catch (const std::exception& e) {
+      log->error("console: {}", e.what());
+      return 1;
+    }
+  }
+
   runtime::config_reloader reloader(ioc.get_executor(), pipe, exec, config_path, log,
                                     [&](std::shared_ptr<const conf::config> next) {
                                       for (auto& a : svc.adapters) a->reconfigure(next);
+                                      if (console) console->reconfigure(next);
                                     });
   reloader.start();
 
@@ -200,6 +215,7 @@ int run_service(const std::string& config_path) {
     if (checkpoints) checkpoints->stop();
     reloader.stop();
     http->stop();
+    if (console) console->stop();
     svc.stop_all([&] {
       asio::co_spawn(ioc, last_checkpoint_then_drain(checkpoints.get(), pipe, ioc), asio::detached);
     });

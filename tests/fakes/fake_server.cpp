@@ -10,6 +10,7 @@
 #include "fakes/fake_server.hpp"
 
 #include "support/test_pki.hpp"
+#include "bot/console/request.hpp"
 
 #include <openssl/evp.h>
 #include <pthread.h>
@@ -623,30 +624,8 @@ bool starts_with_ci(std::string_view s, std::string_view prefix) {
   return true;
 }
 
-namespace {
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-}  // namespace
-
-std::string pct_decode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out += ' ';
-    } else if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
-      out += static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
+// The same decoding the console applies to its forms (one decoder).
+std::string pct_decode(std::string_view s) { return console::url_decode(s); }
 
 std::string cut80(std::string_view s) {
   return std::string(s.substr(0, 80)) + (s.size() > 80 ? "…" : "");

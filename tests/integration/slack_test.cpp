@@ -818,3 +818,131 @@ TEST_CASE("slack: signed checkpoints are posted to the audit channel, and one is
   CHECK(v.status == 0);
   env.chain_holds();
 }
+
+// --- the audit console (SPEC "Audit console") -----------------------------------
+
+namespace {
+
+struct console_env : slack_env {
+  std::uint16_t console_port;
+  static config_options with_console(std::uint16_t port) {
+    config_options o;
+    o.max_text = 200;
+    o.extra = "[console]\nlisten = \"127.0.0.1:" + std::to_string(port) + "\"\nbase_url = \"http://127.0.0.1:" +
+              std::to_string(port) + "/console/\"\n";
+    return o;
+  }
+  explicit console_env(std::uint16_t port = running_bot::free_port()) : slack_env(with_console(port)), console_port(port) {}
+
+  http_result get(const std::string& path, const std::string& cookie = "") {
+    std::vector<std::pair<std::string, std::string>> h;
+    if (!cookie.empty()) h.emplace_back("Cookie", cookie);
+    return http_request(console_port, "GET", "/console/" + path, h);
+  }
+  http_result post(const std::string& path, const std::string& form, const std::string& cookie = "",
+                   const std::string& origin = "") {
+    std::vector<std::pair<std::string, std::string>> h{{"Content-Type", "application/x-www-form-urlencoded"}};
+    if (!cookie.empty()) h.emplace_back("Cookie", cookie);
+    h.emplace_back("Origin", origin.empty() ? "http://127.0.0.1:" + std::to_string(console_port) : origin);
+    return http_request(console_port, "POST", "/console/" + path, h, form);
+  }
+  // `/audit console` by `who`; the link's token.
+  std::string link_token(const std::string& who) {
+    auto reply = cmd(who, "/audit", "console");
+    const auto at = reply.find("login?token=");
+    REQUIRE(at != std::string::npos);
+    auto token = reply.substr(at + 12);
+    return token.substr(0, token.find_first_of(" \n>"));
+  }
+  // Signs in with a fresh link: the session cookie ("signoff_console=…").
+  std::string sign_in(const std::string& who) {
+    auto r = post("login", "token=" + link_token(who));
+    REQUIRE(r.status == 303);
+    auto c = header_of(r, "Set-Cookie");
+    REQUIRE(c.starts_with("signoff_console="));
+    return c.substr(0, c.find(';'));
+  }
+};
+
+}  // namespace
+
+TEST_CASE("console: a link from chat signs an auditor in once, and pages need the session", "[slack][console]") {
+  console_env env;
+  env.start();
+  // Without a session: 303 to the page that says how to sign in, never data.
+  auto anon = env.get("log");
+  CHECK(anon.status == 303);
+  CHECK(header_of(anon, "Location") == "how-to-login");
+  CHECK_THAT(env.get("how-to-login").body, Catch::Contains("/audit console"));
+  CHECK_THAT(header_of(anon, "Content-Security-Policy"), Catch::Contains("default-src 'none'"));
+
+  // A non-auditor is never issued a link.
+  CHECK_THAT(env.cmd("alice", "/audit", "console"), Catch::Contains("only auditors and admins"));
+
+  const std::string token = env.link_token("heidi");
+  // Opening the link (a link preview does the same) spends nothing.
+  auto page = env.get("login?token=" + token);
+  CHECK(page.status == 200);
+  CHECK_THAT(page.body, Catch::Contains("Sign in"));
+  CHECK_THAT(page.body, Catch::Contains("heidi"));
+  CHECK(env.count("action = 'console.login'") == 0);
+  // A POST from another site is refused.
+  CHECK(env.post("login", "token=" + token, "", "https://evil.example").status == 403);
+  auto in = env.post("login", "token=" + token);
+  REQUIRE(in.status == 303);
+  const auto set_cookie = header_of(in, "Set-Cookie");
+  CHECK_THAT(set_cookie, Catch::Contains("HttpOnly"));
+  CHECK_THAT(set_cookie, Catch::Contains("SameSite=Strict"));
+  CHECK_THAT(set_cookie, Catch::Contains("Path=/console/"));
+  const std::string cookie = set_cookie.substr(0, set_cookie.find(';'));
+  // The second use is refused and recorded as denied by heidi.
+  auto again = env.post("login", "token=" + token);
+  CHECK(again.status == 403);
+  REQUIRE(env.wait([&] { return env.count("action = 'console.login'") == 2; }));
+  CHECK(env.count("action = 'console.login' AND outcome = 'ok' AND actor = 'heidi' AND platform = 'console'") == 1);
+  CHECK(env.count("action = 'console.login' AND outcome = 'denied' AND actor = 'heidi'") == 1);
+  CHECK(env.post("login", "token=made-up").status == 403);
+  REQUIRE(env.wait([&] { return env.count("action = 'console.login' AND actor = 'unknown:console'") == 1; }));
+
+  // With the session: the log shows the records.
+  auto log = env.get("log", cookie);
+  CHECK(log.status == 200);
+  CHECK_THAT(log.body, Catch::Contains("audit.console"));
+  CHECK_THAT(log.body, Catch::Contains("console.login"));
+  for (const char* p : {"escalations", "crises", "chain", "charts"}) {
+    INFO(p);
+    CHECK(env.get(p, cookie).status == 200);
+  }
+  CHECK(env.post("logout", "", cookie).status == 303);
+  CHECK(env.get("log", cookie).status == 303);  // the session is gone
+  CHECK(env.stop() == 0);
+}
+
+TEST_CASE("console: a draft's timeline shows its approvals, hostile text stays text, export matches the CLI",
+          "[slack][console]") {
+  console_env env;
+  env.start();
+  const std::string hostile = "<script>alert(1)</script><img src=x onerror=alert(2)>";
+  CHECK_THAT(env.cmd("alice", "/draft", "new " + hostile), Catch::Contains("D-1 created"));
+  CHECK_THAT(env.cmd("bob", "/approve", "D-1 fine by me"), Catch::Contains("approved"));
+  const auto cookie = env.sign_in("heidi");
+
+  auto t = env.get("draft?id=D-1", cookie);
+  REQUIRE(t.status == 200);
+  CHECK_THAT(t.body, Catch::Contains("fine by me"));
+  CHECK_THAT(t.body, Catch::Contains("bob"));
+  CHECK_THAT(t.body, Catch::Contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+  CHECK_THAT(t.body, !Catch::Contains("<script"));
+  CHECK_THAT(t.body, !Catch::Contains("<img"));
+
+  auto csv = env.post("export", "format=csv", cookie);
+  REQUIRE(csv.status == 200);
+  CHECK_THAT(header_of(csv, "Content-Disposition"), Catch::Contains("attachment"));
+  REQUIRE(env.wait([&] { return env.count("action = 'console.export' AND actor = 'heidi'") == 1; }));
+  CHECK(env.stop() == 0);
+  // The same records as `audit export` up to the export's own record.
+  auto cli = env.inst.audit("export", {"--format", "csv"});
+  REQUIRE(cli.status == 0);
+  CHECK(cli.out.starts_with(csv.body));
+  CHECK(csv.body.size() > 200);
+}

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <strings.h>
 
 namespace signoff::test {
 namespace {
@@ -62,7 +63,38 @@ http_result round_trip(std::uint16_t port, const std::string& req) {
   return out;
 }
 
+std::string dechunk(const std::string& body) {
+  std::string out;
+  std::size_t pos = 0;
+  while (pos < body.size()) {
+    const auto eol = body.find("\r\n", pos);
+    if (eol == std::string::npos) break;
+    const std::size_t n = std::strtoul(body.substr(pos, eol - pos).c_str(), nullptr, 16);
+    if (n == 0) break;
+    out += body.substr(eol + 2, n);
+    pos = eol + 2 + n + 2;
+  }
+  return out;
+}
+
 }  // namespace
+
+std::string header_of(const http_result& r, const std::string& name) {
+  for (const auto& [k, v] : r.headers)
+    if (::strcasecmp(k.c_str(), name.c_str()) == 0) return v;
+  return {};
+}
+
+http_result http_request(std::uint16_t port, const std::string& method, const std::string& target,
+                         const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body) {
+  std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+  for (const auto& [k, v] : headers) req += k + ": " + v + "\r\n";
+  if (method == "POST") req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  req += "\r\n" + body;
+  auto r = round_trip(port, req);
+  if (::strcasecmp(header_of(r, "Transfer-Encoding").c_str(), "chunked") == 0) r.body = dechunk(r.body);
+  return r;
+}
 
 http_result http_get(std::uint16_t port, const std::string& target) {
   return round_trip(port, "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");

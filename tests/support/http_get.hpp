@@ -20,4 +20,12 @@ http_result http_get(std::uint16_t port, const std::string& target);
 http_result http_post(std::uint16_t port, const std::string& target, const std::string& content_type,
                       const std::string& body);
 
+// Any request, with extra headers ("Cookie", "Origin", ...). A chunked
+// answer's body is returned de-chunked.
+http_result http_request(std::uint16_t port, const std::string& method, const std::string& target,
+                         const std::vector<std::pair<std::string, std::string>>& headers = {},
+                         const std::string& body = "");
+// The value of header `name` (case-insensitive), '' when absent.
+std::string header_of(const http_result& r, const std::string& name);
+
 }  // namespace signoff::test

@@ -232,7 +232,7 @@ timeline sample_timeline() {
               {12, "2026-11-20T11:00:00.000Z", "dave", "draft.approve", "denied", 2, "", "not an approver"},
               {13, "2026-11-20T11:05:00.000Z", "bob", "draft.approve", "ok", 2, "legal", "fine by legal"},
               {14, "2026-11-20T11:06:00.000Z", "erin", "draft.reject", "ok", 1, "", "wrong day"}};
-  t.posts = {{3, "card", "slack", "C024BE91L", "sent", "1700000000.000100", "2026-11-20T11:07:00.000Z"}};
+  t.posts = {{3, "card", "slack", "C024BE91L", "sent", "1700000000.000100", "2026-11-20T11:07:00.000Z", "", ""}};
   return t;
 }
 
@@ -245,7 +245,7 @@ timeline evil_timeline() {
   t.revisions = {{1, evil_text, evil_attr, evil_attr, evil_attr},
                  {2, evil_text + " and more " + evil_attr, evil_attr, evil_attr, evil_attr}};
   t.events = {{1, evil_attr, evil_attr, evil_text, evil_attr, 1, evil_attr, evil_text}};
-  t.posts = {{1, evil_attr, evil_attr, evil_attr, evil_attr, evil_text, evil_attr}};
+  t.posts = {{1, evil_attr, evil_attr, evil_attr, evil_attr, evil_text, evil_attr, evil_attr, evil_text}};
   return t;
 }
 
