@@ -452,6 +452,14 @@ struct fake_mattermost::impl final : fake_server::handler {
     c->link = l;
     c->active = true;
     conns[c->id] = c;
+    // Counted before anything is sent on it: a test that sees the bot's
+    // answer to a replayed event must also see the resume (counting after
+    // the replay let the bot's reply win that race on a loaded machine).
+    {
+      std::lock_guard lk(mu);
+      ++(hello ? hello_count : resume_count);
+      cv.notify_all();
+    }
     if (hello) {
       c->dead.clear();
       c->sequence = 0;
@@ -461,11 +469,6 @@ struct fake_mattermost::impl final : fake_server::handler {
         if (seq >= replay_from) server.send_text(l, frame);
     }
     flush(*c);
-    {
-      std::lock_guard lk(mu);
-      ++(hello ? hello_count : resume_count);
-      cv.notify_all();
-    }
     publish_counts();
   }
 
